@@ -1,0 +1,534 @@
+package io.flock.crdt;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One replica of a delta-state add-wins last-writer-wins map.
+ *
+ * <h2>Model</h2>
+ *
+ * After Almeida, Shoker and Baquero, <i>Delta State Replicated Data Types</i> (JPDC 2018): the
+ * state is, per key, a set of dotted entries {@code (dot, timestamp, value)} plus a causal context
+ * of every dot the replica has seen. A {@link #put put} makes a fresh dot and its delta covers the
+ * key's earlier dots; a {@link #remove remove} covers the key's observed dots and adds nothing;
+ * {@link #join join} keeps an entry unless the other side has seen its dot and no longer holds it.
+ * So:
+ *
+ * <ul>
+ *   <li>a put concurrent with a remove wins (the remove did not observe its dot: <b>add wins</b>);
+ *   <li>a causally later write always replaces an earlier one, whatever the wall clocks say;
+ *   <li>of concurrent puts, the visible value is the one with the greatest {@code (HLC timestamp,
+ *       replica id)}; the others stay in the state until a later write covers them, so every
+ *       replica picks the same winner.
+ * </ul>
+ *
+ * <h2>Representation</h2>
+ *
+ * The replica's own state is a mutable hash map owned by one thread; stored entries are immutable
+ * {@link Dotted} records (one object per key in the common single-writer case). Deltas are
+ * immutable {@link Delta} values and never alias the mutable state. A put or a one-key delta join
+ * touches one key and never copies the map, so its cost does not grow with the map's size. Per
+ * bucket of keys the map keeps an order-independent digest (a sum of entry hashes), updated in O(1)
+ * per change, which the {@link Replicator} compares to find the entries two replicas differ in.
+ *
+ * <h2>Threading and nullness</h2>
+ *
+ * Not thread-safe: one owner thread calls every method. Keys and values are never null; a null
+ * argument throws {@link NullPointerException} naming the parameter, and a malformed delta throws
+ * {@link IllegalArgumentException} before anything changes.
+ *
+ * @param <K> the key type; its {@code hashCode} must be the same in every JVM (strings, numbers,
+ *     records of those), because digests are computed from it
+ * @param <V> the value type; values should be immutable
+ */
+public final class AWLWWMap<K, V> {
+  static final int BUCKET_BITS = 10;
+
+  /** The number of digest buckets keys are spread over. */
+  public static final int BUCKETS = 1 << BUCKET_BITS;
+
+  private final ReplicaId self;
+  private final Hlc clock;
+  private final HashMap<K, Object> store = new HashMap<>(); // value: Dotted<V> or Dotted<V>[]
+  private final CausalContext.Builder context = new CausalContext.Builder();
+  private final long[] digests = new long[BUCKETS];
+  private long rootDigest;
+  private long counter;
+
+  /**
+   * An empty replica.
+   *
+   * @param self this replica's id, unique per incarnation
+   * @param clock the clock that timestamps this replica's writes
+   * @throws NullPointerException if an argument is null
+   */
+  public AWLWWMap(ReplicaId self, Hlc clock) {
+    this.self = requireNonNull(self, "self");
+    this.clock = requireNonNull(clock, "clock");
+  }
+
+  /** This replica's id. */
+  public ReplicaId replica() {
+    return self;
+  }
+
+  /**
+   * Sets {@code key} to {@code value}.
+   *
+   * @return the delta of this write, to send to the other replicas
+   * @throws NullPointerException if {@code key} or {@code value} is null
+   */
+  public Delta<K, V> put(K key, V value) {
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    long c = ++counter;
+    context.add(self, c);
+    Dotted<V> written = new Dotted<>(self, c, clock.now(), value);
+    Object previous = store.put(key, written);
+    int bucket = bucketOf(key);
+    long keyHash = keyHash(key);
+    CausalContext deltaContext;
+    if (previous == null) {
+      deltaContext = CausalContext.ofDots(written.dot());
+    } else {
+      List<Dot> covered = new ArrayList<>(2);
+      covered.add(written.dot());
+      forEachEntry(
+          previous,
+          d -> {
+            covered.add(d.dot());
+            digestRemove(bucket, keyHash, d);
+          });
+      deltaContext = CausalContext.of(Map.of(), covered);
+    }
+    digestAdd(bucket, keyHash, written);
+    return Delta.trusted(singleton(key, List.of(written)), deltaContext, false);
+  }
+
+  /**
+   * Removes {@code key}: covers every entry of it this replica has observed. A concurrent put
+   * elsewhere survives (add wins).
+   *
+   * @return the delta of this removal (empty if the key was absent)
+   * @throws NullPointerException if {@code key} is null
+   */
+  public Delta<K, V> remove(K key) {
+    requireNonNull(key, "key");
+    Object previous = store.remove(key);
+    if (previous == null) {
+      return Delta.empty();
+    }
+    List<Dot> covered = new ArrayList<>(1);
+    int bucket = bucketOf(key);
+    long keyHash = keyHash(key);
+    forEachEntry(
+        previous,
+        d -> {
+          covered.add(d.dot());
+          digestRemove(bucket, keyHash, d);
+        });
+    return Delta.trusted(singleton(key, List.of()), CausalContext.of(Map.of(), covered), false);
+  }
+
+  /**
+   * Removes every key this replica has observed.
+   *
+   * @return the delta of the removals
+   */
+  public Delta<K, V> clear() {
+    if (store.isEmpty()) {
+      return Delta.empty();
+    }
+    Map<K, List<Dotted<V>>> keys = HashMap.newHashMap(store.size());
+    List<Dot> covered = new ArrayList<>(store.size());
+    store.forEach(
+        (k, entries) -> {
+          keys.put(k, List.of());
+          forEachEntry(entries, d -> covered.add(d.dot()));
+        });
+    store.clear();
+    java.util.Arrays.fill(digests, 0);
+    rootDigest = 0;
+    return Delta.trusted(keys, CausalContext.of(Map.of(), covered), false);
+  }
+
+  /** The visible value of {@code key}, or null if absent. */
+  public @Nullable V get(K key) {
+    requireNonNull(key, "key");
+    Dotted<V> winner = winnerOf(store.get(key));
+    return winner == null ? null : winner.value();
+  }
+
+  /** Whether {@code key} is visible. */
+  public boolean containsKey(K key) {
+    requireNonNull(key, "key");
+    return store.containsKey(key);
+  }
+
+  /** The number of visible keys. */
+  public int size() {
+    return store.size();
+  }
+
+  /** Whether no key is visible. */
+  public boolean isEmpty() {
+    return store.isEmpty();
+  }
+
+  /** Calls {@code action} with every visible key and value, in no particular order. */
+  public void forEach(BiConsumer<? super K, ? super V> action) {
+    requireNonNull(action, "action");
+    store.forEach(
+        (k, entries) -> {
+          Dotted<V> winner = winnerOf(entries);
+          if (winner != null) {
+            action.accept(k, winner.value());
+          }
+        });
+  }
+
+  /** The visible map, copied. */
+  public Map<K, V> snapshot() {
+    Map<K, V> out = HashMap.newHashMap(store.size());
+    forEach(out::put);
+    return out;
+  }
+
+  /** Every dot this replica has seen. */
+  public CausalContext context() {
+    return context.build();
+  }
+
+  /** The greatest timestamp this replica has issued or observed. */
+  public long lastTimestamp() {
+    return clock.last();
+  }
+
+  /** This replica's whole state as a complete delta (copied: O(size)). */
+  public Delta<K, V> state() {
+    Map<K, List<Dotted<V>>> entries = HashMap.newHashMap(store.size());
+    store.forEach((k, e) -> entries.put(k, entryList(e)));
+    return Delta.trusted(entries, context.build(), true);
+  }
+
+  /**
+   * Joins a delta or a whole remote state into this replica.
+   *
+   * @return the changes of the visible map it caused, exactly
+   * @throws NullPointerException if {@code delta} is null
+   * @throws IllegalArgumentException if the delta is malformed: it carries a dot of this replica
+   *     that this replica never issued, or a keyed delta retires replicas; nothing is changed
+   */
+  public List<Change<K, V>> join(Delta<K, V> delta) {
+    requireNonNull(delta, "delta");
+    validate(delta);
+    List<Change<K, V>> changes = new ArrayList<>();
+    CausalContext other = delta.context();
+    for (Map.Entry<K, List<Dotted<V>>> e : delta.entries().entrySet()) {
+      joinKey(e.getKey(), e.getValue(), other, changes);
+    }
+    if (delta.isComplete()) {
+      List<K> unlisted = new ArrayList<>();
+      for (K key : store.keySet()) {
+        if (!delta.entries().containsKey(key)) {
+          unlisted.add(key);
+        }
+      }
+      for (K key : unlisted) {
+        joinKey(key, List.of(), other, changes);
+      }
+    }
+    context.addAll(other);
+    return changes;
+  }
+
+  /**
+   * Prunes the causal-context entries of retired incarnations of {@code node}: every incarnation
+   * below {@code belowIncarnation} is forgotten, and from then on each of their dots counts as
+   * seen. Entries they wrote that are still visible stay visible; the visible map does not change.
+   * What remains of them is one number per node name, so the context stays bounded however often
+   * nodes restart.
+   *
+   * <p><b>Safety condition</b> (the caller's to ensure; the {@link Replicator} does): every
+   * incarnation of {@code node} below {@code belowIncarnation} has ended and will never write
+   * again, and this replica has already observed every dot any of them made. Then no dot of theirs
+   * can arrive that this replica has not seen, so treating all of them as seen can neither lose a
+   * key nor resurrect a removed one. The part that can be checked locally is: this replica's
+   * context has no gap below the greatest dot it knows of each such incarnation.
+   *
+   * @throws NullPointerException if {@code node} is null
+   * @throws IllegalArgumentException if {@code belowIncarnation} is negative or would retire this
+   *     replica itself
+   * @throws IllegalStateException if this replica has not seen every dot up to the greatest it
+   *     knows of some such incarnation (nothing is changed)
+   */
+  public void prune(String node, long belowIncarnation) {
+    requireNonNull(node, "node");
+    if (belowIncarnation < 0) {
+      throw new IllegalArgumentException("belowIncarnation must be >= 0, was " + belowIncarnation);
+    }
+    if (self.node().equals(node) && self.incarnation() < belowIncarnation) {
+      throw new IllegalArgumentException("cannot retire this replica itself: " + self);
+    }
+    ReplicaId gap = context.firstWithGaps(node, belowIncarnation);
+    if (gap != null) {
+      throw new IllegalStateException(
+          "cannot prune " + gap + ": this replica has not seen all of its dots yet");
+    }
+    context.retire(node, belowIncarnation);
+  }
+
+  // ---- anti-entropy support (package-private) ----
+
+  /** The bucket a key's entries are digested in. */
+  static int bucketOf(Object key) {
+    return (int) (Hashing.mix(key.hashCode()) >>> (64 - BUCKET_BITS));
+  }
+
+  /** The digest of every entry in {@code bucket}. */
+  long bucketDigest(int bucket) {
+    return digests[bucket];
+  }
+
+  /** A copy of all bucket digests. */
+  long[] bucketDigests() {
+    return digests.clone();
+  }
+
+  /** The digest of all entries: equal digests mean (with high probability) equal entries. */
+  long rootDigest() {
+    return rootDigest;
+  }
+
+  /** The greatest counter this replica has issued. */
+  long counter() {
+    return counter;
+  }
+
+  /** Whether this replica has seen the dot. */
+  boolean hasSeen(ReplicaId replica, long c) {
+    return context.contains(replica, c);
+  }
+
+  /** The entries of the keys in the given buckets, as a keyed map (copied). */
+  Map<K, List<Dotted<V>>> entriesOfBuckets(java.util.BitSet buckets) {
+    Map<K, List<Dotted<V>>> out = new HashMap<>();
+    store.forEach(
+        (k, e) -> {
+          if (buckets.get(bucketOf(k))) {
+            out.put(k, entryList(e));
+          }
+        });
+    return out;
+  }
+
+  /**
+   * Joins another replica's entries for a set of buckets, as the digest sync sends them: for a key
+   * in those buckets, an entry held here whose dot {@code senderContext} has seen but the sender no
+   * longer holds is removed; entries this replica has not seen are added. Unlike {@link #join},
+   * only the dots of the entries received and removed join this replica's context: the sender's
+   * context also covers keys outside the buckets, whose entries this replica may not have yet.
+   *
+   * @param scope the buckets whose every key the sender listed (keys absent from {@code entries}
+   *     are absent at the sender)
+   */
+  List<Change<K, V>> joinBuckets(
+      java.util.BitSet scope, Map<K, List<Dotted<V>>> entries, CausalContext senderContext) {
+    for (Map.Entry<K, List<Dotted<V>>> e : entries.entrySet()) {
+      if (!scope.get(bucketOf(e.getKey()))) {
+        throw new IllegalArgumentException(
+            "malformed sync: key " + e.getKey() + " is outside the buckets it claims");
+      }
+      for (Dotted<V> d : e.getValue()) {
+        checkNotFromFuture(d.replica(), d.counter());
+      }
+    }
+    List<Change<K, V>> changes = new ArrayList<>();
+    List<K> unlisted = new ArrayList<>();
+    for (K key : store.keySet()) {
+      if (scope.get(bucketOf(key)) && !entries.containsKey(key)) {
+        unlisted.add(key);
+      }
+    }
+    CausalContext.Builder learned = new CausalContext.Builder();
+    for (Map.Entry<K, List<Dotted<V>>> e : entries.entrySet()) {
+      for (Dotted<V> d : e.getValue()) {
+        learned.add(d.replica(), d.counter());
+      }
+      joinKey(e.getKey(), e.getValue(), senderContext, changes);
+    }
+    for (K key : unlisted) {
+      forEachEntry(store.get(key), d -> learned.add(d.replica(), d.counter()));
+      joinKey(key, List.of(), senderContext, changes);
+    }
+    context.addAll(learned.build());
+    return changes;
+  }
+
+  // ---- internals ----
+
+  private void validate(Delta<K, V> delta) {
+    CausalContext other = delta.context();
+    checkNotFromFuture(self, other.max(self));
+    if (!delta.isComplete() && !other.retiredBelow().isEmpty()) {
+      throw new IllegalArgumentException(
+          "malformed delta: a keyed delta cannot retire replicas " + other.retiredBelow());
+    }
+    if (other.isRetired(self)) {
+      throw new IllegalArgumentException("malformed delta: it retires this replica " + self);
+    }
+  }
+
+  private void checkNotFromFuture(ReplicaId replica, long c) {
+    if (replica.equals(self) && c > counter) {
+      throw new IllegalArgumentException(
+          "malformed delta: it carries dot "
+              + self
+              + ":"
+              + c
+              + " of this replica, which has issued only "
+              + counter);
+    }
+  }
+
+  private void joinKey(
+      K key, List<Dotted<V>> incoming, CausalContext other, List<Change<K, V>> changes) {
+    Object current = store.get(key);
+    int bucket = bucketOf(key);
+    long keyHash = keyHash(key);
+    Dotted<V> before = winnerOf(current);
+    List<Dotted<V>> kept = new ArrayList<>(2);
+    boolean changed = false;
+    for (Dotted<V> d : AWLWWMap.<V>entryList(current)) {
+      if (Delta.containsDot(incoming, d) || !other.contains(d.replica(), d.counter())) {
+        kept.add(d);
+      } else {
+        digestRemove(bucket, keyHash, d);
+        changed = true;
+      }
+    }
+    for (int i = 0; i < incoming.size(); i++) {
+      Dotted<V> d = incoming.get(i);
+      clock.observe(d.timestamp());
+      if (!context.contains(d.replica(), d.counter()) && !containsDotIn(current, d)) {
+        kept.add(d);
+        digestAdd(bucket, keyHash, d);
+        changed = true;
+      }
+    }
+    if (!changed) {
+      return;
+    }
+    if (kept.isEmpty()) {
+      store.remove(key);
+    } else if (kept.size() == 1) {
+      store.put(key, kept.get(0));
+    } else {
+      store.put(key, kept.toArray(new Dotted<?>[0]));
+    }
+    Dotted<V> after = Delta.winner(kept);
+    V oldValue = before == null ? null : before.value();
+    V newValue = after == null ? null : after.value();
+    if (oldValue == null) {
+      if (newValue != null) {
+        changes.add(new Change.Added<>(key, newValue));
+      }
+    } else if (newValue == null) {
+      changes.add(new Change.Removed<>(key, oldValue));
+    } else if (!Objects.equals(oldValue, newValue)) {
+      changes.add(new Change.Updated<>(key, oldValue, newValue));
+    }
+  }
+
+  private static long keyHash(Object key) {
+    return Hashing.mix(key.hashCode() * 0xC2B2AE3D27D4EB4FL);
+  }
+
+  private static long entryHash(long keyHash, Dotted<?> d) {
+    return Hashing.mix(keyHash ^ (d.replica().stableHash() + d.counter() * 0x9E3779B97F4A7C15L));
+  }
+
+  private void digestAdd(int bucket, long keyHash, Dotted<?> d) {
+    long h = entryHash(keyHash, d);
+    digests[bucket] += h;
+    rootDigest += h;
+  }
+
+  private void digestRemove(int bucket, long keyHash, Dotted<?> d) {
+    long h = entryHash(keyHash, d);
+    digests[bucket] -= h;
+    rootDigest -= h;
+  }
+
+  private static <K, V> Map<K, List<Dotted<V>>> singleton(K key, List<Dotted<V>> entries) {
+    Map<K, List<Dotted<V>>> map = HashMap.newHashMap(1);
+    map.put(key, entries);
+    return map;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <V> List<Dotted<V>> entryList(@Nullable Object stored) {
+    if (stored == null) {
+      return List.of();
+    }
+    if (stored instanceof Dotted<?> single) {
+      return List.of((Dotted<V>) single);
+    }
+    return List.of((Dotted<V>[]) stored);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <V> void forEachEntry(
+      @Nullable Object stored, java.util.function.Consumer<Dotted<V>> action) {
+    if (stored == null) {
+      return;
+    }
+    if (stored instanceof Dotted<?> single) {
+      action.accept((Dotted<V>) single);
+      return;
+    }
+    for (Dotted<?> d : (Dotted<?>[]) stored) {
+      action.accept((Dotted<V>) d);
+    }
+  }
+
+  private static boolean containsDotIn(@Nullable Object stored, Dotted<?> d) {
+    if (stored == null) {
+      return false;
+    }
+    if (stored instanceof Dotted<?> single) {
+      return single.sameDot(d);
+    }
+    for (Dotted<?> e : (Dotted<?>[]) stored) {
+      if (e.sameDot(d)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <V> @Nullable Dotted<V> winnerOf(@Nullable Object stored) {
+    if (stored == null) {
+      return null;
+    }
+    if (stored instanceof Dotted<?> single) {
+      return (Dotted<V>) single;
+    }
+    Dotted<V> best = null;
+    for (Dotted<?> d : (Dotted<?>[]) stored) {
+      if (best == null || d.winsOver(best)) {
+        best = (Dotted<V>) d;
+      }
+    }
+    return best;
+  }
+}
