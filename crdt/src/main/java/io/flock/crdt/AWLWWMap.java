@@ -288,10 +288,35 @@ public final class AWLWWMap<K, V> {
 
   // ---- anti-entropy support (package-private) ----
 
+  /**
+   * Prunes like {@link #prune} without the local gap check. The {@link Replicator} calls it once
+   * every neighbour refuses the retired incarnations and holds the same entries as this replica:
+   * then a dot this replica never saw is held by no live replica (it was superseded, removed, or
+   * died with its writer), so counting it as seen is exact.
+   */
+  void pruneAgreed(String node, long belowIncarnation) {
+    if (self.node().equals(node) && self.incarnation() < belowIncarnation) {
+      throw new IllegalArgumentException("cannot retire this replica itself: " + self);
+    }
+    context.retire(node, belowIncarnation);
+  }
+
+  /** A key's 64-bit mix: the top {@link #BUCKET_BITS} bits pick its bucket, the rest order it. */
+  static long keyMix(Object key) {
+    return Hashing.mix(key.hashCode());
+  }
+
   /** The bucket a key's entries are digested in. */
   static int bucketOf(Object key) {
-    return (int) (Hashing.mix(key.hashCode()) >>> (64 - BUCKET_BITS));
+    return (int) (keyMix(key) >>> (64 - BUCKET_BITS));
   }
+
+  /** A key's position inside its bucket (the low bits of its mix), for splitting big buckets. */
+  static long subOf(Object key) {
+    return keyMix(key) & SUB_MASK;
+  }
+
+  static final long SUB_MASK = (1L << (64 - BUCKET_BITS)) - 1;
 
   /** The digest of every entry in {@code bucket}. */
   long bucketDigest(int bucket) {
@@ -313,48 +338,43 @@ public final class AWLWWMap<K, V> {
     return counter;
   }
 
-  /** Whether this replica has seen the dot. */
-  boolean hasSeen(ReplicaId replica, long c) {
-    return context.contains(replica, c);
-  }
-
-  /** The entries of the keys in the given buckets, as a keyed map (copied). */
-  Map<K, List<Dotted<V>>> entriesOfBuckets(java.util.BitSet buckets) {
-    Map<K, List<Dotted<V>>> out = new HashMap<>();
-    store.forEach(
-        (k, e) -> {
-          if (buckets.get(bucketOf(k))) {
-            out.put(k, entryList(e));
-          }
-        });
-    return out;
+  /** Calls {@code action} with every key and its entries (a fresh list), in no order. */
+  void forEachKeyEntries(BiConsumer<K, List<Dotted<V>>> action) {
+    store.forEach((k, e) -> action.accept(k, entryList(e)));
   }
 
   /**
-   * Joins another replica's entries for a set of buckets, as the digest sync sends them: for a key
-   * in those buckets, an entry held here whose dot {@code senderContext} has seen but the sender no
+   * Joins another replica's entries for a scope of keys, as the digest sync sends them: for a key
+   * in the scope, an entry held here whose dot {@code senderContext} has seen but the sender no
    * longer holds is removed; entries this replica has not seen are added. Unlike {@link #join},
    * only the dots of the entries received and removed join this replica's context: the sender's
-   * context also covers keys outside the buckets, whose entries this replica may not have yet.
+   * context also covers keys outside the scope, whose entries this replica may not have yet.
    *
-   * @param scope the buckets whose every key the sender listed (keys absent from {@code entries}
-   *     are absent at the sender)
+   * @param scope the keys the sender listed completely (a key in scope absent from {@code entries}
+   *     is absent at the sender)
+   * @throws IllegalArgumentException if an entry lies outside the scope or carries a dot of this
+   *     replica it never issued; nothing is changed
    */
-  List<Change<K, V>> joinBuckets(
-      java.util.BitSet scope, Map<K, List<Dotted<V>>> entries, CausalContext senderContext) {
+  List<Change<K, V>> joinScope(
+      SyncScope scope, Map<K, List<Dotted<V>>> entries, CausalContext senderContext) {
     for (Map.Entry<K, List<Dotted<V>>> e : entries.entrySet()) {
-      if (!scope.get(bucketOf(e.getKey()))) {
+      if (!scope.contains(e.getKey())) {
         throw new IllegalArgumentException(
-            "malformed sync: key " + e.getKey() + " is outside the buckets it claims");
+            "malformed sync: key " + e.getKey() + " is outside the scope it claims");
       }
       for (Dotted<V> d : e.getValue()) {
         checkNotFromFuture(d.replica(), d.counter());
+        if (!senderContext.contains(d.replica(), d.counter())) {
+          throw new IllegalArgumentException(
+              "malformed sync: entry " + d.dot() + " is not in the sender's context");
+        }
       }
     }
+    checkNotFromFuture(self, senderContext.max(self));
     List<Change<K, V>> changes = new ArrayList<>();
     List<K> unlisted = new ArrayList<>();
     for (K key : store.keySet()) {
-      if (scope.get(bucketOf(key)) && !entries.containsKey(key)) {
+      if (!entries.containsKey(key) && scope.contains(key)) {
         unlisted.add(key);
       }
     }
@@ -366,11 +386,30 @@ public final class AWLWWMap<K, V> {
       joinKey(e.getKey(), e.getValue(), senderContext, changes);
     }
     for (K key : unlisted) {
-      forEachEntry(store.get(key), d -> learned.add(d.replica(), d.counter()));
+      forEachEntry(
+          store.get(key),
+          d -> {
+            if (senderContext.contains(d.replica(), d.counter())) {
+              learned.add(d.replica(), d.counter());
+            }
+          });
       joinKey(key, List.of(), senderContext, changes);
     }
     context.addAll(learned.build());
     return changes;
+  }
+
+  /**
+   * Adopts another replica's whole context, which is safe only when that replica holds exactly the
+   * entries this one holds (equal {@link #rootDigest}s): then this is the join of the two full
+   * states. Used to compact the context after a digest sync.
+   */
+  void adoptContextOfEqualState(CausalContext other) {
+    checkNotFromFuture(self, other.max(self));
+    if (other.isRetired(self)) {
+      throw new IllegalArgumentException("malformed sync: it retires this replica " + self);
+    }
+    context.addAll(other);
   }
 
   // ---- internals ----

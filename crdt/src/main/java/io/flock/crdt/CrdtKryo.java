@@ -8,6 +8,7 @@ import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +27,7 @@ import java.util.Map;
  * <p>Kryo instances are not thread-safe; register these on each instance.
  */
 public final class CrdtKryo {
-  /** The first registration id used here; ids {@code FIRST_ID .. FIRST_ID + 9} are reserved. */
+  /** The first registration id used here; ids {@code FIRST_ID .. FIRST_ID + 19} are reserved. */
   public static final int FIRST_ID = 100;
 
   private static final int MAX_COLLECTION = 16 * 1024 * 1024;
@@ -44,6 +45,220 @@ public final class CrdtKryo {
     kryo.register(Dot.class, new DotSerializer(), FIRST_ID + 1);
     kryo.register(CausalContext.class, new ContextSerializer(), FIRST_ID + 2);
     kryo.register(Delta.class, new DeltaSerializer(), FIRST_ID + 3);
+    kryo.register(ReplicationMessage.DeltaInterval.class, new IntervalSerializer(), FIRST_ID + 4);
+    kryo.register(ReplicationMessage.Ack.class, new AckSerializer(), FIRST_ID + 5);
+    kryo.register(ReplicationMessage.Status.class, new StatusSerializer(), FIRST_ID + 6);
+    kryo.register(ReplicationMessage.SyncRequest.class, new SyncRequestSerializer(), FIRST_ID + 7);
+    kryo.register(ReplicationMessage.SyncPull.class, new SyncPullSerializer(), FIRST_ID + 8);
+    kryo.register(ReplicationMessage.SyncChunk.class, new SyncChunkSerializer(), FIRST_ID + 9);
+    kryo.register(ReplicationMessage.SyncDone.class, new SyncDoneSerializer(), FIRST_ID + 10);
+  }
+
+  private static KryoException malformed(RuntimeException e) {
+    return new KryoException("malformed input: " + e.getMessage(), e);
+  }
+
+  static void writeBits(Output out, BitSet bits) {
+    long[] words = bits.toLongArray();
+    out.writeVarInt(words.length, true);
+    out.writeLongs(words, 0, words.length);
+  }
+
+  static BitSet readBits(Input in) {
+    int n = in.readVarInt(true);
+    if (n < 0 || n > AWLWWMap.BUCKETS / 64) {
+      throw new KryoException("malformed input: bit set of " + n + " words");
+    }
+    return BitSet.valueOf(in.readLongs(n));
+  }
+
+  static final class IntervalSerializer extends Serializer<ReplicationMessage.DeltaInterval<?, ?>> {
+    IntervalSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ReplicationMessage.DeltaInterval<?, ?> m) {
+      out.writeVarLong(m.start(), true);
+      out.writeVarLong(m.end(), true);
+      kryo.writeObject(out, m.delta());
+    }
+
+    @Override
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    public ReplicationMessage.DeltaInterval<?, ?> read(
+        Kryo kryo, Input in, Class<? extends ReplicationMessage.DeltaInterval<?, ?>> type) {
+      long start = in.readVarLong(true);
+      long end = in.readVarLong(true);
+      Delta delta = kryo.readObject(in, Delta.class);
+      try {
+        return new ReplicationMessage.DeltaInterval<>(start, end, delta);
+      } catch (IllegalArgumentException e) {
+        throw malformed(e);
+      }
+    }
+  }
+
+  static final class AckSerializer extends Serializer<ReplicationMessage.Ack<?, ?>> {
+    AckSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ReplicationMessage.Ack<?, ?> m) {
+      out.writeVarLong(m.upTo(), true);
+    }
+
+    @Override
+    public ReplicationMessage.Ack<?, ?> read(
+        Kryo kryo, Input in, Class<? extends ReplicationMessage.Ack<?, ?>> type) {
+      return new ReplicationMessage.Ack<>(in.readVarLong(true));
+    }
+  }
+
+  static final class StatusSerializer extends Serializer<ReplicationMessage.Status<?, ?>> {
+    StatusSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ReplicationMessage.Status<?, ?> m) {
+      out.writeVarLong(m.seq(), true);
+      out.writeLong(m.rootDigest());
+      out.writeVarInt(m.size(), true);
+      out.writeBoolean(m.behind());
+      out.writeVarInt(m.retiring().size(), true);
+      m.retiring()
+          .forEach(
+              (node, below) -> {
+                out.writeString(node);
+                out.writeVarLong(below, true);
+              });
+    }
+
+    @Override
+    public ReplicationMessage.Status<?, ?> read(
+        Kryo kryo, Input in, Class<? extends ReplicationMessage.Status<?, ?>> type) {
+      long seq = in.readVarLong(true);
+      long root = in.readLong();
+      int size = in.readVarInt(true);
+      boolean behind = in.readBoolean();
+      int n = readCount(in, "retiring");
+      Map<String, Long> retiring = HashMap.newHashMap(n);
+      for (int i = 0; i < n; i++) {
+        String node = in.readString();
+        if (node == null) {
+          throw new KryoException("malformed input: null node");
+        }
+        retiring.put(node, in.readVarLong(true));
+      }
+      return new ReplicationMessage.Status<>(seq, root, size, behind, retiring);
+    }
+  }
+
+  static final class SyncRequestSerializer
+      extends Serializer<ReplicationMessage.SyncRequest<?, ?>> {
+    SyncRequestSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ReplicationMessage.SyncRequest<?, ?> m) {
+      long[] digests = m.digests();
+      out.writeLongs(digests, 0, digests.length);
+    }
+
+    @Override
+    public ReplicationMessage.SyncRequest<?, ?> read(
+        Kryo kryo, Input in, Class<? extends ReplicationMessage.SyncRequest<?, ?>> type) {
+      return new ReplicationMessage.SyncRequest<>(in.readLongs(AWLWWMap.BUCKETS));
+    }
+  }
+
+  static final class SyncPullSerializer extends Serializer<ReplicationMessage.SyncPull<?, ?>> {
+    SyncPullSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ReplicationMessage.SyncPull<?, ?> m) {
+      writeBits(out, m.buckets());
+      out.writeVarLong(m.resume(), true);
+    }
+
+    @Override
+    public ReplicationMessage.SyncPull<?, ?> read(
+        Kryo kryo, Input in, Class<? extends ReplicationMessage.SyncPull<?, ?>> type) {
+      BitSet buckets = readBits(in);
+      long resume = in.readVarLong(true);
+      try {
+        return new ReplicationMessage.SyncPull<>(buckets, resume);
+      } catch (IllegalArgumentException e) {
+        throw malformed(e);
+      }
+    }
+  }
+
+  static final class SyncChunkSerializer extends Serializer<ReplicationMessage.SyncChunk<?, ?>> {
+    SyncChunkSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    public void write(Kryo kryo, Output out, ReplicationMessage.SyncChunk<?, ?> m) {
+      SyncScope scope = m.scope();
+      writeBits(out, scope.buckets());
+      out.writeVarInt(scope.partialBucket() + 1, true);
+      out.writeVarLong(scope.partialFrom(), true);
+      out.writeVarLong(scope.partialTo(), true);
+      // Entries and context travel as one keyed delta, which validates them on read.
+      kryo.writeObject(out, Delta.trusted(new HashMap(m.entries()), m.context(), false));
+      writeBits(out, m.remaining());
+      out.writeVarLong(m.resume(), true);
+    }
+
+    @Override
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    public ReplicationMessage.SyncChunk<?, ?> read(
+        Kryo kryo, Input in, Class<? extends ReplicationMessage.SyncChunk<?, ?>> type) {
+      try {
+        BitSet buckets = readBits(in);
+        int partial = in.readVarInt(true) - 1;
+        long from = in.readVarLong(true);
+        long to = in.readVarLong(true);
+        SyncScope scope = new SyncScope(buckets, partial, from, to);
+        Delta delta = kryo.readObject(in, Delta.class);
+        BitSet remaining = readBits(in);
+        long resume = in.readVarLong(true);
+        return new ReplicationMessage.SyncChunk<>(
+            scope, delta.entries(), delta.context(), remaining, resume);
+      } catch (IllegalArgumentException e) {
+        throw malformed(e);
+      }
+    }
+  }
+
+  static final class SyncDoneSerializer extends Serializer<ReplicationMessage.SyncDone<?, ?>> {
+    SyncDoneSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output out, ReplicationMessage.SyncDone<?, ?> m) {
+      out.writeVarLong(m.seq(), true);
+      out.writeLong(m.rootDigest());
+      kryo.writeObject(out, m.context());
+    }
+
+    @Override
+    public ReplicationMessage.SyncDone<?, ?> read(
+        Kryo kryo, Input in, Class<? extends ReplicationMessage.SyncDone<?, ?>> type) {
+      long seq = in.readVarLong(true);
+      long root = in.readLong();
+      CausalContext context = kryo.readObject(in, CausalContext.class);
+      return new ReplicationMessage.SyncDone<>(seq, root, context);
+    }
   }
 
   static int readCount(Input in, String what) {

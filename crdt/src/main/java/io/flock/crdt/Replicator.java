@@ -1,0 +1,651 @@
+package io.flock.crdt;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flock.crdt.ReplicationMessage.Ack;
+import io.flock.crdt.ReplicationMessage.DeltaInterval;
+import io.flock.crdt.ReplicationMessage.Status;
+import io.flock.crdt.ReplicationMessage.SyncChunk;
+import io.flock.crdt.ReplicationMessage.SyncDone;
+import io.flock.crdt.ReplicationMessage.SyncPull;
+import io.flock.crdt.ReplicationMessage.SyncRequest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Keeps one {@link AWLWWMap} replica converged with its neighbours: delta-interval anti-entropy
+ * with a digest-based catch-up, as a pure state machine. Inputs are local deltas ({@link
+ * #recordLocal}), received messages ({@link #receive}), periodic {@link #tick}s, the neighbour set
+ * ({@link #setNeighbours}) and retirements ({@link #retire}); outputs are messages to send. It
+ * reads no clock, opens no socket and starts no thread, so a simulated network can drive any number
+ * of replicas deterministically.
+ *
+ * <h2>Delta intervals (Almeida, Shoker, Baquero, JPDC 2018, Algorithm 2)</h2>
+ *
+ * Local deltas go into a buffer under consecutive sequence numbers. Per neighbour the replicator
+ * keeps the sequence number that neighbour acknowledged; {@link #flush} sends each neighbour the
+ * join of its not yet sent deltas, and every {@link #tick} re-sends the join of its unacknowledged
+ * ones, so a lost message is repaired on the next round. A receiver acknowledges only a contiguous
+ * prefix: an interval that arrives ahead of a gap is joined (joins are always safe) but not
+ * acknowledged past the gap. Buffer entries every neighbour acknowledged are collected. Every
+ * replica sends only its own deltas to every neighbour (a full mesh, as Flock's membership is), so
+ * a write reaches everyone in one hop.
+ *
+ * <h2>Digest catch-up</h2>
+ *
+ * The buffer is bounded. A neighbour whose unacknowledged deltas were collected, a new or restarted
+ * one, or one whose {@link AWLWWMap#rootDigest root digest} stays different while both sides have
+ * acknowledged everything (a loss the intervals cannot repair, for example a write that came
+ * through a third replica now cut off), is brought up to date by a pull: it sends its {@link
+ * AWLWWMap#BUCKETS bucket} digests, the other side answers with the entries of the differing
+ * buckets in chunks of at most {@link Settings#maxSyncEntries} keys (splitting a big bucket by hash
+ * range), and the puller asks for the rest one chunk at a time. Each chunk is a {@linkplain
+ * AWLWWMap#joinScope scoped join}: exact for the keys it covers, harmless for the others, so a
+ * bounded sync never loses data (unlike DeltaCrdt's, upstream issue dc#65). The responder keeps no
+ * session state. When a digest comparison finds no difference, the responder's context is adopted
+ * (safe because the entries are equal), which compacts the puller's context.
+ *
+ * <h2>Retirement</h2>
+ *
+ * {@link #retire} marks old incarnations of a node as ended. From then on their messages are
+ * dropped; the floor is announced in {@link Status}; the context entries are pruned only when every
+ * neighbour has announced the same floor and reports the same root digest as this replica, so no
+ * dot of a retired incarnation can still arrive that this replica has not seen (the {@link
+ * AWLWWMap#prune} safety condition).
+ *
+ * <p>Not thread-safe: one owner thread drives it, together with its map.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+public final class Replicator<K, V> {
+
+  /**
+   * Tuning.
+   *
+   * @param maxBufferedDeltas local deltas kept for neighbours that have not acknowledged them;
+   *     beyond this the oldest are dropped and lagging neighbours catch up by digest sync
+   * @param maxSyncEntries the most keys one delta interval or sync chunk carries
+   * @param mismatchRoundsBeforeSync status rounds with different root digests (and nothing
+   *     unacknowledged either way) before a digest sync is started
+   * @param syncTimeoutTicks ticks without an answer before a sync is restarted
+   */
+  public record Settings(
+      int maxBufferedDeltas,
+      int maxSyncEntries,
+      int mismatchRoundsBeforeSync,
+      int syncTimeoutTicks) {
+
+    /** Validates. */
+    public Settings {
+      positive(maxBufferedDeltas, "maxBufferedDeltas");
+      positive(maxSyncEntries, "maxSyncEntries");
+      positive(mismatchRoundsBeforeSync, "mismatchRoundsBeforeSync");
+      positive(syncTimeoutTicks, "syncTimeoutTicks");
+    }
+
+    private static void positive(int value, String name) {
+      if (value < 1) {
+        throw new IllegalArgumentException(name + " must be >= 1, was " + value);
+      }
+    }
+
+    /**
+     * The defaults: 100,000 buffered deltas, 1,000 keys per message, 3 mismatch rounds, a 10 tick
+     * sync timeout.
+     */
+    public static Settings defaults() {
+      return new Settings(100_000, 1_000, 3, 10);
+    }
+  }
+
+  /** A message to send. */
+  public record Outgoing<K, V>(ReplicaId to, ReplicationMessage<K, V> message) {}
+
+  /** What receiving a message caused: changes of the visible map, and replies to send. */
+  public record Result<K, V>(List<Change<K, V>> changes, List<Outgoing<K, V>> replies) {
+    static <K, V> Result<K, V> none() {
+      return new Result<>(List.of(), List.of());
+    }
+  }
+
+  private static final class Pull {
+    BitSet wanted = new BitSet();
+    long resume;
+    int idleTicks;
+    boolean changed;
+  }
+
+  private static final class Peer {
+    long acked;
+    long sentUpTo;
+    long lastSendTick = Long.MIN_VALUE;
+    long received;
+    int gapHits;
+    int mismatchRounds;
+    @Nullable Pull pull;
+    long rootDigest;
+    boolean rootKnown;
+
+    /** The highest floor per node it ever announced: a promise to refuse those incarnations. */
+    final Map<String, Long> refuses = new HashMap<>();
+
+    /** What its latest status announced (it still waits on these, or on others to agree). */
+    Map<String, Long> announcing = Map.of();
+  }
+
+  private final AWLWWMap<K, V> map;
+  private final Settings settings;
+  private final ArrayDeque<Delta<K, V>> buffer = new ArrayDeque<>();
+  private long bufferStart;
+  private long seq;
+  private long ticks;
+  private long syncsStarted;
+  private final TreeMap<ReplicaId, Peer> peers = new TreeMap<>();
+  private final TreeMap<String, Long> retiring = new TreeMap<>();
+
+  /**
+   * A replicator for {@code map}; it must be the only writer of the map's remote state.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public Replicator(AWLWWMap<K, V> map, Settings settings) {
+    this.map = requireNonNull(map, "map");
+    this.settings = requireNonNull(settings, "settings");
+  }
+
+  /** The replicated map. */
+  public AWLWWMap<K, V> map() {
+    return map;
+  }
+
+  /** This replica's id. */
+  public ReplicaId self() {
+    return map.replica();
+  }
+
+  /**
+   * Records the delta of a local mutation, to be sent by the next {@link #flush} or {@link #tick}.
+   *
+   * @throws NullPointerException if {@code delta} is null
+   */
+  public void recordLocal(Delta<K, V> delta) {
+    requireNonNull(delta, "delta");
+    if (delta.isEmpty()) {
+      return;
+    }
+    buffer.addLast(delta);
+    seq++;
+    while (buffer.size() > settings.maxBufferedDeltas) {
+      buffer.pollFirst();
+      bufferStart++;
+    }
+  }
+
+  /**
+   * Sets the neighbours. New ones start with nothing acknowledged; removed ones are forgotten and
+   * no longer hold buffered deltas back.
+   *
+   * @throws NullPointerException if {@code neighbours} or an element is null
+   */
+  public void setNeighbours(Collection<ReplicaId> neighbours) {
+    requireNonNull(neighbours, "neighbours");
+    Set<ReplicaId> wanted = new HashSet<>();
+    for (ReplicaId id : neighbours) {
+      requireNonNull(id, "neighbours element");
+      if (!id.equals(self()) && !isRetired(id)) {
+        wanted.add(id);
+      }
+    }
+    peers.keySet().retainAll(wanted);
+    for (ReplicaId id : wanted) {
+      peers.computeIfAbsent(id, x -> new Peer());
+    }
+    collect();
+  }
+
+  /** The current neighbours. */
+  public Set<ReplicaId> neighbours() {
+    return java.util.Collections.unmodifiableSet(peers.keySet());
+  }
+
+  /**
+   * Marks every incarnation of {@code node} below {@code belowIncarnation} as ended: their messages
+   * are dropped from now on, and their context entries are pruned once every neighbour agrees (see
+   * the class comment).
+   *
+   * @throws NullPointerException if {@code node} is null
+   * @throws IllegalArgumentException if this would retire this replica itself
+   */
+  public void retire(String node, long belowIncarnation) {
+    requireNonNull(node, "node");
+    if (node.equals(self().node()) && self().incarnation() < belowIncarnation) {
+      throw new IllegalArgumentException("cannot retire this replica itself: " + self());
+    }
+    if (map.context().retiredBelow().getOrDefault(node, 0L) >= belowIncarnation) {
+      return;
+    }
+    retiring.merge(node, belowIncarnation, Math::max);
+    peers.keySet().removeIf(this::isRetired);
+  }
+
+  /** Sends every neighbour the local deltas it has not been sent yet. */
+  public List<Outgoing<K, V>> flush() {
+    List<Outgoing<K, V>> out = new ArrayList<>();
+    peers.forEach(
+        (id, peer) -> {
+          long from = Math.max(peer.sentUpTo, peer.acked);
+          if (from < seq && from >= bufferStart) {
+            sendIntervals(id, peer, from, out);
+          }
+        });
+    return out;
+  }
+
+  /**
+   * One periodic round: re-sends unacknowledged deltas, asks lagging neighbours to sync, sends a
+   * small status to idle ones, restarts stalled syncs, and prunes retired incarnations when safe.
+   */
+  public List<Outgoing<K, V>> tick() {
+    ticks++;
+    List<Outgoing<K, V>> out = new ArrayList<>();
+    tryPrune();
+    peers.forEach(
+        (id, peer) -> {
+          Map<String, Long> announce = announcement(peer);
+          if (peer.acked < seq && peer.acked < bufferStart) {
+            out.add(
+                new Outgoing<>(
+                    id, new Status<>(seq, map.rootDigest(), map.size(), true, announce)));
+          } else if (peer.acked < seq) {
+            if (peer.sentUpTo < seq || peer.lastSendTick < ticks - 1) {
+              sendIntervals(id, peer, peer.acked, out);
+            }
+          } else {
+            out.add(
+                new Outgoing<>(
+                    id, new Status<>(seq, map.rootDigest(), map.size(), false, announce)));
+          }
+          Pull pull = peer.pull;
+          if (pull != null && ++pull.idleTicks > settings.syncTimeoutTicks) {
+            startSync(id, peer, out);
+          }
+        });
+    return out;
+  }
+
+  /**
+   * Handles one message from {@code from}. Messages from non-neighbours and retired incarnations
+   * are dropped.
+   *
+   * @return the changes of the visible map and the replies to send
+   * @throws IllegalArgumentException if the message is malformed; nothing is changed, and the
+   *     caller should drop the connection it came on
+   */
+  public Result<K, V> receive(ReplicaId from, ReplicationMessage<K, V> message) {
+    requireNonNull(from, "from");
+    requireNonNull(message, "message");
+    Peer peer = peers.get(from);
+    if (peer == null || isRetired(from)) {
+      return Result.none();
+    }
+    List<Outgoing<K, V>> out = new ArrayList<>(1);
+    List<Change<K, V>> changes = List.of();
+    switch (message) {
+      case DeltaInterval<K, V> interval -> {
+        changes = map.join(interval.delta());
+        if (interval.start() <= peer.received) {
+          peer.received = Math.max(peer.received, interval.end());
+          peer.gapHits = 0;
+        } else if (++peer.gapHits >= settings.mismatchRoundsBeforeSync && peer.pull == null) {
+          // It keeps sending from beyond what we hold: it believes we have the rest (an
+          // acknowledgement of a sync whose answer we lost). A pull re-aligns us.
+          peer.gapHits = 0;
+          startSync(from, peer, out);
+        }
+        out.add(new Outgoing<>(from, new Ack<>(peer.received)));
+      }
+      case Ack<K, V> ack -> {
+        peer.acked = Math.max(peer.acked, Math.min(ack.upTo(), seq));
+        peer.sentUpTo = Math.max(peer.sentUpTo, peer.acked);
+        collect();
+      }
+      case Status<K, V> status -> onStatus(from, peer, status, out);
+      case SyncRequest<K, V> request -> onSyncRequest(from, peer, request, out);
+      case SyncPull<K, V> pull -> {
+        peer.mismatchRounds = 0; // it is repairing itself from us; let it finish first
+        out.add(new Outgoing<>(from, chunk(pull.buckets(), pull.resume())));
+      }
+      case SyncChunk<K, V> chunk -> {
+        long rootBefore = map.rootDigest();
+        changes = map.joinScope(chunk.scope(), chunk.entries(), chunk.context());
+        Pull pull = peer.pull;
+        if (pull != null) {
+          pull.idleTicks = 0;
+          pull.changed |= map.rootDigest() != rootBefore;
+          pull.wanted = chunk.remaining();
+          pull.resume = chunk.resume();
+          if (pull.wanted.isEmpty() && !pull.changed) {
+            // A whole pass taught us nothing: the difference is on its side. Hand over.
+            peer.pull = null;
+            out.add(
+                new Outgoing<>(
+                    from,
+                    new Status<>(seq, map.rootDigest(), map.size(), true, announcement(peer))));
+          } else if (pull.wanted.isEmpty()) {
+            pull.changed = false;
+            out.add(new Outgoing<>(from, new SyncRequest<>(map.bucketDigests())));
+          } else {
+            out.add(new Outgoing<>(from, new SyncPull<>(pull.wanted, pull.resume)));
+          }
+        }
+      }
+      case SyncDone<K, V> done -> {
+        // Equal digests at the responder mean we held all of its deltas below done.seq() (it
+        // marked them acknowledged); adopting its context also needs the entries equal now.
+        peer.received = Math.max(peer.received, done.seq());
+        if (done.rootDigest() == map.rootDigest()) {
+          map.adoptContextOfEqualState(done.context());
+        }
+        peer.pull = null;
+        peer.mismatchRounds = 0;
+      }
+    }
+    return new Result<>(changes, out);
+  }
+
+  // ---- observation ----
+
+  /** The number of local deltas buffered for neighbours. */
+  public int bufferedDeltas() {
+    return buffer.size();
+  }
+
+  /** The next local sequence number (the number of local deltas recorded). */
+  public long sequence() {
+    return seq;
+  }
+
+  /** How many local deltas {@code neighbour} has not acknowledged (0 for a non-neighbour). */
+  public long lag(ReplicaId neighbour) {
+    Peer peer = peers.get(neighbour);
+    return peer == null ? 0 : seq - peer.acked;
+  }
+
+  /** How many digest syncs this replica has started as the puller. */
+  public long syncsStarted() {
+    return syncsStarted;
+  }
+
+  /** Retirements announced but not yet pruned: node name to incarnation floor. */
+  public Map<String, Long> pendingRetirements() {
+    return java.util.Collections.unmodifiableMap(retiring);
+  }
+
+  /** A one-line description of each neighbour's replication state, for status and logs. */
+  public Map<ReplicaId, String> describeNeighbours() {
+    Map<ReplicaId, String> out = new TreeMap<>();
+    peers.forEach(
+        (id, p) ->
+            out.put(
+                id,
+                "acked="
+                    + p.acked
+                    + "/"
+                    + seq
+                    + " received="
+                    + p.received
+                    + " pulling="
+                    + (p.pull != null)
+                    + " rootMatch="
+                    + (p.rootKnown && p.rootDigest == map.rootDigest())
+                    + " refuses="
+                    + new TreeMap<>(p.refuses)));
+    return out;
+  }
+
+  /** Whether a digest sync from {@code neighbour} is in progress. */
+  public boolean isSyncing(ReplicaId neighbour) {
+    Peer peer = peers.get(neighbour);
+    return peer != null && peer.pull != null;
+  }
+
+  // ---- internals ----
+
+  private boolean isRetired(ReplicaId id) {
+    Long floor = retiring.get(id.node());
+    return (floor != null && id.incarnation() < floor) || map.context().isRetired(id);
+  }
+
+  private void collect() {
+    long minAcked = seq;
+    for (Peer peer : peers.values()) {
+      minAcked = Math.min(minAcked, peer.acked);
+    }
+    if (peers.isEmpty()) {
+      return; // keep (up to the bound) for neighbours to come
+    }
+    while (bufferStart < minAcked && !buffer.isEmpty()) {
+      buffer.pollFirst();
+      bufferStart++;
+    }
+  }
+
+  private void sendIntervals(ReplicaId to, Peer peer, long from, List<Outgoing<K, V>> out) {
+    Iterator<Delta<K, V>> it = buffer.iterator();
+    for (long s = bufferStart; s < from; s++) {
+      it.next();
+    }
+    long start = from;
+    Delta<K, V> group = Delta.empty();
+    int keys = 0;
+    for (long s = from; s < seq; s++) {
+      Delta<K, V> next = it.next();
+      if (keys > 0 && keys + next.keys().size() > settings.maxSyncEntries) {
+        out.add(new Outgoing<>(to, new DeltaInterval<>(start, s, group)));
+        start = s;
+        group = Delta.empty();
+        keys = 0;
+      }
+      group = group.join(next);
+      keys += next.keys().size();
+    }
+    out.add(new Outgoing<>(to, new DeltaInterval<>(start, seq, group)));
+    peer.sentUpTo = seq;
+    peer.lastSendTick = ticks;
+  }
+
+  private void onStatus(ReplicaId from, Peer peer, Status<K, V> status, List<Outgoing<K, V>> out) {
+    status.retiring().forEach((node, below) -> peer.refuses.merge(node, below, Math::max));
+    peer.announcing = status.retiring();
+    peer.rootDigest = status.rootDigest();
+    peer.rootKnown = true;
+    if (peer.pull != null || pulling()) {
+      return; // one pull at a time: the first brings most of what the others would
+    }
+    if (status.behind()) {
+      startSync(from, peer, out);
+      return;
+    }
+    boolean quiet = status.seq() == peer.received && peer.acked == seq;
+    if (quiet && status.rootDigest() != map.rootDigest()) {
+      // The side with fewer keys pulls first; the other only if the difference outlives that.
+      boolean first =
+          map.size() < status.size() || (map.size() == status.size() && self().compareTo(from) < 0);
+      int rounds = settings.mismatchRoundsBeforeSync * (first ? 1 : 2);
+      if (++peer.mismatchRounds >= rounds) {
+        startSync(from, peer, out);
+      }
+    } else {
+      peer.mismatchRounds = 0;
+    }
+  }
+
+  private boolean pulling() {
+    for (Peer peer : peers.values()) {
+      if (peer.pull != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void startSync(ReplicaId from, Peer peer, List<Outgoing<K, V>> out) {
+    peer.pull = new Pull();
+    peer.mismatchRounds = 0;
+    syncsStarted++;
+    out.add(new Outgoing<>(from, new SyncRequest<>(map.bucketDigests())));
+  }
+
+  private void onSyncRequest(
+      ReplicaId from, Peer peer, SyncRequest<K, V> request, List<Outgoing<K, V>> out) {
+    peer.mismatchRounds = 0;
+    long[] theirs = request.digests();
+    BitSet differing = new BitSet(AWLWWMap.BUCKETS);
+    for (int b = 0; b < AWLWWMap.BUCKETS; b++) {
+      if (theirs[b] != map.bucketDigest(b)) {
+        differing.set(b);
+      }
+    }
+    if (differing.isEmpty()) {
+      // The requester holds every entry we hold: all our deltas so far are in it.
+      peer.acked = Math.max(peer.acked, seq);
+      peer.sentUpTo = Math.max(peer.sentUpTo, peer.acked);
+      collect();
+      out.add(new Outgoing<>(from, new SyncDone<>(seq, map.rootDigest(), map.context())));
+    } else {
+      out.add(new Outgoing<>(from, chunk(differing, 0)));
+    }
+  }
+
+  private record Item<K, V>(long sub, K key, List<Dotted<V>> entries) {}
+
+  /** The next chunk of the buckets {@code wanted}, the first one from position {@code resume}. */
+  private SyncChunk<K, V> chunk(BitSet wanted, long resume) {
+    int first = wanted.nextSetBit(0);
+    Map<Integer, List<Item<K, V>>> byBucket = new HashMap<>();
+    map.forEachKeyEntries(
+        (k, entries) -> {
+          int b = AWLWWMap.bucketOf(k);
+          if (wanted.get(b)) {
+            long sub = AWLWWMap.subOf(k);
+            if (b != first || sub >= resume) {
+              byBucket.computeIfAbsent(b, x -> new ArrayList<>()).add(new Item<>(sub, k, entries));
+            }
+          }
+        });
+    int max = settings.maxSyncEntries;
+    Map<K, List<Dotted<V>>> entries = new HashMap<>();
+    BitSet covered = new BitSet();
+    int partial = -1;
+    long partialFrom = 0;
+    long partialTo = 0;
+    int nextBucket = -1;
+    long nextResume = 0;
+    for (int b = first; b >= 0; b = wanted.nextSetBit(b + 1)) {
+      long from = b == first ? resume : 0;
+      List<Item<K, V>> items = byBucket.getOrDefault(b, List.of());
+      if (entries.size() + items.size() <= max) {
+        items.forEach(i -> entries.put(i.key(), i.entries()));
+        if (from == 0) {
+          covered.set(b);
+        } else {
+          partial = b;
+          partialFrom = from;
+          partialTo = AWLWWMap.SUB_MASK + 1;
+        }
+        continue;
+      }
+      if (!entries.isEmpty()) {
+        nextBucket = b;
+        nextResume = from;
+        break;
+      }
+      // This bucket alone is too big: send a hash range of it.
+      List<Item<K, V>> sorted = new ArrayList<>(items);
+      sorted.sort(Comparator.comparingLong(Item::sub));
+      long cut = sorted.get(max).sub();
+      if (cut == sorted.get(0).sub()) {
+        cut++; // degenerate: all share one position; send them together
+      }
+      for (Item<K, V> i : sorted) {
+        if (i.sub() < cut) {
+          entries.put(i.key(), i.entries());
+        }
+      }
+      partial = b;
+      partialFrom = from;
+      partialTo = cut;
+      nextBucket = b;
+      nextResume = cut;
+      break;
+    }
+    BitSet remaining = new BitSet();
+    if (nextBucket >= 0) {
+      remaining = (BitSet) wanted.clone();
+      remaining.clear(0, nextBucket);
+    }
+    return new SyncChunk<>(
+        new SyncScope(covered, partial, partialFrom, partialTo),
+        entries,
+        map.context(),
+        remaining,
+        nextResume);
+  }
+
+  /**
+   * The floors to announce to one neighbour: every pending retirement, and each pruned floor the
+   * neighbour has never announced or still announces (it may be waiting for our agreement).
+   */
+  private Map<String, Long> announcement(Peer peer) {
+    Map<String, Long> pruned = map.context().retiredBelow();
+    if (retiring.isEmpty() && pruned.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, Long> out = new TreeMap<>(retiring);
+    pruned.forEach(
+        (node, below) -> {
+          boolean needed =
+              peer.refuses.getOrDefault(node, 0L) < below || peer.announcing.containsKey(node);
+          if (needed) {
+            out.merge(node, below, Math::max);
+          }
+        });
+    return out;
+  }
+
+  private void tryPrune() {
+    for (Iterator<Map.Entry<String, Long>> it = retiring.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Long> e = it.next();
+      String node = e.getKey();
+      long below = e.getValue();
+      boolean agreed = true;
+      for (Map.Entry<ReplicaId, Peer> p : peers.entrySet()) {
+        Peer peer = p.getValue();
+        // A later incarnation of the node itself never takes messages from the earlier ones.
+        boolean refuses =
+            p.getKey().node().equals(node)
+                ? p.getKey().incarnation() >= below
+                : peer.refuses.getOrDefault(node, 0L) >= below;
+        agreed &=
+            refuses && peer.rootKnown && peer.rootDigest == map.rootDigest() && peer.pull == null;
+      }
+      if (!agreed) {
+        continue;
+      }
+      map.pruneAgreed(node, below);
+      it.remove();
+    }
+  }
+}

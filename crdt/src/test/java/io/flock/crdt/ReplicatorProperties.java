@@ -1,0 +1,120 @@
+package io.flock.crdt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+/** Convergence of the replicator on a simulated faulty network, on seeded random schedules. */
+class ReplicatorProperties {
+
+  /** Small bounds so that buffer overflow, digest sync and chunking all happen. */
+  static final Replicator.Settings TIGHT = new Replicator.Settings(16, 4, 2, 6);
+
+  private static AWLWWMap<String, String> reference(List<Delta<String, String>> deltas) {
+    AWLWWMap<String, String> ref = new AWLWWMap<>(new ReplicaId("ref", 1), new Hlc(() -> 0));
+    deltas.forEach(ref::join);
+    return ref;
+  }
+
+  private static void chaos(SimCluster sim, Random random, int steps, boolean crashes) {
+    for (int i = 0; i < steps; i++) {
+      int slot = random.nextInt(sim.size());
+      int roll = random.nextInt(100);
+      if (roll < 25) {
+        sim.put(slot, "k" + random.nextInt(40), "v" + random.nextInt(1000));
+      } else if (roll < 32) {
+        sim.remove(slot, "k" + random.nextInt(40));
+      } else if (roll < 35) {
+        Set<Integer> side = new HashSet<>();
+        for (int s = 0; s < sim.size(); s++) {
+          if (random.nextBoolean()) {
+            side.add(s);
+          }
+        }
+        sim.partition(side);
+      } else if (roll < 38) {
+        sim.heal();
+      } else if (crashes && roll < 40 && othersHoldEverything(sim, slot)) {
+        sim.crashRestart(slot);
+      }
+      sim.step();
+      for (int s = 0; s < sim.size(); s++) {
+        assertThat(sim.node(s).replicator().bufferedDeltas())
+            .isLessThanOrEqualTo(TIGHT.maxBufferedDeltas());
+      }
+    }
+  }
+
+  /**
+   * Whether the other replicas together already hold everything {@code slot} holds, so that a crash
+   * of it loses no write (losses of never-sent writes have their own test).
+   */
+  private static boolean othersHoldEverything(SimCluster sim, int slot) {
+    AWLWWMap<String, String> others = new AWLWWMap<>(new ReplicaId("u", 1), new Hlc(() -> 0));
+    for (int s = 0; s < sim.size(); s++) {
+      if (s != slot) {
+        others.join(sim.node(s).map().state());
+      }
+    }
+    Delta<String, String> before = others.state();
+    others.join(sim.node(slot).map().state());
+    return others.state().equals(before); // entries and context: hidden entries count too
+  }
+
+  @Property(tries = 200)
+  void convergesToTheMapOfAllOperationsUnderFaults(
+      @ForAll long seed, @ForAll @IntRange(min = 2, max = 5) int n) {
+    Random random = new Random(seed);
+    SimCluster sim = new SimCluster(n, seed, TIGHT, 3);
+    sim.faults(new SimCluster.Faults(0.2, 0.1, 4));
+    chaos(sim, random, 300, false);
+    sim.heal();
+    sim.faults(SimCluster.Faults.NONE);
+    assertThat(sim.runUntilConverged(3_000)).as("converged after healing").isNotNegative();
+    AWLWWMap<String, String> ref = reference(sim.allDeltas());
+    for (int s = 0; s < n; s++) {
+      assertThat(sim.node(s).map().snapshot()).isEqualTo(ref.snapshot());
+    }
+  }
+
+  /**
+   * With replicas crashing and restarting empty (once the others hold all they hold): everyone
+   * converges to exactly the map of all writes, and retired incarnations are pruned everywhere.
+   */
+  @Property(tries = 200)
+  void survivesCrashRestartsAndPrunesRetiredIncarnations(
+      @ForAll long seed, @ForAll @IntRange(min = 2, max = 5) int n) {
+    Random random = new Random(seed);
+    SimCluster sim = new SimCluster(n, seed, TIGHT, 3);
+    sim.faults(new SimCluster.Faults(0.1, 0.05, 3));
+    chaos(sim, random, 300, true);
+    sim.heal();
+    sim.faults(SimCluster.Faults.NONE);
+    assertThat(sim.runUntilConverged(3_000)).as("converged after healing").isNotNegative();
+
+    // No write was lost to a crash (crashes wait until others hold it all), so it is exact.
+    AWLWWMap<String, String> ref = reference(sim.allDeltas());
+    for (int s = 0; s < n; s++) {
+      assertThat(sim.node(s).map().snapshot()).isEqualTo(ref.snapshot());
+    }
+    Set<ReplicaId> live = new HashSet<>();
+    for (int s = 0; s < n; s++) {
+      live.add(sim.node(s).id());
+    }
+    // Quiet rounds let the retirement agreement complete everywhere.
+    sim.steps(40 * sim.tickEvery);
+    for (int s = 0; s < n; s++) {
+      CausalContext context = sim.node(s).map().context();
+      for (ReplicaId r : context.replicas()) {
+        assertThat(live).as("context of %s holds only live incarnations", s).contains(r);
+      }
+    }
+    assertThat(sim.converged()).isTrue();
+  }
+}
