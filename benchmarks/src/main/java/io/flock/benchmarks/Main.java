@@ -1,0 +1,43 @@
+package io.flock.benchmarks;
+
+import java.util.Arrays;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Entry point of {@code flock-benchmarks.jar}.
+ *
+ * <ul>
+ *   <li>no arguments: the short run (a few minutes): the CRDT report, then the JMH benchmarks with
+ *       short iterations;
+ *   <li>{@code report}: only the report (sizes, heap, simulated convergence);
+ *   <li>{@code jmh ARGS}: JMH itself, with its usual arguments.
+ * </ul>
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("jmh")) {
+      org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    CrdtReport.main(new String[0]);
+    if (args.length > 0 && args[0].equals("report")) {
+      return;
+    }
+    Options options =
+        new OptionsBuilder()
+            .include(MapBenchmark.class.getSimpleName())
+            .include(FullJoinBenchmark.class.getSimpleName())
+            .warmupIterations(1)
+            .warmupTime(TimeValue.seconds(1))
+            .measurementIterations(3)
+            .measurementTime(TimeValue.seconds(1))
+            .forks(1)
+            .build();
+    new Runner(options).run();
+  }
+}

@@ -1,0 +1,90 @@
+package io.flock.benchmarks;
+
+import io.flock.crdt.AWLWWMap;
+import io.flock.crdt.Delta;
+import io.flock.crdt.Hlc;
+import io.flock.crdt.ReplicaId;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The map's hot paths at 1k, 100k and 1M keys: a local put (with its delta), and the join of a
+ * one-key delta from another replica.
+ *
+ * <p>Run: {@code ./flock bench jmh MapBenchmark} (or {@code java -jar
+ * benchmarks/target/flock-benchmarks.jar jmh MapBenchmark -p size=100000}).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx8g"})
+public class MapBenchmark {
+  private static final int DELTAS = 1 << 20;
+
+  @Param({"1000", "100000", "1000000"})
+  public int size;
+
+  private AWLWWMap<String, String> map = newMap("a");
+  private AWLWWMap<String, String> writer = newMap("b");
+  private String[] keys = new String[0];
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private Delta<String, String>[] deltas = new Delta[0];
+
+  private int next;
+
+  static AWLWWMap<String, String> newMap(String node) {
+    return new AWLWWMap<>(new ReplicaId(node, 1), new Hlc(System::currentTimeMillis));
+  }
+
+  @Setup(Level.Trial)
+  public void fill() {
+    map = newMap("a");
+    writer = newMap("b");
+    keys = new String[size];
+    for (int i = 0; i < size; i++) {
+      keys[i] = "child-" + i;
+      writer.join(map.put(keys[i], "node-" + (i % 5)));
+    }
+  }
+
+  @Setup(Level.Iteration)
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public void makeDeltas() {
+    deltas = new Delta[DELTAS];
+    java.util.SplittableRandom random = new java.util.SplittableRandom(size);
+    for (int i = 0; i < DELTAS; i++) {
+      deltas[i] = writer.put(keys[random.nextInt(size)], "node-" + random.nextInt(5));
+    }
+    next = 0;
+  }
+
+  /** A local put into a map of {@code size} keys, making its delta. */
+  @Benchmark
+  public Delta<String, String> put() {
+    int i = next++;
+    return map.put(keys[(i & Integer.MAX_VALUE) % size], "node-x");
+  }
+
+  /** Joining a one-key delta from another replica into a map of {@code size} keys. */
+  @Benchmark
+  public Object joinOneKeyDelta() {
+    int i = next++;
+    return map.join(deltas[i & (DELTAS - 1)]);
+  }
+}
