@@ -1,0 +1,466 @@
+package io.flock.membership;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Netty TCP between nodes: one outgoing connection per peer, made on demand, authenticated by the
+ * {@link Handshake} (and optionally mutual TLS), re-established with exponential backoff after
+ * loss. Messages for a peer wait in a bounded queue while its connection is being made; a full
+ * queue makes {@link #send} return {@code false} and is counted and logged, never silently
+ * swallowed. Delivery is at most once: the replicator and failure detector above repair loss.
+ *
+ * <p>Threading: {@link #send}, {@link #isWritable} and {@link #close} may be called from any
+ * thread. The {@link Listener} is called on a Netty event loop and must not block; an exception it
+ * throws is logged and contained.
+ */
+@SuppressWarnings("FutureReturnValueIgnored") // Netty futures: failures surface in
+// exceptionCaught and close listeners, which handle them
+final class Transport implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+  /** What the transport tells its owner. Called on an event loop; must not block. */
+  interface Listener {
+    /** An authenticated message addressed to this incarnation. */
+    void onMessage(NodeId from, Object body);
+
+    /** An authenticated connection with {@code peer} closed: a hint, not proof, of failure. */
+    default void onConnectionLost(NodeId peer) {}
+
+    /**
+     * The outgoing connection to {@code peer} became (un)writable: coalesce instead of queueing.
+     */
+    default void onWritabilityChanged(NodeId peer, boolean writable) {}
+  }
+
+  /** The test seam: decides the fate of each outgoing message. Not a public API. */
+  interface FaultInjector {
+    Fault decide(NodeId from, NodeId to, Object body);
+  }
+
+  /** A decision of the {@link FaultInjector}. */
+  record Fault(boolean drop, boolean duplicate, long delayMillis) {
+    static final Fault PASS = new Fault(false, false, 0);
+    static final Fault DROP = new Fault(true, false, 0);
+  }
+
+  private static final class Outbound {
+    final String name;
+    NodeId target;
+    @Nullable Channel channel;
+    boolean ready;
+    boolean connecting;
+    long backoffMillis;
+    boolean overflowLogged;
+    final ArrayDeque<Wire.Envelope> queue = new ArrayDeque<>();
+
+    Outbound(NodeId target) {
+      this.name = target.name();
+      this.target = target;
+    }
+  }
+
+  private final TransportConfig config;
+  private final Listener listener;
+  private final EventLoopGroup group;
+  private final Cache<ByteBuffer, Boolean> nonces =
+      Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
+  private final ConcurrentHashMap<String, Outbound> outbound = new ConcurrentHashMap<>();
+  private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+  private final AtomicLong sent = new AtomicLong();
+  private final AtomicLong received = new AtomicLong();
+  private final AtomicLong overflowed = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+  private volatile FaultInjector faults = (from, to, body) -> Fault.PASS;
+  private volatile @Nullable NodeId self;
+  private volatile boolean closed;
+  private @Nullable Channel server;
+
+  private Transport(TransportConfig config, Listener listener, int ioThreads, String name) {
+    this.config = config;
+    this.listener = listener;
+    this.group =
+        new MultiThreadIoEventLoopGroup(
+            ioThreads,
+            new DefaultThreadFactory("flock-io-" + name, true),
+            NioIoHandler.newFactory());
+  }
+
+  /**
+   * Binds and starts a transport.
+   *
+   * @param name this node's name
+   * @param bindHost the address to listen on
+   * @param bindPort the port, or 0 for an ephemeral one
+   * @param advertisedHost the host other nodes dial
+   * @param incarnation this start's incarnation
+   * @throws IllegalStateException if the port cannot be bound (the transport is released)
+   */
+  static Transport start(
+      String name,
+      String bindHost,
+      int bindPort,
+      String advertisedHost,
+      long incarnation,
+      TransportConfig config,
+      Listener listener,
+      int ioThreads) {
+    requireNonNull(name, "name");
+    requireNonNull(bindHost, "bindHost");
+    requireNonNull(advertisedHost, "advertisedHost");
+    requireNonNull(config, "config");
+    requireNonNull(listener, "listener");
+    Transport t = new Transport(config, listener, ioThreads, name);
+    try {
+      ChannelFuture bound =
+          new ServerBootstrap()
+              .group(t.group)
+              .channel(NioServerSocketChannel.class)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childHandler(t.initializer(false, null, bindHost))
+              .bind(bindHost, bindPort)
+              .syncUninterruptibly();
+      Channel server = bound.channel();
+      t.server = server;
+      int port = ((InetSocketAddress) server.localAddress()).getPort();
+      t.self = new NodeId(name, advertisedHost, port, incarnation);
+      return t;
+    } catch (RuntimeException e) {
+      t.close();
+      throw new IllegalStateException("cannot bind " + bindHost + ":" + bindPort, e);
+    }
+  }
+
+  private ChannelInitializer<SocketChannel> initializer(
+      boolean client, @Nullable NodeId expected, String sniHost) {
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(SocketChannel ch) {
+        if (self == null || closed) {
+          ch.close();
+          return;
+        }
+        channels.add(ch);
+        ch.closeFuture().addListener(f -> channels.remove(ch));
+        ChannelPipeline p = ch.pipeline();
+        SslContext ssl = client ? config.clientSsl() : config.serverSsl();
+        if (ssl != null) {
+          p.addLast("tls", ssl.newHandler(ch.alloc(), sniHost, 0));
+        }
+        WireCodec.Decoder decoder =
+            new WireCodec.Decoder(config.registrar(), config.handshakeFrameBytes());
+        p.addLast("decoder", decoder);
+        p.addLast("encoder", new WireCodec.Encoder(config.registrar(), config.maxFrameBytes()));
+        p.addLast("flush", new FlushConsolidationHandler(256, true));
+        p.addLast("connection", new Connection(Transport.this, client, expected, decoder));
+      }
+    };
+  }
+
+  /** This node's identity (with the bound port). */
+  NodeId self() {
+    NodeId s = self;
+    if (s == null) {
+      throw new IllegalStateException("transport not started");
+    }
+    return s;
+  }
+
+  TransportConfig config() {
+    return config;
+  }
+
+  /** Replaces the fault injector (tests only). */
+  void faults(FaultInjector injector) {
+    this.faults = requireNonNull(injector, "injector");
+  }
+
+  /**
+   * Sends {@code body} to {@code to}, connecting first if needed.
+   *
+   * @return {@code false} if the message was not accepted: the peer's queue is full or the
+   *     transport is closed
+   */
+  boolean send(NodeId to, Object body) {
+    requireNonNull(to, "to");
+    requireNonNull(body, "body");
+    if (closed) {
+      return false;
+    }
+    Fault fault = faults.decide(self(), to, body);
+    if (fault.drop()) {
+      return true; // lost on the (simulated) wire
+    }
+    Wire.Envelope envelope = new Wire.Envelope(self(), to, body);
+    int copies = fault.duplicate() ? 2 : 1;
+    boolean accepted = true;
+    for (int i = 0; i < copies; i++) {
+      if (fault.delayMillis() > 0) {
+        group.schedule(() -> enqueue(envelope), fault.delayMillis(), TimeUnit.MILLISECONDS);
+      } else {
+        accepted &= enqueue(envelope);
+      }
+    }
+    return accepted;
+  }
+
+  private boolean enqueue(Wire.Envelope envelope) {
+    Outbound o = outbound.computeIfAbsent(envelope.to().name(), n -> new Outbound(envelope.to()));
+    synchronized (o) {
+      if (closed) {
+        return false;
+      }
+      o.target = envelope.to();
+      Channel ch = o.channel;
+      if (o.ready && ch != null && ch.isActive()) {
+        ch.writeAndFlush(envelope, ch.voidPromise());
+        sent.incrementAndGet();
+        return true;
+      }
+      if (o.queue.size() >= config.maxQueuedPerPeer()) {
+        overflowed.incrementAndGet();
+        if (!o.overflowLogged) {
+          o.overflowLogged = true;
+          log.warn(
+              "[{}] queue for {} is full ({} messages): refusing sends until it connects",
+              self().name(),
+              o.target,
+              o.queue.size());
+        }
+        return false;
+      }
+      o.queue.add(envelope);
+      if (!o.connecting && ch == null) {
+        connect(o);
+      }
+      return true;
+    }
+  }
+
+  /** Called with the outbound's lock held. */
+  private void connect(Outbound o) {
+    o.connecting = true;
+    NodeId target = o.target;
+    new Bootstrap()
+        .group(group)
+        .channel(NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+        .handler(initializer(true, target, target.host()))
+        .connect(target.host(), target.port())
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                log.debug("[{}] cannot connect to {}: {}", self().name(), target, f.cause());
+                synchronized (o) {
+                  o.connecting = false;
+                  scheduleReconnect(o);
+                }
+              }
+            });
+  }
+
+  /** Called with the outbound's lock held. */
+  private void scheduleReconnect(Outbound o) {
+    if (closed || o.queue.isEmpty()) {
+      return;
+    }
+    long min = config.backoffMin().toMillis();
+    o.backoffMillis = Math.min(config.backoffMax().toMillis(), Math.max(min, o.backoffMillis * 2));
+    group.schedule(
+        () -> {
+          synchronized (o) {
+            if (!closed && !o.connecting && o.channel == null && !o.queue.isEmpty()) {
+              connect(o);
+            }
+          }
+        },
+        o.backoffMillis,
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** A connection completed its handshake. */
+  void authenticated(Connection connection, Channel channel, NodeId peer, boolean client) {
+    if (!client) {
+      return;
+    }
+    Outbound o = outbound.get(peer.name());
+    if (o == null) {
+      channel.close();
+      return;
+    }
+    synchronized (o) {
+      Channel previous = o.channel;
+      if (previous != null && previous != channel) {
+        previous.close();
+      }
+      o.channel = channel;
+      o.ready = true;
+      o.connecting = false;
+      o.backoffMillis = 0;
+      o.overflowLogged = false;
+      while (!o.queue.isEmpty()) {
+        channel.write(o.queue.poll(), channel.voidPromise());
+        sent.incrementAndGet();
+      }
+      channel.flush();
+    }
+  }
+
+  /** A channel closed (before or after its handshake). */
+  void connectionClosed(Connection connection, Channel channel) {
+    NodeId peer = connection.peer();
+    if (connection.isAuthenticated() && peer != null) {
+      try {
+        listener.onConnectionLost(peer);
+      } catch (RuntimeException e) {
+        log.warn("[{}] listener failed on connection loss of {}", self().name(), peer, e);
+      }
+    }
+    for (Outbound o : outbound.values()) {
+      synchronized (o) {
+        if (o.channel == channel || (o.connecting && peer != null && o.name.equals(peer.name()))) {
+          o.channel = null;
+          o.ready = false;
+          o.connecting = false;
+          scheduleReconnect(o);
+        }
+      }
+    }
+  }
+
+  void writabilityChanged(NodeId peer, boolean writable) {
+    try {
+      listener.onWritabilityChanged(peer, writable);
+    } catch (RuntimeException e) {
+      log.warn("[{}] listener failed on writability of {}", self().name(), peer, e);
+    }
+  }
+
+  /** Whether the outgoing connection to {@code peer} is up and below its high water mark. */
+  boolean isWritable(NodeId peer) {
+    Outbound o = outbound.get(peer.name());
+    if (o == null) {
+      return true;
+    }
+    synchronized (o) {
+      Channel ch = o.channel;
+      return ch != null && o.ready && ch.isWritable();
+    }
+  }
+
+  /** Records a handshake nonce; false if it was seen before (a replay). */
+  boolean firstSeen(byte[] nonce) {
+    return nonces.asMap().putIfAbsent(ByteBuffer.wrap(nonce.clone()), Boolean.TRUE) == null;
+  }
+
+  void refused() {
+    refused.incrementAndGet();
+  }
+
+  /** An authenticated envelope from a connection's peer. */
+  void deliver(Wire.Envelope envelope) {
+    NodeId me = self();
+    NodeId to = envelope.to();
+    if (!to.name().equals(me.name()) || to.incarnation() != me.incarnation()) {
+      log.debug("[{}] dropping message for {} (this is {})", me.name(), to, me);
+      return;
+    }
+    received.incrementAndGet();
+    try {
+      listener.onMessage(envelope.from(), envelope.body());
+    } catch (RuntimeException e) {
+      log.warn(
+          "[{}] listener failed on {} from {}",
+          me.name(),
+          envelope.body().getClass().getSimpleName(),
+          envelope.from(),
+          e);
+    }
+  }
+
+  /** Closes the outgoing connection to {@code peer} and drops its queue. */
+  void disconnect(NodeId peer) {
+    Outbound o = outbound.remove(peer.name());
+    if (o != null) {
+      synchronized (o) {
+        o.queue.clear();
+        Channel ch = o.channel;
+        if (ch != null) {
+          ch.close();
+        }
+      }
+    }
+  }
+
+  long sentCount() {
+    return sent.get();
+  }
+
+  long receivedCount() {
+    return received.get();
+  }
+
+  long overflowCount() {
+    return overflowed.get();
+  }
+
+  long refusedCount() {
+    return refused.get();
+  }
+
+  /** Connections currently open, both directions. */
+  int openChannels() {
+    return channels.size();
+  }
+
+  /** Closes every connection and stops the event loops; waits up to a few seconds. */
+  @Override
+  public void close() {
+    closed = true;
+    Channel s = server;
+    if (s != null) {
+      s.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+    for (Channel ch : channels) {
+      ch.close();
+    }
+    for (Outbound o : outbound.values()) {
+      synchronized (o) {
+        o.queue.clear();
+      }
+    }
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+  }
+}
