@@ -95,22 +95,16 @@ public final class AWLWWMap<K, V> {
     Object previous = store.put(key, written);
     int bucket = bucketOf(key);
     long keyHash = keyHash(key);
-    CausalContext deltaContext;
-    if (previous == null) {
-      deltaContext = CausalContext.ofDots(written.dot());
-    } else {
-      List<Dot> covered = new ArrayList<>(2);
-      covered.add(written.dot());
-      forEachEntry(
-          previous,
-          d -> {
-            covered.add(d.dot());
-            digestRemove(bucket, keyHash, d);
-          });
-      deltaContext = CausalContext.of(Map.of(), covered);
-    }
+    List<Dot> covered = new ArrayList<>(2);
+    covered.add(written.dot());
+    forEachEntry(
+        previous,
+        d -> {
+          covered.add(d.dot());
+          digestRemove(bucket, keyHash, d);
+        });
     digestAdd(bucket, keyHash, written);
-    return Delta.trusted(singleton(key, List.of(written)), deltaContext, false);
+    return Delta.trusted(Map.of(key, List.of(written)), CausalContext.ofDots(covered), false);
   }
 
   /**
@@ -135,7 +129,7 @@ public final class AWLWWMap<K, V> {
           covered.add(d.dot());
           digestRemove(bucket, keyHash, d);
         });
-    return Delta.trusted(singleton(key, List.of()), CausalContext.of(Map.of(), covered), false);
+    return Delta.trusted(Map.of(key, List.of()), CausalContext.ofDots(covered), false);
   }
 
   /**
@@ -505,12 +499,6 @@ public final class AWLWWMap<K, V> {
     long h = entryHash(keyHash, d);
     digests[bucket] -= h;
     rootDigest -= h;
-  }
-
-  private static <K, V> Map<K, List<Dotted<V>>> singleton(K key, List<Dotted<V>> entries) {
-    Map<K, List<Dotted<V>>> map = HashMap.newHashMap(1);
-    map.put(key, entries);
-    return map;
   }
 
   @SuppressWarnings("unchecked")

@@ -90,7 +90,31 @@ public final class CausalContext {
 
   /** A context holding exactly the given dots. */
   public static CausalContext ofDots(Dot... dots) {
-    return of(Map.of(), List.of(dots));
+    return ofDots(List.of(dots));
+  }
+
+  /**
+   * A context holding exactly the given dots: the lean path for the one or two dots of a mutator's
+   * delta (no builder, no intermediate maps).
+   */
+  static CausalContext ofDots(List<Dot> dots) {
+    if (dots.size() == 1) {
+      Dot d = dots.get(0);
+      return d.counter() == 1
+          ? new CausalContext(Map.of(d.replica(), 1L), Map.of(), Map.of())
+          : new CausalContext(Map.of(), Map.of(d.replica(), new long[] {d.counter()}), Map.of());
+    }
+    if (dots.size() == 2 && !dots.get(0).replica().equals(dots.get(1).replica())) {
+      Dot a = dots.get(0);
+      Dot b = dots.get(1);
+      if (a.counter() > 1 && b.counter() > 1) {
+        return new CausalContext(
+            Map.of(),
+            Map.of(a.replica(), new long[] {a.counter()}, b.replica(), new long[] {b.counter()}),
+            Map.of());
+      }
+    }
+    return of(Map.of(), dots);
   }
 
   /**

@@ -87,7 +87,10 @@ public final class Delta<K, V> {
   /** Wraps already validated, unshared parts (package use only). */
   static <K, V> Delta<K, V> trusted(
       Map<K, List<Dotted<V>>> entries, CausalContext context, boolean complete) {
-    return new Delta<>(Collections.unmodifiableMap(entries), context, complete);
+    return new Delta<>(
+        entries instanceof HashMap ? Collections.unmodifiableMap(entries) : entries,
+        context,
+        complete);
   }
 
   /** The keys this delta lists. */
