@@ -13,6 +13,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   <li>no arguments: the short run (a few minutes): the CRDT report, then the JMH benchmarks with
  *       short iterations;
  *   <li>{@code report}: only the report (sizes, heap, simulated convergence);
+ *   <li>{@code transport}: only the transport round trip and throughput;
  *   <li>{@code jmh ARGS}: JMH itself, with its usual arguments.
  * </ul>
  */
@@ -24,10 +25,15 @@ public final class Main {
       org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
       return;
     }
+    if (args.length > 0 && args[0].equals("transport")) {
+      io.flock.membership.TransportBenchmark.main(new String[0]);
+      return;
+    }
     CrdtReport.main(new String[0]);
     if (args.length > 0 && args[0].equals("report")) {
       return;
     }
+    io.flock.membership.TransportBenchmark.main(new String[0]);
     Options options =
         new OptionsBuilder()
             .include(MapBenchmark.class.getSimpleName())
