@@ -14,6 +14,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *       short iterations;
  *   <li>{@code report}: only the report (sizes, heap, simulated convergence);
  *   <li>{@code transport}: only the transport round trip and throughput;
+ *   <li>{@code supervisor}: only the local supervisor's start/stop rate and heap per child;
  *   <li>{@code jmh ARGS}: JMH itself, with its usual arguments.
  * </ul>
  */
@@ -25,6 +26,10 @@ public final class Main {
       org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
       return;
     }
+    if (args.length > 0 && args[0].equals("supervisor")) {
+      SupervisorBenchmark.main(new String[0]);
+      return;
+    }
     if (args.length > 0 && args[0].equals("transport")) {
       io.flock.membership.TransportBenchmark.main(new String[0]);
       return;
@@ -34,6 +39,7 @@ public final class Main {
       return;
     }
     io.flock.membership.TransportBenchmark.main(new String[0]);
+    SupervisorBenchmark.main(new String[0]);
     Options options =
         new OptionsBuilder()
             .include(MapBenchmark.class.getSimpleName())

@@ -1,0 +1,713 @@
+package io.flock.supervisor;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flock.supervisor.SupervisorException.Reason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * A node-local supervisor with the semantics of OTP's DynamicSupervisor: children started on
+ * demand, each on its own virtual thread, restarted by their {@link Restart} type, stopped by their
+ * {@link Shutdown}, within a restart intensity. The distributed supervisor delegates to one of
+ * these per node, as Horde wraps a local DynamicSupervisor.
+ *
+ * <h2>Threading</h2>
+ *
+ * One supervisor thread owns all state; every public method posts to it and returns a {@link
+ * CompletableFuture}, so they may be called from any thread and none blocks. A child's exit is an
+ * event posted to that thread. Stopping a child never blocks it either: the supervisor interrupts
+ * the child, schedules its shutdown timeout, and goes on; a child that ignores the interrupt is
+ * reported {@linkplain SupervisorEvent.Abandoned abandoned} when the timeout fires.
+ *
+ * <h2>Restart intensity</h2>
+ *
+ * More than {@code maxRestarts} restarts within {@code window} (defaults 3 in 5 s, as OTP) make the
+ * supervisor give up: it stops all its children, reports {@link SupervisorEvent.Escalated} to its
+ * listeners and refuses new children. It never throws into anyone's thread and does not touch any
+ * other supervisor (unlike Horde, where one crash loop can take the node's whole instance down,
+ * upstream issues #269 and #215).
+ */
+public final class LocalSupervisor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LocalSupervisor.class);
+  private static final Logger childLog = LoggerFactory.getLogger("io.flock.child");
+
+  private enum Status {
+    RUNNING,
+    ESCALATED,
+    STOPPED
+  }
+
+  private final String name;
+  private final String node;
+  private final Map<String, ChildFactory> factories;
+  private final int maxRestarts;
+  private final Duration window;
+  private final int maxChildren;
+  private final LongSupplier nanoClock;
+  private final List<SupervisorListener> listeners;
+  private final ScheduledExecutorService exec;
+  private final Map<String, Entry> children = new LinkedHashMap<>();
+  private final ArrayDeque<Long> restarts = new ArrayDeque<>();
+  private final Counter started;
+  private final Counter restarted;
+  private final Counter exitedNormal;
+  private final Counter crashed;
+  private final Counter abandoned;
+  private final java.util.concurrent.atomic.AtomicInteger active =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private Status status = Status.RUNNING;
+  private volatile @Nullable CompletableFuture<Void> stopped;
+
+  /** One supervised child; only the supervisor thread touches it. */
+  private static final class Entry {
+    final ChildSpec spec;
+    final long generation;
+    int incarnation;
+    ChildState state = ChildState.STARTING;
+    @Nullable Context context;
+    @Nullable Thread thread;
+    @Nullable ScheduledFuture<?> pending; // restart or shutdown timeout
+    final List<CompletableFuture<Void>> stopWaiters = new ArrayList<>(1);
+
+    Entry(ChildSpec spec, long generation) {
+      this.spec = spec;
+      this.generation = generation;
+    }
+
+    ChildInfo info() {
+      return new ChildInfo(spec.id(), state, spec.restart(), incarnation, generation);
+    }
+
+    void move(ChildState next) {
+      state = state.moveTo(next);
+    }
+  }
+
+  /** The context of one incarnation. */
+  private final class Context implements ChildContext {
+    final Entry entry;
+    final int incarnation;
+    volatile boolean stopRequested;
+
+    Context(Entry entry, int incarnation) {
+      this.entry = entry;
+      this.incarnation = incarnation;
+    }
+
+    @Override
+    public String id() {
+      return entry.spec.id();
+    }
+
+    @Override
+    public Map<String, String> args() {
+      return entry.spec.args();
+    }
+
+    @Override
+    public String node() {
+      return node;
+    }
+
+    @Override
+    public long generation() {
+      return entry.generation;
+    }
+
+    @Override
+    public int incarnation() {
+      return incarnation;
+    }
+
+    @Override
+    public boolean stopRequested() {
+      return stopRequested;
+    }
+
+    @Override
+    public Logger log() {
+      return childLog;
+    }
+  }
+
+  private LocalSupervisor(Builder b) {
+    this.name = b.name;
+    this.node = b.node;
+    this.factories = Map.copyOf(b.factories);
+    this.maxRestarts = b.maxRestarts;
+    this.window = b.window;
+    this.maxChildren = b.maxChildren;
+    this.nanoClock = b.nanoClock;
+    this.listeners = List.copyOf(b.listeners);
+    this.exec =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "flock-supervisor-" + b.name);
+              t.setDaemon(true);
+              return t;
+            });
+    MeterRegistry meters = b.meters;
+    started = Counter.builder("flock.children.started").tag("supervisor", name).register(meters);
+    restarted =
+        Counter.builder("flock.children.restarted").tag("supervisor", name).register(meters);
+    exitedNormal =
+        Counter.builder("flock.children.exited")
+            .tag("supervisor", name)
+            .tag("kind", "normal")
+            .register(meters);
+    crashed =
+        Counter.builder("flock.children.exited")
+            .tag("supervisor", name)
+            .tag("kind", "crash")
+            .register(meters);
+    abandoned =
+        Counter.builder("flock.children.abandoned").tag("supervisor", name).register(meters);
+    Gauge.builder("flock.children.active", active, java.util.concurrent.atomic.AtomicInteger::get)
+        .tag("supervisor", name)
+        .register(meters);
+  }
+
+  /**
+   * A builder for a supervisor named {@code name}.
+   *
+   * @throws IllegalArgumentException if {@code name} is empty
+   */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** The supervisor's name. */
+  public String name() {
+    return name;
+  }
+
+  /**
+   * Starts a child.
+   *
+   * @return its info once its thread runs; fails with {@link SupervisorException} ({@code
+   *     ALREADY_STARTED}, {@code MAX_CHILDREN}, {@code UNKNOWN_FACTORY}, {@code FACTORY_FAILED},
+   *     {@code STOPPED})
+   */
+  public CompletableFuture<ChildInfo> startChild(ChildSpec spec) {
+    return startChild(spec, 1);
+  }
+
+  /** Starts a child placed with {@code generation} (the distributed supervisor's fencing token). */
+  CompletableFuture<ChildInfo> startChild(ChildSpec spec, long generation) {
+    requireNonNull(spec, "spec");
+    return call(
+        () -> {
+          checkRunning();
+          Entry existing = children.get(spec.id());
+          if (existing != null) {
+            throw new SupervisorException(
+                Reason.ALREADY_STARTED,
+                "child " + spec.id() + " already started",
+                existing.info(),
+                null);
+          }
+          if (children.size() >= maxChildren) {
+            throw new SupervisorException(
+                Reason.MAX_CHILDREN, "supervisor " + name + " holds " + maxChildren + " children");
+          }
+          ChildFactory factory = factories.get(spec.factory());
+          if (factory == null) {
+            throw new SupervisorException(
+                Reason.UNKNOWN_FACTORY, "no factory named '" + spec.factory() + "' on " + node);
+          }
+          Child child;
+          try {
+            child = factory.create(spec);
+          } catch (RuntimeException e) {
+            throw new SupervisorException(
+                Reason.FACTORY_FAILED, "factory " + spec.factory() + " failed", null, e);
+          }
+          Entry entry = new Entry(spec, generation);
+          children.put(spec.id(), entry);
+          launch(entry, child);
+          return entry.info();
+        });
+  }
+
+  /**
+   * Stops a child and forgets it.
+   *
+   * @return completes when the child stopped or was abandoned; fails with {@code NOT_FOUND}
+   */
+  public CompletableFuture<Void> terminateChild(String id) {
+    requireNonNull(id, "id");
+    return callThen(
+        () -> {
+          Entry entry = children.get(id);
+          if (entry == null) {
+            throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
+          }
+          return stop(entry);
+        });
+  }
+
+  /**
+   * Stops a child and starts it again (next incarnation, same generation).
+   *
+   * @return the new incarnation's info; fails with {@code NOT_FOUND} or {@code STOPPED}
+   */
+  public CompletableFuture<ChildInfo> restartChild(String id) {
+    requireNonNull(id, "id");
+    return callThen(
+        () -> {
+          Entry entry = children.get(id);
+          if (entry == null) {
+            throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
+          }
+          return stop(entry).thenCompose(v -> call(() -> relaunch(entry)));
+        });
+  }
+
+  private ChildInfo relaunch(Entry old) {
+    checkRunning();
+    if (children.containsKey(old.spec.id())) {
+      throw new SupervisorException(
+          Reason.ALREADY_STARTED, "child " + old.spec.id() + " was started meanwhile");
+    }
+    Entry entry = new Entry(old.spec, old.generation);
+    entry.incarnation = old.incarnation;
+    ChildFactory factory = requireNonNull(factories.get(old.spec.factory()));
+    children.put(old.spec.id(), entry);
+    launch(entry, factory.create(old.spec));
+    return entry.info();
+  }
+
+  /** The children, in start order. */
+  public CompletableFuture<List<ChildInfo>> whichChildren() {
+    return call(() -> children.values().stream().map(Entry::info).toList());
+  }
+
+  /** Counts of the children. */
+  public CompletableFuture<ChildCounts> countChildren() {
+    return call(
+        () -> {
+          int running = 0;
+          for (Entry e : children.values()) {
+            if (e.state == ChildState.RUNNING) {
+              running++;
+            }
+          }
+          return new ChildCounts(children.size(), running, children.size());
+        });
+  }
+
+  /** Whether the supervisor escalated (gave up after too many restarts). */
+  public CompletableFuture<Boolean> escalated() {
+    return call(() -> status == Status.ESCALATED);
+  }
+
+  /**
+   * Stops every child concurrently and then the supervisor. Completes within the longest shutdown
+   * timeout of its children (unbounded for {@link Shutdown.Infinity}).
+   */
+  public CompletableFuture<Void> stop() {
+    CompletableFuture<Void> already = stopped;
+    if (already != null && exec.isShutdown()) {
+      return already; // idempotent
+    }
+    CompletableFuture<Void> done =
+        callThen(
+            () -> {
+              CompletableFuture<Void> s = stopped;
+              if (s != null) {
+                return s;
+              }
+              status = Status.STOPPED;
+              s = stopAll();
+              stopped = s;
+              return s;
+            });
+    return done.whenComplete((v, e) -> exec.shutdown());
+  }
+
+  /** {@link #stop()} and wait for it. */
+  @Override
+  public void close() {
+    if (exec.isShutdown()) {
+      return;
+    }
+    stop().join();
+  }
+
+  // ---- on the supervisor thread ----
+
+  private <T> CompletableFuture<T> call(Callable<T> task) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    try {
+      exec.execute(
+          () -> {
+            try {
+              result.complete(task.call());
+            } catch (Throwable t) {
+              result.completeExceptionally(t);
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(
+          new SupervisorException(Reason.STOPPED, "supervisor " + name + " has stopped"));
+    }
+    return result;
+  }
+
+  /** Runs {@code task} on the supervisor thread and completes with the future it returns. */
+  private <T> CompletableFuture<T> callThen(Callable<CompletableFuture<T>> task) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    try {
+      exec.execute(
+          () -> {
+            try {
+              CompletableFuture<T> unused =
+                  task.call()
+                      .whenComplete(
+                          (value, error) -> {
+                            if (error != null) {
+                              result.completeExceptionally(error);
+                            } else {
+                              result.complete(value);
+                            }
+                          });
+            } catch (Throwable t) {
+              result.completeExceptionally(t);
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(
+          new SupervisorException(Reason.STOPPED, "supervisor " + name + " has stopped"));
+    }
+    return result;
+  }
+
+  private void post(Runnable task) {
+    try {
+      exec.execute(task);
+    } catch (RejectedExecutionException stoppedAlready) {
+      // the supervisor is gone; nothing is left to update
+    }
+  }
+
+  private void checkRunning() {
+    if (status != Status.RUNNING) {
+      throw new SupervisorException(
+          Reason.STOPPED,
+          "supervisor " + name + " is " + status.name().toLowerCase(java.util.Locale.ROOT));
+    }
+  }
+
+  private void launch(Entry entry, Child child) {
+    int incarnation = ++entry.incarnation;
+    Context context = new Context(entry, incarnation);
+    entry.context = context;
+    Thread thread =
+        Thread.ofVirtual()
+            .name("flock-child-" + entry.spec.id())
+            .unstarted(() -> runChild(context, child));
+    entry.thread = thread;
+    entry.move(ChildState.RUNNING);
+    active.incrementAndGet();
+    thread.start();
+    started.increment();
+    log.debug(
+        "[{}] {}: child {} started (incarnation {})", node, name, entry.spec.id(), incarnation);
+    emit(new SupervisorEvent.Started(entry.spec.id(), incarnation, entry.generation));
+  }
+
+  private void runChild(Context context, Child child) {
+    MDC.put("flock.node", node);
+    MDC.put("flock.child", context.id());
+    Throwable cause = null;
+    try {
+      child.run(context);
+    } catch (Throwable t) {
+      cause = t;
+    } finally {
+      MDC.clear();
+    }
+    Throwable exit = cause;
+    post(() -> onExit(context, exit));
+  }
+
+  private void onExit(Context context, @Nullable Throwable cause) {
+    Entry entry = context.entry;
+    if (entry.context != context) {
+      return; // an incarnation already given up on
+    }
+    entry.thread = null;
+    active.decrementAndGet();
+    if (entry.state == ChildState.STOPPING) {
+      finishStop(entry, ChildState.STOPPED);
+      return;
+    }
+    String id = entry.spec.id();
+    boolean normal = cause == null;
+    entry.move(normal ? ChildState.EXITED : ChildState.CRASHED);
+    if (normal) {
+      exitedNormal.increment();
+      log.debug("[{}] {}: child {} exited normally", node, name, id);
+    } else {
+      crashed.increment();
+      log.warn("[{}] {}: child {} crashed", node, name, id, cause);
+    }
+    emit(new SupervisorEvent.Exited(id, context.incarnation, cause));
+    if (status != Status.RUNNING || !entry.spec.restart().restartsAfter(normal)) {
+      children.remove(id);
+      return;
+    }
+    if (tooManyRestarts()) {
+      children.remove(id);
+      escalate();
+      return;
+    }
+    entry.move(ChildState.RESTARTING);
+    emit(new SupervisorEvent.Restarting(id, entry.incarnation + 1));
+    restarted.increment();
+    ChildFactory factory = factories.get(entry.spec.factory());
+    Child child;
+    try {
+      child = requireNonNull(factory).create(entry.spec);
+    } catch (RuntimeException e) {
+      log.warn("[{}] {}: factory failed to restart {}", node, name, id, e);
+      children.remove(id);
+      return;
+    }
+    entry.move(ChildState.STARTING);
+    launch(entry, child);
+  }
+
+  private boolean tooManyRestarts() {
+    long now = nanoClock.getAsLong();
+    long horizon = now - window.toNanos();
+    while (!restarts.isEmpty() && restarts.peekFirst() <= horizon) {
+      restarts.pollFirst();
+    }
+    restarts.addLast(now);
+    return restarts.size() > maxRestarts;
+  }
+
+  private void escalate() {
+    status = Status.ESCALATED;
+    log.error(
+        "[{}] {}: more than {} restarts within {}: stopping all children and giving up",
+        node,
+        name,
+        maxRestarts,
+        window);
+    emit(new SupervisorEvent.Escalated(name, restarts.size(), window));
+    CompletableFuture<Void> unused = stopAll(); // completes as the children stop
+  }
+
+  private CompletableFuture<Void> stopAll() {
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (Entry entry : List.copyOf(children.values())) {
+      all.add(stop(entry));
+    }
+    return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
+  }
+
+  private CompletableFuture<Void> stop(Entry entry) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    entry.stopWaiters.add(done);
+    switch (entry.state) {
+      case STOPPING -> {
+        return done; // already on its way
+      }
+      case RESTARTING -> {
+        finishStop(entry, ChildState.STOPPED);
+        return done;
+      }
+      case RUNNING, STARTING -> {}
+      default -> {
+        children.remove(entry.spec.id());
+        done.complete(null);
+        return done;
+      }
+    }
+    entry.move(ChildState.STOPPING);
+    Context context = entry.context;
+    if (context != null) {
+      context.stopRequested = true;
+    }
+    Thread thread = entry.thread;
+    if (thread != null) {
+      thread.interrupt();
+    }
+    switch (entry.spec.shutdown()) {
+      case Shutdown.Brutal b -> {
+        entry.context = null; // its exit, if ever, is ignored
+        entry.thread = null;
+        active.decrementAndGet();
+        finishStop(entry, ChildState.STOPPED);
+      }
+      case Shutdown.Timeout t ->
+          entry.pending =
+              exec.schedule(
+                  () -> {
+                    if (entry.state == ChildState.STOPPING) {
+                      entry.context = null;
+                      entry.thread = null;
+                      active.decrementAndGet();
+                      finishStop(entry, ChildState.ABANDONED);
+                    }
+                  },
+                  t.timeout().toNanos(),
+                  TimeUnit.NANOSECONDS);
+      case Shutdown.Infinity i -> {}
+    }
+    return done;
+  }
+
+  private void finishStop(Entry entry, ChildState finalState) {
+    ScheduledFuture<?> pending = entry.pending;
+    if (pending != null) {
+      pending.cancel(false);
+    }
+    entry.move(finalState);
+    children.remove(entry.spec.id(), entry);
+    String id = entry.spec.id();
+    if (finalState == ChildState.ABANDONED) {
+      abandoned.increment();
+      log.warn(
+          "[{}] {}: child {} ignored its stop for {}; abandoning its thread",
+          node,
+          name,
+          id,
+          entry.spec.shutdown());
+      emit(new SupervisorEvent.Abandoned(id, entry.incarnation));
+    } else {
+      emit(new SupervisorEvent.Stopped(id, entry.incarnation));
+    }
+    entry.stopWaiters.forEach(f -> f.complete(null));
+    entry.stopWaiters.clear();
+  }
+
+  private void emit(SupervisorEvent event) {
+    for (SupervisorListener listener : listeners) {
+      try {
+        listener.onEvent(event);
+      } catch (RuntimeException e) {
+        log.warn("[{}] {}: listener failed on {}", node, name, event, e);
+      }
+    }
+  }
+
+  /** Builds a {@link LocalSupervisor}; every setter validates its argument at once. */
+  public static final class Builder {
+    private final String name;
+    private String node = "local";
+    private final Map<String, ChildFactory> factories = new HashMap<>();
+    private int maxRestarts = 3;
+    private Duration window = Duration.ofSeconds(5);
+    private int maxChildren = Integer.MAX_VALUE;
+    private LongSupplier nanoClock = System::nanoTime;
+    private final List<SupervisorListener> listeners = new ArrayList<>();
+    private MeterRegistry meters = new CompositeMeterRegistry();
+
+    private Builder(String name) {
+      requireNonNull(name, "name");
+      if (name.isEmpty()) {
+        throw new IllegalArgumentException("name must not be empty");
+      }
+      this.name = name;
+    }
+
+    /** The node name reported to children and logs (default {@code "local"}). */
+    public Builder node(String node) {
+      this.node = requireNonNull(node, "node");
+      return this;
+    }
+
+    /** Registers a factory under {@code factoryName}. */
+    public Builder factory(String factoryName, ChildFactory factory) {
+      requireNonNull(factoryName, "factoryName");
+      requireNonNull(factory, "factory");
+      factories.put(factoryName, factory);
+      return this;
+    }
+
+    /** Registers several factories. */
+    public Builder factories(Map<String, ChildFactory> all) {
+      requireNonNull(all, "factories").forEach(this::factory);
+      return this;
+    }
+
+    /**
+     * At most {@code maxRestarts} restarts within {@code window} (default 3 in 5 s).
+     *
+     * @throws IllegalArgumentException if {@code maxRestarts < 0} or the window is not positive
+     */
+    public Builder intensity(int maxRestarts, Duration window) {
+      requireNonNull(window, "window");
+      if (maxRestarts < 0) {
+        throw new IllegalArgumentException("maxRestarts must be >= 0, was " + maxRestarts);
+      }
+      if (window.isNegative() || window.isZero()) {
+        throw new IllegalArgumentException("window must be positive, was " + window);
+      }
+      this.maxRestarts = maxRestarts;
+      this.window = window;
+      return this;
+    }
+
+    /**
+     * The most children held at once (default unlimited).
+     *
+     * @throws IllegalArgumentException if {@code maxChildren < 1}
+     */
+    public Builder maxChildren(int maxChildren) {
+      if (maxChildren < 1) {
+        throw new IllegalArgumentException("maxChildren must be >= 1, was " + maxChildren);
+      }
+      this.maxChildren = maxChildren;
+      return this;
+    }
+
+    /** The monotonic clock of the intensity window, in nanoseconds (tests inject one). */
+    public Builder nanoClock(LongSupplier nanoClock) {
+      this.nanoClock = requireNonNull(nanoClock, "nanoClock");
+      return this;
+    }
+
+    /** Adds a listener. */
+    public Builder listener(SupervisorListener listener) {
+      listeners.add(requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Where counts go (default: nowhere). */
+    public Builder meters(MeterRegistry meters) {
+      this.meters = requireNonNull(meters, "meters");
+      return this;
+    }
+
+    /** A new, running supervisor. The builder stays usable. */
+    public LocalSupervisor build() {
+      return new LocalSupervisor(this);
+    }
+  }
+}
