@@ -35,6 +35,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
   private final NodeId self;
   private final @Nullable NodeId expected; // client: whom we dialled
   private final WireCodec.Decoder decoder;
+  private final String dialKey;
   private final byte[] myNonce = Handshake.nonce();
   private byte @Nullable [] peerNonce;
   private @Nullable NodeId peer;
@@ -45,12 +46,22 @@ final class Connection extends ChannelInboundHandlerAdapter {
   private int windowCount;
 
   Connection(
-      Transport transport, boolean client, @Nullable NodeId expected, WireCodec.Decoder decoder) {
+      Transport transport,
+      boolean client,
+      @Nullable NodeId expected,
+      WireCodec.Decoder decoder,
+      String dialKey) {
+    this.dialKey = dialKey;
     this.transport = transport;
     this.client = client;
     this.self = transport.self();
     this.expected = expected;
     this.decoder = decoder;
+  }
+
+  /** For a client connection, the key of the outbound queue that dialled it. */
+  String dialKey() {
+    return dialKey;
   }
 
   @Nullable NodeId peer() {

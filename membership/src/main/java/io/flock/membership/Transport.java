@@ -75,17 +75,16 @@ final class Transport implements AutoCloseable {
   }
 
   private static final class Outbound {
-    final String name;
     NodeId target;
     @Nullable Channel channel;
     boolean ready;
     boolean connecting;
+    @Nullable Channel dialing;
     long backoffMillis;
     boolean overflowLogged;
     final ArrayDeque<Wire.Envelope> queue = new ArrayDeque<>();
 
     Outbound(NodeId target) {
-      this.name = target.name();
       this.target = target;
     }
   }
@@ -147,7 +146,7 @@ final class Transport implements AutoCloseable {
               .group(t.group)
               .channel(NioServerSocketChannel.class)
               .childOption(ChannelOption.TCP_NODELAY, true)
-              .childHandler(t.initializer(false, null, bindHost))
+              .childHandler(t.initializer(false, null, bindHost, ""))
               .bind(bindHost, bindPort)
               .syncUninterruptibly();
       Channel server = bound.channel();
@@ -162,7 +161,7 @@ final class Transport implements AutoCloseable {
   }
 
   private ChannelInitializer<SocketChannel> initializer(
-      boolean client, @Nullable NodeId expected, String sniHost) {
+      boolean client, @Nullable NodeId expected, String sniHost, String dialKey) {
     return new ChannelInitializer<>() {
       @Override
       protected void initChannel(SocketChannel ch) {
@@ -182,7 +181,7 @@ final class Transport implements AutoCloseable {
         p.addLast("decoder", decoder);
         p.addLast("encoder", new WireCodec.Encoder(config.registrar(), config.maxFrameBytes()));
         p.addLast("flush", new FlushConsolidationHandler(256, true));
-        p.addLast("connection", new Connection(Transport.this, client, expected, decoder));
+        p.addLast("connection", new Connection(Transport.this, client, expected, decoder, dialKey));
       }
     };
   }
@@ -235,7 +234,7 @@ final class Transport implements AutoCloseable {
   }
 
   private boolean enqueue(Wire.Envelope envelope) {
-    Outbound o = outbound.computeIfAbsent(envelope.to().name(), n -> new Outbound(envelope.to()));
+    Outbound o = outbound.computeIfAbsent(keyOf(envelope.to()), n -> new Outbound(envelope.to()));
     synchronized (o) {
       if (closed) {
         return false;
@@ -267,28 +266,37 @@ final class Transport implements AutoCloseable {
     }
   }
 
+  private static String keyOf(NodeId to) {
+    return to.name().equals(ANY) ? ANY + to.address() : to.name();
+  }
+
   /** Called with the outbound's lock held. */
   private void connect(Outbound o) {
     o.connecting = true;
     NodeId target = o.target;
-    new Bootstrap()
-        .group(group)
-        .channel(NioSocketChannel.class)
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
-        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-        .handler(initializer(true, target, target.host()))
-        .connect(target.host(), target.port())
-        .addListener(
-            f -> {
-              if (!f.isSuccess()) {
-                log.debug("[{}] cannot connect to {}: {}", self().name(), target, f.cause());
-                synchronized (o) {
-                  o.connecting = false;
-                  scheduleReconnect(o);
-                }
-              }
-            });
+    ChannelFuture dial =
+        new Bootstrap()
+            .group(group)
+            .channel(NioSocketChannel.class)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
+            .option(
+                ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+            .handler(
+                initializer(
+                    true, target.name().equals(ANY) ? null : target, target.host(), keyOf(target)))
+            .connect(target.host(), target.port());
+    o.dialing = dial.channel();
+    dial.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            log.debug("[{}] cannot connect to {}: {}", self().name(), target, f.cause());
+            synchronized (o) {
+              o.connecting = false;
+              scheduleReconnect(o);
+            }
+          }
+        });
   }
 
   /** Called with the outbound's lock held. */
@@ -315,7 +323,7 @@ final class Transport implements AutoCloseable {
     if (!client) {
       return;
     }
-    Outbound o = outbound.get(peer.name());
+    Outbound o = outbound.get(connection.dialKey());
     if (o == null) {
       channel.close();
       return;
@@ -326,6 +334,7 @@ final class Transport implements AutoCloseable {
         previous.close();
       }
       o.channel = channel;
+      o.dialing = null;
       o.ready = true;
       o.connecting = false;
       o.backoffMillis = 0;
@@ -350,8 +359,9 @@ final class Transport implements AutoCloseable {
     }
     for (Outbound o : outbound.values()) {
       synchronized (o) {
-        if (o.channel == channel || (o.connecting && peer != null && o.name.equals(peer.name()))) {
+        if (o.channel == channel || o.dialing == channel) {
           o.channel = null;
+          o.dialing = null;
           o.ready = false;
           o.connecting = false;
           scheduleReconnect(o);
@@ -370,7 +380,7 @@ final class Transport implements AutoCloseable {
 
   /** Whether the outgoing connection to {@code peer} is up and below its high water mark. */
   boolean isWritable(NodeId peer) {
-    Outbound o = outbound.get(peer.name());
+    Outbound o = outbound.get(keyOf(peer));
     if (o == null) {
       return true;
     }
@@ -389,11 +399,20 @@ final class Transport implements AutoCloseable {
     refused.incrementAndGet();
   }
 
+  /** The name of the address-only identity used to dial a seed whose name is not known yet. */
+  static final String ANY = "*";
+
+  /** A placeholder identity for dialling {@code host:port} before its name is known. */
+  static NodeId seed(String host, int port) {
+    return new NodeId(ANY, host, port, 0);
+  }
+
   /** An authenticated envelope from a connection's peer. */
   void deliver(Wire.Envelope envelope) {
     NodeId me = self();
     NodeId to = envelope.to();
-    if (!to.name().equals(me.name()) || to.incarnation() != me.incarnation()) {
+    boolean toAnyone = to.name().equals(ANY); // a bootstrap message to a seed address
+    if (!toAnyone && (!to.name().equals(me.name()) || to.incarnation() != me.incarnation())) {
       log.debug("[{}] dropping message for {} (this is {})", me.name(), to, me);
       return;
     }
@@ -412,7 +431,7 @@ final class Transport implements AutoCloseable {
 
   /** Closes the outgoing connection to {@code peer} and drops its queue. */
   void disconnect(NodeId peer) {
-    Outbound o = outbound.remove(peer.name());
+    Outbound o = outbound.remove(keyOf(peer));
     if (o != null) {
       synchronized (o) {
         o.queue.clear();

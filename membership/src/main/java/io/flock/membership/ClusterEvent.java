@@ -1,0 +1,25 @@
+package io.flock.membership;
+
+/** What a {@link Cluster} tells its {@link ClusterListener}s, in order. */
+public sealed interface ClusterEvent {
+  /** A member is up (joined, or heard from again after being down). */
+  record MemberUp(NodeId member) implements ClusterEvent {}
+
+  /** This node's failure detector declared a member down. */
+  record MemberDown(NodeId member) implements ClusterEvent {}
+
+  /** A member left gracefully. */
+  record MemberLeft(NodeId member) implements ClusterEvent {}
+
+  /** A member has been silent for a while (or its connection closed). */
+  record Unreachable(NodeId member) implements ClusterEvent {}
+
+  /** An unreachable member was heard from again. */
+  record Reachable(NodeId member) implements ClusterEvent {}
+
+  /** This node now sees a majority of the expected members. */
+  record QuorumGained(int reachable, int expected) implements ClusterEvent {}
+
+  /** This node no longer sees a majority of the expected members. */
+  record QuorumLost(int reachable, int expected) implements ClusterEvent {}
+}

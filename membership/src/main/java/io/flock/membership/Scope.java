@@ -1,0 +1,56 @@
+package io.flock.membership;
+
+import io.flock.crdt.Change;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One replicated add-wins last-writer-wins map of the cluster, gossiped to every member. Every node
+ * that uses a scope creates it with the same name; keys and values must be registered with Kryo on
+ * every node.
+ *
+ * <p>Threading: the {@code CompletableFuture} methods may be called from any thread. The {@code
+ * ...Now} methods and subscribers run on the cluster's core thread ({@link Cluster#onCore}) and
+ * throw {@link IllegalStateException} elsewhere: code that already runs there (a supervisor's
+ * reconciliation) uses them without a hop.
+ */
+public interface Scope<K, V> {
+  /** The scope's name. */
+  String name();
+
+  /** Sets {@code key} cluster-wide; completes once written locally (replication follows). */
+  CompletableFuture<Void> put(K key, V value);
+
+  /** Removes {@code key} cluster-wide (a concurrent put elsewhere wins). */
+  CompletableFuture<Void> remove(K key);
+
+  /** The value this node sees, or null. */
+  CompletableFuture<@Nullable V> get(K key);
+
+  /** A copy of what this node sees. */
+  CompletableFuture<Map<K, V>> snapshot();
+
+  /** Core thread: sets a key and returns the change it made visible (if any). */
+  List<Change<K, V>> putNow(K key, V value);
+
+  /** Core thread: removes a key. */
+  List<Change<K, V>> removeNow(K key);
+
+  /** Core thread: reads a key. */
+  @Nullable V getNow(K key);
+
+  /** Core thread: iterates what this node sees. */
+  void forEachNow(java.util.function.BiConsumer<? super K, ? super V> action);
+
+  /** Core thread: the number of visible keys. */
+  int sizeNow();
+
+  /**
+   * Subscribes to every change of the visible map, local or remote, in order, on the core thread.
+   * An exception the subscriber throws is logged and contained.
+   */
+  void subscribe(Consumer<List<Change<K, V>>> subscriber);
+}

@@ -1,0 +1,218 @@
+package io.flock.membership;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An in-JVM cluster on 127.0.0.1 ephemeral ports for tests: start N nodes, kill one abruptly, stop
+ * one gracefully, restart one under the same name, partition groups and heal (through the
+ * transport's fault seam), pause one, await conditions with timeouts. {@link #close()} always stops
+ * everything, and {@link #run} prints every node's status when the body fails.
+ */
+public final class TestCluster implements AutoCloseable {
+  static final byte[] SECRET = "in-jvm test cluster secret".getBytes(StandardCharsets.UTF_8);
+
+  private final List<@Nullable Cluster> nodes = new ArrayList<>();
+  private final Set<String> cuts = ConcurrentHashMap.newKeySet();
+  private final Consumer<Cluster.Builder> customizer;
+  private final List<List<ClusterEvent>> events = new ArrayList<>();
+
+  private TestCluster(Consumer<Cluster.Builder> customizer) {
+    this.customizer = customizer;
+  }
+
+  /** Starts {@code n} nodes named n0..n{n-1}; n0 is everyone's seed. */
+  public static TestCluster start(int n) {
+    return start(n, b -> {});
+  }
+
+  /** Starts {@code n} nodes, each builder passed through {@code customizer} first. */
+  public static TestCluster start(int n, Consumer<Cluster.Builder> customizer) {
+    TestCluster c = new TestCluster(customizer);
+    try {
+      for (int i = 0; i < n; i++) {
+        c.nodes.add(null);
+        c.events.add(new CopyOnWriteArrayList<>());
+        c.boot(i, 1);
+      }
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  /** Runs {@code body} on a new cluster of {@code n} nodes, always closing it. */
+  public static void run(int n, Consumer<TestCluster> body) {
+    try (TestCluster c = start(n)) {
+      try {
+        body.accept(c);
+      } catch (RuntimeException | AssertionError e) {
+        c.printStatus();
+        throw e;
+      }
+    }
+  }
+
+  private Cluster boot(int i, long incarnation) {
+    List<String> seeds = new ArrayList<>();
+    for (Cluster other : nodes) {
+      if (other != null && !other.isClosed()) {
+        seeds.add(other.self().address());
+      }
+    }
+    List<ClusterEvent> log = events.get(i);
+    Cluster.Builder b =
+        Cluster.builder("test", "n" + i)
+            .secret(SECRET)
+            .bind("127.0.0.1", 0)
+            .incarnation(incarnation)
+            .seeds(seeds)
+            .listener(log::add);
+    customizer.accept(b);
+    Cluster node = b.start();
+    node.transport()
+        .faults(
+            (from, to, body) ->
+                cuts.contains(from.name() + "|" + to.name())
+                    ? Transport.Fault.DROP
+                    : Transport.Fault.PASS);
+    nodes.set(i, node);
+    return node;
+  }
+
+  /** The node in slot {@code i}. */
+  public Cluster node(int i) {
+    return requireNonNull(nodes.get(i), "node " + i + " is not running");
+  }
+
+  /** The number of slots. */
+  public int size() {
+    return nodes.size();
+  }
+
+  /** Every event node {@code i} has reported (all its incarnations). */
+  public List<ClusterEvent> events(int i) {
+    return events.get(i);
+  }
+
+  /** Stops node {@code i} abruptly: to the others it crashed. */
+  public void kill(int i) {
+    node(i).close();
+  }
+
+  /** Node {@code i} leaves gracefully. */
+  public void leave(int i) {
+    node(i).leave(Duration.ofSeconds(5)).join();
+    await(Duration.ofSeconds(10), node(i)::isClosed, "node " + i + " closed after leaving");
+  }
+
+  /** Starts node {@code i} again under its name with a higher incarnation. */
+  public Cluster restart(int i) {
+    Cluster old = nodes.get(i);
+    long incarnation = old == null ? 1 : old.self().incarnation() + 1;
+    if (old != null) {
+      old.close();
+    }
+    return boot(i, incarnation);
+  }
+
+  /** Cuts every link between {@code side} and the other nodes, both ways. */
+  public void partition(Set<Integer> side) {
+    for (int a = 0; a < nodes.size(); a++) {
+      for (int b = 0; b < nodes.size(); b++) {
+        if (side.contains(a) != side.contains(b)) {
+          cuts.add("n" + a + "|n" + b);
+        }
+      }
+    }
+  }
+
+  /** Heals every cut. */
+  public void heal() {
+    cuts.clear();
+  }
+
+  /** Blocks node {@code i}'s core thread for {@code d} (a stop-the-world pause). */
+  public void pause(int i, Duration d) {
+    node(i).pauseCore(d);
+  }
+
+  /**
+   * Waits until {@code condition} holds, polling every 20 ms.
+   *
+   * @throws AssertionError naming {@code what} after {@code timeout}
+   */
+  public static void await(Duration timeout, BooleanSupplier condition, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + timeout + ": " + what);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting for " + what, e);
+      }
+    }
+  }
+
+  /** Whether every running node sees exactly the running nodes as up and reachable. */
+  public boolean converged() {
+    List<Cluster> running = new ArrayList<>();
+    for (Cluster c : nodes) {
+      if (c != null && !c.isClosed()) {
+        running.add(c);
+      }
+    }
+    for (Cluster c : running) {
+      List<Member> view = c.members().join();
+      for (Cluster other : running) {
+        boolean seen =
+            view.stream()
+                .anyMatch(
+                    m ->
+                        m.id().equals(other.self())
+                            && m.status() == MemberStatus.UP
+                            && m.reachable());
+        if (!seen) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Prints every node's view (on failure). */
+  public void printStatus() {
+    for (Cluster c : nodes) {
+      if (c != null && !c.isClosed()) {
+        try {
+          System.err.println(c.status().join());
+        } catch (RuntimeException e) {
+          System.err.println(c.self() + ": " + e);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Cluster c : nodes) {
+      if (c != null) {
+        c.close();
+      }
+    }
+  }
+}
