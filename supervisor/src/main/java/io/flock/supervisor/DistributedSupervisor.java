@@ -1,0 +1,586 @@
+package io.flock.supervisor;
+
+import static java.util.Objects.requireNonNull;
+
+import com.esotericsoftware.kryo.Kryo;
+import io.flock.membership.Cluster;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import io.flock.supervisor.SupervisorException.Reason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A supervisor that spans the cluster (Horde.DynamicSupervisor for the JVM).
+ *
+ * <h2>How it works</h2>
+ *
+ * Every node runs one of these over the same {@link Cluster} and name. Placements live in one
+ * replicated scope: child id → (spec, node incarnation, generation). {@link #startChild} asks the
+ * {@link DistributionStrategy} for a live node and writes the placement; every node then
+ * <em>reconciles</em> on the scope's changes, membership events and a periodic sweep, so that its
+ * {@link LocalSupervisor} runs exactly the children assigned to it: it starts the ones it lacks and
+ * stops the ones no longer its own, including one that lost a conflict after a partition healed.
+ *
+ * <ul>
+ *   <li><b>Failover.</b> The children of a node that is down, left, or replaced by a newer
+ *       incarnation are re-placed by the strategy over the live members; every node computes the
+ *       same claimer, which writes the new placement with generation + 1 (concurrent claims are
+ *       resolved by the CRDT). Temporary children are dropped; transient ones that exited normally
+ *       are gone already.
+ *   <li><b>Quorum.</b> With a strategy that {@linkplain DistributionStrategy#requiresQuorum
+ *       requires quorum}, a node without quorum stops its children and places none, and the
+ *       majority claims a lost node's children only {@code fencingMargin} after it declared that
+ *       node down, by when the minority must have fenced itself. The generation is the child's
+ *       fencing token ({@link ChildContext#generation()}).
+ *   <li><b>Redistribution.</b> {@link Redistribution#ACTIVE} also moves children whose best node
+ *       changed when members join.
+ *   <li><b>Graceful stop.</b> {@link #stop} hands this node's children to others, waits for the
+ *       hand-over to replicate, then stops its local supervisor.
+ * </ul>
+ *
+ * <p>Threading: public methods may be called from any thread, return futures with a deadline, and
+ * never hang. Reconciliation runs on the cluster's core thread; children run on virtual threads of
+ * the local supervisor.
+ */
+public final class DistributedSupervisor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DistributedSupervisor.class);
+
+  private final String name;
+  private final Cluster cluster;
+  private final NodeId self;
+  private final DistributionStrategy strategy;
+  private final Redistribution redistribution;
+  private final Duration callTimeout;
+  private final Duration fencingMargin;
+  private final int maxChildren;
+  private final Set<String> factoryNames;
+  private final LocalSupervisor local;
+  private final Scope<String, Placement> scope;
+  private final Counter failovers;
+  private final Counter conflicts;
+  private final Map<String, Long> notLiveSince = new HashMap<>(); // node name -> nanos
+  private final Map<String, Long> runningGeneration = new HashMap<>(); // child -> generation
+  private volatile boolean stopping;
+  private boolean wasFenced; // core thread
+  private long graceUntil; // core thread: nanoTime until which starts wait after regaining quorum
+  private Thread sweeperThread = Thread.currentThread();
+
+  private DistributedSupervisor(Builder b) {
+    this.name = b.name;
+    this.cluster = requireNonNull(b.cluster, "cluster");
+    this.self = cluster.self();
+    this.strategy = b.strategy;
+    this.redistribution = b.redistribution;
+    this.callTimeout = b.callTimeout;
+    this.fencingMargin = b.fencingMargin;
+    this.maxChildren = b.maxChildren;
+    this.factoryNames = Set.copyOf(b.factories.keySet());
+    MeterRegistry meters = b.meters;
+    this.failovers =
+        Counter.builder("flock.children.failovers").tag("supervisor", name).register(meters);
+    this.conflicts =
+        Counter.builder("flock.children.conflicts").tag("supervisor", name).register(meters);
+    LocalSupervisor.Builder lb =
+        LocalSupervisor.builder(name)
+            .node(self.name())
+            .factories(b.factories)
+            .intensity(b.maxRestarts, b.window)
+            .meters(meters)
+            .listener(this::onLocalEvent);
+    b.listeners.forEach(lb::listener);
+    this.local = lb.build();
+    this.scope = cluster.scope("supervisor." + name);
+    scope.subscribe(changes -> reconcile());
+  }
+
+  /**
+   * Registers the supervisor's wire types; pass it to {@link
+   * io.flock.membership.Cluster.Builder#registrar} on every node (it uses Kryo id 300).
+   */
+  public static void registerTypes(Kryo kryo) {
+    Placement.register(kryo);
+  }
+
+  /** A builder for a supervisor named {@code name} over {@code cluster}. */
+  public static Builder builder(String name, Cluster cluster) {
+    return new Builder(name, cluster);
+  }
+
+  private DistributedSupervisor start() {
+    Thread sweeper =
+        Thread.ofVirtual()
+            .name("flock-sweep-" + name)
+            .start(
+                () -> {
+                  while (!stopping) {
+                    cluster.onCore().execute(this::reconcile);
+                    try {
+                      Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                  }
+                });
+    sweeperThread = sweeper;
+    cluster.onCore().execute(this::reconcile);
+    return this;
+  }
+
+  /**
+   * Starts a child somewhere in the cluster.
+   *
+   * @return where it was placed; fails with {@link SupervisorException}: {@code ALREADY_STARTED}
+   *     (with the existing {@link ChildRef}), {@code NO_MEMBERS}, {@code NO_QUORUM}, {@code
+   *     MAX_CHILDREN}, {@code UNKNOWN_FACTORY}, {@code STOPPED}, {@code TIMEOUT}
+   */
+  public CompletableFuture<ChildRef> startChild(ChildSpec spec) {
+    requireNonNull(spec, "spec");
+    return onCore(
+        () -> {
+          checkRunning();
+          Placement existing = scope.getNow(spec.id());
+          if (existing != null) {
+            throw new SupervisorException(
+                Reason.ALREADY_STARTED,
+                "child " + spec.id() + " already started",
+                existing.ref(),
+                null);
+          }
+          if (!factoryNames.contains(spec.factory())) {
+            throw new SupervisorException(
+                Reason.UNKNOWN_FACTORY, "no factory named '" + spec.factory() + "'");
+          }
+          if (scope.sizeNow() >= maxChildren) {
+            throw new SupervisorException(
+                Reason.MAX_CHILDREN, "supervisor " + name + " holds " + maxChildren + " children");
+          }
+          if (strategy.requiresQuorum() && !cluster.hasQuorumNow()) {
+            throw new SupervisorException(Reason.NO_QUORUM, self.name() + " has no quorum");
+          }
+          NodeId node =
+              choose(spec.id(), liveMembers(), load())
+                  .orElseThrow(() -> new SupervisorException(Reason.NO_MEMBERS, "no live member"));
+          Placement p = new Placement(spec, node, 1);
+          scope.putNow(spec.id(), p);
+          return p.ref();
+        });
+  }
+
+  /**
+   * Stops a child wherever it runs and forgets it.
+   *
+   * @return completes once the removal is recorded; fails with {@code NOT_FOUND}
+   */
+  public CompletableFuture<Void> terminateChild(String id) {
+    requireNonNull(id, "id");
+    return onCore(
+        () -> {
+          if (scope.getNow(id) == null) {
+            throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
+          }
+          scope.removeNow(id);
+          return null;
+        });
+  }
+
+  /** Every child of the cluster, from the replicated state (no node is called). */
+  public CompletableFuture<List<ChildRef>> whichChildren() {
+    return onCore(
+        () -> {
+          List<ChildRef> out = new ArrayList<>();
+          scope.forEachNow((id, p) -> out.add(p.ref()));
+          out.sort((a, b) -> a.id().compareTo(b.id()));
+          return out;
+        });
+  }
+
+  /** Counts of the cluster's children, from the replicated state. */
+  public CompletableFuture<ChildCounts> countChildren() {
+    return onCore(
+        () -> {
+          int n = scope.sizeNow();
+          return new ChildCounts(n, n, n);
+        });
+  }
+
+  /** The children this node runs now. */
+  public CompletableFuture<List<ChildInfo>> localChildren() {
+    return local.whichChildren();
+  }
+
+  /** Completes when this node has quorum; fails after {@code timeout}. */
+  public CompletableFuture<Void> waitForQuorum(Duration timeout) {
+    return cluster.awaitQuorum(timeout);
+  }
+
+  /**
+   * Stops gracefully: hands this node's children over to other live members (generation + 1), waits
+   * up to {@code timeout} for that to replicate, then stops the local supervisor. The cluster node
+   * stays up; leave it with {@link Cluster#leave} afterwards.
+   */
+  public CompletableFuture<Void> stop(Duration timeout) {
+    requireNonNull(timeout, "timeout");
+    // First stop what runs here (no new starts: stopping), then hand the placements over, so two
+    // copies never run at once; the children are down for the stop plus one replication hop.
+    CompletableFuture<Void> stoppedHere =
+        onCore(
+                () -> {
+                  stopping = true;
+                  return null;
+                })
+            .thenCompose(v -> local.stop());
+    return stoppedHere
+        .thenCompose(v -> onCore(this::handOver))
+        .thenCompose(v -> CompletableFuture.runAsync(() -> sleepQuietly(Duration.ofMillis(200))))
+        .orTimeout(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS)
+        .whenComplete((v, e) -> sweeperThread.interrupt());
+  }
+
+  private @org.jspecify.annotations.Nullable Void handOver() {
+    List<NodeId> others = new ArrayList<>(liveMembers());
+    others.removeIf(n -> n.equals(self));
+    Map<String, Integer> load = load();
+    List<Placement> mine = new ArrayList<>();
+    scope.forEachNow(
+        (id, p) -> {
+          if (p.node().equals(self)) {
+            mine.add(p);
+          }
+        });
+    for (Placement p : mine) {
+      Optional<NodeId> to = choose(p.spec().id(), others, load);
+      if (to.isPresent()) {
+        scope.putNow(p.spec().id(), new Placement(p.spec(), to.get(), p.generation() + 1));
+        load.merge(to.get().name(), 1, Integer::sum);
+      }
+    }
+    runningGeneration.clear();
+    return null;
+  }
+
+  /** Stops at once, without handing over (to the cluster this node's children look orphaned). */
+  @Override
+  public void close() {
+    stopping = true;
+    sweeperThread.interrupt();
+    local.close();
+  }
+
+  // ---- core thread ----
+
+  private <T> CompletableFuture<T> onCore(Supplier<T> task) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    cluster
+        .onCore()
+        .execute(
+            () -> {
+              try {
+                result.complete(task.get());
+              } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+              }
+            });
+    return result
+        .orTimeout(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .exceptionallyCompose(
+            e ->
+                CompletableFuture.failedFuture(
+                    e instanceof TimeoutException
+                        ? new SupervisorException(
+                            Reason.TIMEOUT, "no answer within " + callTimeout, null, e)
+                        : e));
+  }
+
+  private void checkRunning() {
+    if (stopping) {
+      throw new SupervisorException(Reason.STOPPED, "supervisor " + name + " is stopping");
+    }
+  }
+
+  private List<NodeId> liveMembers() {
+    List<NodeId> live = new ArrayList<>(cluster.liveMembersNow());
+    live.sort((a, b) -> a.name().compareTo(b.name()));
+    return live;
+  }
+
+  private Map<String, Integer> load() {
+    Map<String, Integer> load = new TreeMap<>();
+    scope.forEachNow((id, p) -> load.merge(p.node().name(), 1, Integer::sum));
+    return load;
+  }
+
+  private Optional<NodeId> choose(String id, List<NodeId> live, Map<String, Integer> load) {
+    return strategy.choose(id, live, load);
+  }
+
+  /** Makes this node run exactly its assigned children, and claims orphans it should. */
+  private void reconcile() {
+    if (stopping) {
+      return;
+    }
+    boolean noQuorum = strategy.requiresQuorum() && !cluster.hasQuorumNow();
+    long nowNanos = System.nanoTime();
+    if (noQuorum) {
+      wasFenced = true;
+    } else if (wasFenced) {
+      wasFenced = false; // quorum regained: the majority's newer placements are on their way
+      graceUntil = nowNanos + fencingMargin.toNanos();
+    }
+    boolean fenced = noQuorum || nowNanos - graceUntil < 0;
+    List<NodeId> live = liveMembers();
+    Set<String> liveNames = new HashSet<>();
+    Map<String, NodeId> liveByName = new HashMap<>();
+    for (NodeId n : live) {
+      liveNames.add(n.name());
+      liveByName.put(n.name(), n);
+    }
+    long now = System.nanoTime();
+    notLiveSince.keySet().removeIf(liveNames::contains);
+    Map<String, Placement> mine = new HashMap<>();
+    List<Placement> orphans = new ArrayList<>();
+    scope.forEachNow(
+        (id, p) -> {
+          if (p.node().equals(self)) {
+            mine.put(id, p);
+          } else {
+            NodeId current = liveByName.get(p.node().name());
+            if (current == null || !current.equals(p.node())) {
+              notLiveSince.putIfAbsent(p.node().name(), now);
+              orphans.add(p);
+            }
+          }
+        });
+    // Run exactly what is ours (none when fenced).
+    for (Map.Entry<String, Placement> e : mine.entrySet()) {
+      Long running = runningGeneration.get(e.getKey());
+      long generation = e.getValue().generation();
+      if (fenced) {
+        continue;
+      }
+      if (running == null) {
+        runningGeneration.put(e.getKey(), generation);
+        String id = e.getKey();
+        background(
+            local.startChild(e.getValue().spec(), generation),
+            error -> cluster.onCore().execute(() -> runningGeneration.remove(id, generation)));
+      } else if (running != generation) {
+        runningGeneration.remove(e.getKey());
+        background(local.terminateChild(e.getKey()), error -> {}); // restarts at the new generation
+      }
+    }
+    for (String id : List.copyOf(runningGeneration.keySet())) {
+      Placement p = mine.get(id);
+      if (fenced || p == null) {
+        if (p == null && scope.getNow(id) != null) {
+          conflicts.increment();
+          log.info(
+              "[{}] {}: child {} now belongs to {}; stopping it here",
+              self.name(),
+              name,
+              id,
+              requireNonNull(scope.getNow(id)).node());
+        }
+        runningGeneration.remove(id);
+        background(local.terminateChild(id), error -> {});
+      }
+    }
+    if (fenced) {
+      return;
+    }
+    // Claim orphans this node is the deterministic claimer of.
+    Map<String, Integer> load = null;
+    for (Placement p : orphans) {
+      Long since = notLiveSince.get(p.node().name());
+      long margin = strategy.requiresQuorum() ? fencingMargin.toNanos() : 0;
+      if (since == null || now - since < margin) {
+        continue;
+      }
+      if (p.spec().restart() == Restart.TEMPORARY) {
+        if (live.get(0).equals(self)) {
+          scope.removeNow(p.spec().id());
+        }
+        continue;
+      }
+      if (load == null) {
+        load = load();
+      }
+      Optional<NodeId> claimer = choose(p.spec().id(), live, load);
+      if (claimer.isPresent() && claimer.get().equals(self)) {
+        failovers.increment();
+        log.info(
+            "[{}] {}: claiming {} from {} (generation {})",
+            self.name(),
+            name,
+            p.spec().id(),
+            p.node(),
+            p.generation() + 1);
+        scope.putNow(p.spec().id(), new Placement(p.spec(), self, p.generation() + 1));
+        load.merge(self.name(), 1, Integer::sum);
+      }
+    }
+    if (redistribution == Redistribution.ACTIVE) {
+      Map<String, Integer> current = load();
+      for (Placement p : mine.values()) {
+        Optional<NodeId> best = DistributionStrategy.Rendezvous.best(p.spec().id(), live);
+        if (best.isPresent() && !best.get().equals(self)) {
+          scope.putNow(p.spec().id(), new Placement(p.spec(), best.get(), p.generation() + 1));
+          current.merge(best.get().name(), 1, Integer::sum);
+        }
+      }
+    }
+  }
+
+  /** A local child ended for good: forget it cluster-wide. */
+  private void onLocalEvent(SupervisorEvent event) {
+    if (event instanceof SupervisorEvent.Exited exit) {
+      cluster
+          .onCore()
+          .execute(
+              () -> {
+                Placement p = scope.getNow(exit.id());
+                if (p != null
+                    && p.node().equals(self)
+                    && !p.spec().restart().restartsAfter(exit.normal())) {
+                  runningGeneration.remove(exit.id());
+                  scope.removeNow(exit.id());
+                }
+              });
+    }
+  }
+
+  /** Lets a local operation finish on its own; a failure goes to {@code onError} and the log. */
+  private void background(CompletableFuture<?> f, java.util.function.Consumer<Throwable> onError) {
+    CompletableFuture<?> unused =
+        f.whenComplete(
+            (v, error) -> {
+              if (error != null) {
+                log.debug(
+                    "[{}] {}: local operation failed: {}", self.name(), name, error.toString());
+                onError.accept(error);
+              }
+            });
+  }
+
+  private static void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Builds a {@link DistributedSupervisor}; every setter validates its argument at once. */
+  public static final class Builder {
+    private final String name;
+    private final Cluster cluster;
+    private DistributionStrategy strategy = DistributionStrategy.uniform();
+    private Redistribution redistribution = Redistribution.PASSIVE;
+    private Duration callTimeout = Duration.ofSeconds(5);
+    private Duration fencingMargin = Duration.ofSeconds(1);
+    private int maxChildren = Integer.MAX_VALUE;
+    private int maxRestarts = 3;
+    private Duration window = Duration.ofSeconds(5);
+    private final Map<String, ChildFactory> factories = new HashMap<>();
+    private final List<SupervisorListener> listeners = new ArrayList<>();
+    private MeterRegistry meters = new CompositeMeterRegistry();
+
+    private Builder(String name, Cluster cluster) {
+      requireNonNull(name, "name");
+      if (name.isEmpty()) {
+        throw new IllegalArgumentException("name must not be empty");
+      }
+      this.name = name;
+      this.cluster = requireNonNull(cluster, "cluster");
+    }
+
+    /** The placement strategy (default {@link DistributionStrategy#uniform()}). */
+    public Builder strategy(DistributionStrategy strategy) {
+      this.strategy = requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /** Passive (default) or active redistribution. */
+    public Builder redistribution(Redistribution redistribution) {
+      this.redistribution = requireNonNull(redistribution, "redistribution");
+      return this;
+    }
+
+    /** The deadline of every public call (default 5 s). */
+    public Builder callTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("timeout must be positive");
+      }
+      this.callTimeout = timeout;
+      return this;
+    }
+
+    /** With a quorum strategy: how long after declaring a node down the majority waits. */
+    public Builder fencingMargin(Duration margin) {
+      requireNonNull(margin, "margin");
+      if (margin.isNegative()) {
+        throw new IllegalArgumentException("margin must not be negative");
+      }
+      this.fencingMargin = margin;
+      return this;
+    }
+
+    /** The most children cluster-wide. */
+    public Builder maxChildren(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxChildren must be >= 1, was " + max);
+      }
+      this.maxChildren = max;
+      return this;
+    }
+
+    /** Local restart intensity (default 3 in 5 s). */
+    public Builder intensity(int maxRestarts, Duration window) {
+      LocalSupervisor.builder("check").intensity(maxRestarts, window);
+      this.maxRestarts = maxRestarts;
+      this.window = window;
+      return this;
+    }
+
+    /** Registers a factory (the same names on every node). */
+    public Builder factory(String factoryName, ChildFactory factory) {
+      requireNonNull(factoryName, "factoryName");
+      factories.put(factoryName, requireNonNull(factory, "factory"));
+      return this;
+    }
+
+    /** Adds a listener of this node's local supervision events. */
+    public Builder listener(SupervisorListener listener) {
+      listeners.add(requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Where counts go. */
+    public Builder meters(MeterRegistry meters) {
+      this.meters = requireNonNull(meters, "meters");
+      return this;
+    }
+
+    /** Starts the supervisor on this node. */
+    public DistributedSupervisor start() {
+      return new DistributedSupervisor(this).start();
+    }
+  }
+}
