@@ -271,6 +271,20 @@ final class Connection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof java.io.IOException && authenticated) {
+      // The peer went away (crash, reset): not a refusal, and the failure detector handles it.
+      if (!closing) {
+        closing = true;
+        log.info(
+            "[{}] connection {} {} lost: {}",
+            self.name(),
+            client ? "to" : "from",
+            peer,
+            cause.getMessage());
+        ctx.close();
+      }
+      return;
+    }
     Throwable root =
         cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     String reason = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();

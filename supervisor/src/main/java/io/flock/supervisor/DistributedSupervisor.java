@@ -79,6 +79,7 @@ public final class DistributedSupervisor implements AutoCloseable {
   private final Map<String, Long> runningGeneration = new HashMap<>(); // child -> generation
   private volatile boolean stopping;
   private boolean wasFenced; // core thread
+  private boolean reconcileScheduled; // core thread
   private long graceUntil; // core thread: nanoTime until which starts wait after regaining quorum
   private Thread sweeperThread = Thread.currentThread();
 
@@ -107,7 +108,8 @@ public final class DistributedSupervisor implements AutoCloseable {
     b.listeners.forEach(lb::listener);
     this.local = lb.build();
     this.scope = cluster.scope("supervisor." + name);
-    scope.subscribe(changes -> reconcile());
+    // Coalesced: a burst of changes (say 500 claims) costs one pass, and a pass never re-enters.
+    scope.subscribe(changes -> scheduleReconcile());
   }
 
   /**
@@ -130,7 +132,7 @@ public final class DistributedSupervisor implements AutoCloseable {
             .start(
                 () -> {
                   while (!stopping) {
-                    cluster.onCore().execute(this::reconcile);
+                    cluster.onCore().execute(this::scheduleReconcile);
                     try {
                       Thread.sleep(100);
                     } catch (InterruptedException e) {
@@ -139,7 +141,7 @@ public final class DistributedSupervisor implements AutoCloseable {
                   }
                 });
     sweeperThread = sweeper;
-    cluster.onCore().execute(this::reconcile);
+    cluster.onCore().execute(this::scheduleReconcile);
     return this;
   }
 
@@ -330,8 +332,17 @@ public final class DistributedSupervisor implements AutoCloseable {
     return strategy.choose(id, live, load);
   }
 
+  /** Core thread: runs one {@link #reconcile} after the current task, however often asked. */
+  private void scheduleReconcile() {
+    if (!reconcileScheduled) {
+      reconcileScheduled = true;
+      cluster.onCore().execute(this::reconcile);
+    }
+  }
+
   /** Makes this node run exactly its assigned children, and claims orphans it should. */
   private void reconcile() {
+    reconcileScheduled = false;
     if (stopping) {
       return;
     }
