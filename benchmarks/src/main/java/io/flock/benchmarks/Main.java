@@ -15,6 +15,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   <li>{@code report}: only the report (sizes, heap, simulated convergence);
  *   <li>{@code transport}: only the transport round trip and throughput;
  *   <li>{@code supervisor}: only the local supervisor's start/stop rate and heap per child;
+ *   <li>{@code cluster}: write visibility, crash detection, idle traffic, children at scale;
  *   <li>{@code jmh ARGS}: JMH itself, with its usual arguments.
  * </ul>
  */
@@ -24,6 +25,10 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("jmh")) {
       org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("cluster")) {
+      ClusterBenchmark.main(new String[0]);
       return;
     }
     if (args.length > 0 && args[0].equals("supervisor")) {

@@ -375,6 +375,11 @@ public final class Cluster implements AutoCloseable {
     log.info("[{}] stopped", self.name());
   }
 
+  /** Bytes this node has written to the wire so far (frames, before TLS). */
+  public long bytesSent() {
+    return transport.bytesSent();
+  }
+
   /** Whether {@link #close} or {@link #leave} has finished. */
   public boolean isClosed() {
     return closed;
@@ -718,9 +723,13 @@ public final class Cluster implements AutoCloseable {
     switch (body) {
       case Scoped scoped -> {
         ScopeImpl<?, ?> scope = scopes.get(scoped.scope());
-        if (scope != null) {
-          scope.receive(from, scoped.message());
+        if (scope == null) {
+          // A scope exists cluster-wide once any node uses it: holding (and acknowledging) it
+          // here keeps the others from re-sending to us forever, and lets us catch up later.
+          scope = scopes.computeIfAbsent(scoped.scope(), ScopeImpl::new);
+          configure(scope);
         }
+        scope.receive(from, scoped.message());
       }
       case Heartbeat h -> {}
       case JoinRequest join -> {

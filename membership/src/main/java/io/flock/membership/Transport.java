@@ -100,6 +100,8 @@ final class Transport implements AutoCloseable {
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong overflowed = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
+  private final java.util.concurrent.atomic.LongAdder bytesOut =
+      new java.util.concurrent.atomic.LongAdder();
   private volatile FaultInjector faults = (from, to, body) -> Fault.PASS;
   private volatile @Nullable NodeId self;
   private volatile boolean closed;
@@ -179,7 +181,8 @@ final class Transport implements AutoCloseable {
         WireCodec.Decoder decoder =
             new WireCodec.Decoder(config.registrar(), config.handshakeFrameBytes());
         p.addLast("decoder", decoder);
-        p.addLast("encoder", new WireCodec.Encoder(config.registrar(), config.maxFrameBytes()));
+        p.addLast(
+            "encoder", new WireCodec.Encoder(config.registrar(), config.maxFrameBytes(), bytesOut));
         p.addLast("flush", new FlushConsolidationHandler(256, true));
         p.addLast("connection", new Connection(Transport.this, client, expected, decoder, dialKey));
       }
@@ -453,6 +456,11 @@ final class Transport implements AutoCloseable {
 
   long overflowCount() {
     return overflowed.get();
+  }
+
+  /** Bytes written to the wire (frames with their length prefix, before TLS). */
+  long bytesSent() {
+    return bytesOut.sum();
   }
 
   long refusedCount() {

@@ -104,10 +104,17 @@ final class WireCodec {
     private final Kryo kryo;
     private final int maxFrameBytes;
     private final Output output = new Output(1024, -1);
+    private final java.util.concurrent.atomic.LongAdder bytesOut;
 
     Encoder(Consumer<Kryo> registrar, int maxFrameBytes) {
+      this(registrar, maxFrameBytes, new java.util.concurrent.atomic.LongAdder());
+    }
+
+    Encoder(
+        Consumer<Kryo> registrar, int maxFrameBytes, java.util.concurrent.atomic.LongAdder out) {
       this.kryo = Wire.newKryo(registrar);
       this.maxFrameBytes = maxFrameBytes;
+      this.bytesOut = out;
     }
 
     @Override
@@ -126,6 +133,7 @@ final class WireCodec {
       }
       out.writeInt(length);
       out.writeBytes(output.getBuffer(), 0, length);
+      bytesOut.add(4L + length);
     }
   }
 }

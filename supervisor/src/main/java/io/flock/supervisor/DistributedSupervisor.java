@@ -323,6 +323,9 @@ public final class DistributedSupervisor implements AutoCloseable {
   }
 
   private Map<String, Integer> load() {
+    if (!strategy.usesLoad()) {
+      return new HashMap<>(); // not read: skip the O(children) count
+    }
     Map<String, Integer> load = new TreeMap<>();
     scope.forEachNow((id, p) -> load.merge(p.node().name(), 1, Integer::sum));
     return load;

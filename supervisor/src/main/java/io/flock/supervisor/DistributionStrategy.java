@@ -23,6 +23,14 @@ public interface DistributionStrategy {
   }
 
   /**
+   * Whether {@link #choose} reads the load map; when false the supervisor passes an empty map and
+   * saves an O(children) count per placement.
+   */
+  default boolean usesLoad() {
+    return false;
+  }
+
+  /**
    * Rendezvous (highest random weight) hashing of the child id over node names: deterministic, and
    * a membership change moves only the children that must move (Horde's uniform distribution).
    */
@@ -66,21 +74,29 @@ public interface DistributionStrategy {
     if (!(epsilon > 0)) {
       throw new IllegalArgumentException("epsilon must be > 0, was " + epsilon);
     }
-    return (id, live, load) -> {
-      if (live.isEmpty()) {
-        return Optional.empty();
-      }
-      int total = 1;
-      for (NodeId n : live) {
-        total += load.getOrDefault(n.name(), 0);
-      }
-      double cap = Math.ceil((1 + epsilon) * total / live.size());
-      for (NodeId n : Rendezvous.order(id, live)) {
-        if (load.getOrDefault(n.name(), 0) + 1 <= cap) {
-          return Optional.of(n);
+    return new DistributionStrategy() {
+      @Override
+      public Optional<NodeId> choose(String id, List<NodeId> live, Map<String, Integer> load) {
+        if (live.isEmpty()) {
+          return Optional.empty();
         }
+        int total = 1;
+        for (NodeId n : live) {
+          total += load.getOrDefault(n.name(), 0);
+        }
+        double cap = Math.ceil((1 + epsilon) * total / live.size());
+        for (NodeId n : Rendezvous.order(id, live)) {
+          if (load.getOrDefault(n.name(), 0) + 1 <= cap) {
+            return Optional.of(n);
+          }
+        }
+        return Rendezvous.best(id, live);
       }
-      return Rendezvous.best(id, live);
+
+      @Override
+      public boolean usesLoad() {
+        return true;
+      }
     };
   }
 

@@ -1,0 +1,220 @@
+package io.flock.benchmarks;
+
+import io.flock.membership.ClusterEvent;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import io.flock.membership.TestCluster;
+import io.flock.supervisor.ChildInfo;
+import io.flock.supervisor.ChildRef;
+import io.flock.supervisor.ChildSpec;
+import io.flock.supervisor.DistributedSupervisor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Cluster numbers on loopback with nodes in one JVM (so they share 2 cores and one GC): write
+ * visibility, crash detection, idle traffic, and the distributed supervisor at scale.
+ *
+ * <p>Run: {@code ./flock bench cluster}.
+ */
+public final class ClusterBenchmark {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  private ClusterBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    System.out.println("## Cluster on loopback (in one JVM)");
+    System.out.println("| measure | nodes | p50 | p99 | max | note |");
+    System.out.println("|---|---|---|---|---|---|");
+    for (int n : new int[] {3, 5, 8}) {
+      writeVisibility(n);
+    }
+    crashDetection();
+    idleTraffic(5);
+    for (int children : new int[] {10_000, 100_000}) {
+      supervisorScale(children);
+    }
+  }
+
+  private static void writeVisibility(int n) throws Exception {
+    try (TestCluster c = TestCluster.start(n)) {
+      TestCluster.await(WAIT, c::converged, n + " nodes up");
+      AtomicReference<CountDownLatch> seen = new AtomicReference<>(new CountDownLatch(0));
+      AtomicReference<String> expected = new AtomicReference<>("");
+      for (int i = 1; i < n; i++) {
+        Scope<String, String> s = c.node(i).scope("bench");
+        s.subscribe(
+            changes -> {
+              for (var ch : changes) {
+                if (ch.key().equals(expected.get())) {
+                  java.util.Objects.requireNonNull(seen.get()).countDown();
+                }
+              }
+            });
+      }
+      Scope<String, String> writer = c.node(0).scope("bench");
+      Thread.sleep(500);
+      int rounds = 2_000;
+      int warmup = 300;
+      long[] nanos = new long[rounds];
+      for (int i = -warmup; i < rounds; i++) {
+        String key = "k" + (i + warmup);
+        CountDownLatch latch = new CountDownLatch(n - 1);
+        seen.set(latch);
+        expected.set(key);
+        long t0 = System.nanoTime();
+        writer.put(key, "v").join();
+        if (!latch.await(10, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("write not visible everywhere");
+        }
+        if (i >= 0) {
+          nanos[i] = System.nanoTime() - t0;
+        }
+      }
+      Arrays.sort(nanos);
+      row(
+          "one write visible on all nodes",
+          n,
+          ms(nanos[rounds / 2]),
+          ms(nanos[rounds * 99 / 100]),
+          ms(nanos[rounds - 1]),
+          rounds + " sequential writes");
+    }
+  }
+
+  private static void crashDetection() throws Exception {
+    int rounds = 5;
+    long[] nanos = new long[rounds];
+    try (TestCluster c = TestCluster.start(3)) {
+      for (int r = 0; r < rounds; r++) {
+        TestCluster.await(WAIT, c::converged, "3 nodes up");
+        NodeId victim = c.node(2).self();
+        long t0 = System.nanoTime();
+        c.kill(2);
+        TestCluster.await(
+            WAIT,
+            () ->
+                c.events(0).contains(new ClusterEvent.MemberDown(victim))
+                    && c.events(1).contains(new ClusterEvent.MemberDown(victim)),
+            "down everywhere");
+        nanos[r] = System.nanoTime() - t0;
+        c.restart(2);
+      }
+    }
+    Arrays.sort(nanos);
+    row(
+        "crash (close) to MemberDown on all",
+        3,
+        ms(nanos[rounds / 2]),
+        "-",
+        ms(nanos[rounds - 1]),
+        rounds + " crashes, default timings");
+  }
+
+  private static void idleTraffic(int n) throws Exception {
+    try (TestCluster c = TestCluster.start(n)) {
+      TestCluster.await(WAIT, c::converged, n + " nodes up");
+      Scope<String, String> s = c.node(0).scope("bench");
+      for (int i = 0; i < 1000; i++) {
+        s.put("k" + i, "v").join();
+      }
+      Thread.sleep(3_000);
+      long before = 0;
+      for (int i = 0; i < n; i++) {
+        before += c.node(i).bytesSent();
+      }
+      Thread.sleep(10_000);
+      long after = 0;
+      for (int i = 0; i < n; i++) {
+        after += c.node(i).bytesSent();
+      }
+      double perNodePerSecond = (after - before) / (double) n / 10.0;
+      row(
+          "idle traffic per node",
+          n,
+          String.format(Locale.ROOT, "%.0f B/s", perNodePerSecond),
+          "-",
+          "-",
+          "heartbeats 5/s + gossip status 5/s x 3 scopes, to each of " + (n - 1) + " peers");
+    }
+  }
+
+  private static void supervisorScale(int children) throws Exception {
+    try (TestCluster c =
+        TestCluster.start(3, b -> b.registrar(DistributedSupervisor::registerTypes))) {
+      List<DistributedSupervisor> sups = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        sups.add(
+            DistributedSupervisor.builder("bench", c.node(i))
+                .factory("park", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
+                .start());
+      }
+      TestCluster.await(WAIT, c::converged, "3 nodes up");
+      long heapBefore = usedHeap();
+      long t0 = System.nanoTime();
+      List<CompletableFuture<ChildRef>> starts = new ArrayList<>(children);
+      for (int i = 0; i < children; i++) {
+        starts.add(sups.get(0).startChild(ChildSpec.of("child-" + i, "park")));
+      }
+      CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0]))
+          .get(120, TimeUnit.SECONDS);
+      TestCluster.await(
+          Duration.ofMinutes(3),
+          () -> {
+            int running = 0;
+            for (DistributedSupervisor s : sups) {
+              for (ChildInfo info : s.localChildren().join()) {
+                if (info.state() == io.flock.supervisor.ChildState.RUNNING) {
+                  running++;
+                }
+              }
+            }
+            if (running != children) {
+              return false;
+            }
+            for (DistributedSupervisor s : sups) {
+              if (s.countChildren().join().specs() != children) {
+                return false;
+              }
+            }
+            return true;
+          },
+          "all running and counted everywhere");
+      long elapsed = System.nanoTime() - t0;
+      long heapPerNode = (usedHeap() - heapBefore) / 3;
+      row(
+          "start children from one node until all run and every view counts them",
+          3,
+          ms(elapsed),
+          "-",
+          "-",
+          String.format(
+              Locale.ROOT, "%,d children; heap per node %.1f MB", children, heapPerNode / 1e6));
+      sups.forEach(DistributedSupervisor::close);
+    }
+  }
+
+  private static long usedHeap() {
+    Runtime rt = Runtime.getRuntime();
+    for (int i = 0; i < 4; i++) {
+      System.gc();
+    }
+    return rt.totalMemory() - rt.freeMemory();
+  }
+
+  private static String ms(long nanos) {
+    return String.format(Locale.ROOT, "%.2f ms", nanos / 1e6);
+  }
+
+  private static void row(String what, int nodes, String p50, String p99, String max, String note) {
+    System.out.printf(
+        Locale.ROOT, "| %s | %d | %s | %s | %s | %s |%n", what, nodes, p50, p99, max, note);
+  }
+}
