@@ -33,6 +33,12 @@ public final class ClusterBenchmark {
     System.out.println("## Cluster on loopback (in one JVM)");
     System.out.println("| measure | nodes | p50 | p99 | max | note |");
     System.out.println("|---|---|---|---|---|---|");
+    if (args.length > 0 && args[0].equals("scale")) {
+      for (int children : new int[] {10_000, 100_000}) {
+        supervisorScale(children);
+      }
+      return;
+    }
     for (int n : new int[] {3, 5, 8}) {
       writeVisibility(n);
     }
@@ -165,7 +171,7 @@ public final class ClusterBenchmark {
       }
       CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0]))
           .get(120, TimeUnit.SECONDS);
-      TestCluster.await(
+      awaitSlowly(
           Duration.ofMinutes(3),
           () -> {
             int running = 0;
@@ -198,6 +204,19 @@ public final class ClusterBenchmark {
           String.format(
               Locale.ROOT, "%,d children; heap per node %.1f MB", children, heapPerNode / 1e6));
       sups.forEach(DistributedSupervisor::close);
+    }
+  }
+
+  /** Like TestCluster.await, polling every 100 ms so the check costs little CPU. */
+  private static void awaitSlowly(
+      Duration timeout, java.util.function.BooleanSupplier condition, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("not within " + timeout + ": " + what);
+      }
+      Thread.sleep(100);
     }
   }
 

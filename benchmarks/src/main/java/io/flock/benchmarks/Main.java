@@ -28,7 +28,7 @@ public final class Main {
       return;
     }
     if (args.length > 0 && args[0].equals("cluster")) {
-      ClusterBenchmark.main(new String[0]);
+      ClusterBenchmark.main(java.util.Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     if (args.length > 0 && args[0].equals("supervisor")) {

@@ -3,6 +3,7 @@ package io.flock.supervisor;
 import static java.util.Objects.requireNonNull;
 
 import com.esotericsoftware.kryo.Kryo;
+import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
@@ -108,8 +109,9 @@ public final class DistributedSupervisor implements AutoCloseable {
     b.listeners.forEach(lb::listener);
     this.local = lb.build();
     this.scope = cluster.scope("supervisor." + name);
-    // Coalesced: a burst of changes (say 500 claims) costs one pass, and a pass never re-enters.
-    scope.subscribe(changes -> scheduleReconcile());
+    // Incremental: a change costs work for its keys only (a burst of 10,000 placements does not
+    // trigger 10,000 full passes); claims and consistency are the periodic full pass's job.
+    scope.subscribe(this::onPlacementChanges);
   }
 
   /**
@@ -343,12 +345,8 @@ public final class DistributedSupervisor implements AutoCloseable {
     }
   }
 
-  /** Makes this node run exactly its assigned children, and claims orphans it should. */
-  private void reconcile() {
-    reconcileScheduled = false;
-    if (stopping) {
-      return;
-    }
+  /** Core thread: whether this node must not run children now (updates the rejoin grace). */
+  private boolean fencedNow() {
     boolean noQuorum = strategy.requiresQuorum() && !cluster.hasQuorumNow();
     long nowNanos = System.nanoTime();
     if (noQuorum) {
@@ -357,7 +355,58 @@ public final class DistributedSupervisor implements AutoCloseable {
       wasFenced = false; // quorum regained: the majority's newer placements are on their way
       graceUntil = nowNanos + fencingMargin.toNanos();
     }
-    boolean fenced = noQuorum || nowNanos - graceUntil < 0;
+    // Until a grace period after regaining quorum has passed, stay fenced: starting our stale
+    // placements before the majority's re-placements replicate would run a child twice.
+    return noQuorum || nowNanos - graceUntil < 0;
+  }
+
+  private void onPlacementChanges(List<Change<String, Placement>> changes) {
+    if (stopping) {
+      return;
+    }
+    boolean fenced = fencedNow();
+    for (Change<String, Placement> c : changes) {
+      ensureLocal(c.key(), scope.getNow(c.key()), fenced);
+    }
+  }
+
+  /** Makes the local copy of {@code id} match its placement {@code p} (null: none). */
+  private void ensureLocal(
+      String id, @org.jspecify.annotations.Nullable Placement p, boolean fenced) {
+    Long running = runningGeneration.get(id);
+    if (p != null && p.node().equals(self) && !fenced) {
+      long generation = p.generation();
+      if (running == null) {
+        runningGeneration.put(id, generation);
+        background(
+            local.startChild(p.spec(), generation),
+            error -> cluster.onCore().execute(() -> runningGeneration.remove(id, generation)));
+      } else if (running != generation) {
+        runningGeneration.remove(id);
+        background(local.terminateChild(id), error -> {}); // restarts at the new generation
+      }
+    } else if (running != null) {
+      if (p != null && !fenced) {
+        conflicts.increment();
+        log.info(
+            "[{}] {}: child {} now belongs to {}; stopping it here",
+            self.name(),
+            name,
+            id,
+            p.node());
+      }
+      runningGeneration.remove(id);
+      background(local.terminateChild(id), error -> {});
+    }
+  }
+
+  /** Makes this node run exactly its assigned children, and claims orphans it should. */
+  private void reconcile() {
+    reconcileScheduled = false;
+    if (stopping) {
+      return;
+    }
+    boolean fenced = fencedNow();
     List<NodeId> live = liveMembers();
     Set<String> liveNames = new HashSet<>();
     Map<String, NodeId> liveByName = new HashMap<>();
@@ -383,36 +432,11 @@ public final class DistributedSupervisor implements AutoCloseable {
         });
     // Run exactly what is ours (none when fenced).
     for (Map.Entry<String, Placement> e : mine.entrySet()) {
-      Long running = runningGeneration.get(e.getKey());
-      long generation = e.getValue().generation();
-      if (fenced) {
-        continue;
-      }
-      if (running == null) {
-        runningGeneration.put(e.getKey(), generation);
-        String id = e.getKey();
-        background(
-            local.startChild(e.getValue().spec(), generation),
-            error -> cluster.onCore().execute(() -> runningGeneration.remove(id, generation)));
-      } else if (running != generation) {
-        runningGeneration.remove(e.getKey());
-        background(local.terminateChild(e.getKey()), error -> {}); // restarts at the new generation
-      }
+      ensureLocal(e.getKey(), e.getValue(), fenced);
     }
     for (String id : List.copyOf(runningGeneration.keySet())) {
-      Placement p = mine.get(id);
-      if (fenced || p == null) {
-        if (p == null && scope.getNow(id) != null) {
-          conflicts.increment();
-          log.info(
-              "[{}] {}: child {} now belongs to {}; stopping it here",
-              self.name(),
-              name,
-              id,
-              requireNonNull(scope.getNow(id)).node());
-        }
-        runningGeneration.remove(id);
-        background(local.terminateChild(id), error -> {});
+      if (!mine.containsKey(id)) {
+        ensureLocal(id, scope.getNow(id), fenced);
       }
     }
     if (fenced) {
