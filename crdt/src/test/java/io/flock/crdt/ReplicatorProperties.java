@@ -70,17 +70,27 @@ class ReplicatorProperties {
   @Property(tries = 200)
   void convergesToTheMapOfAllOperationsUnderFaults(
       @ForAll long seed, @ForAll @IntRange(min = 2, max = 5) int n) {
-    Random random = new Random(seed);
+    chaosHealAndCheck(seed, n, new SimCluster.Faults(0.2, 0.1, 4), false);
+  }
+
+  /**
+   * Runs 300 steps of random writes, partitions and faults (and crashes if asked), heals, and
+   * checks that every replica converged to exactly the map of all writes.
+   */
+  private static SimCluster chaosHealAndCheck(
+      long seed, int n, SimCluster.Faults faults, boolean crashes) {
     SimCluster sim = new SimCluster(n, seed, TIGHT, 3);
-    sim.faults(new SimCluster.Faults(0.2, 0.1, 4));
-    chaos(sim, random, 300, false);
+    sim.faults(faults);
+    chaos(sim, new Random(seed), 300, crashes);
     sim.heal();
     sim.faults(SimCluster.Faults.NONE);
     assertThat(sim.runUntilConverged(3_000)).as("converged after healing").isNotNegative();
+    // Crashes wait until the others hold everything, so no write is lost: the result is exact.
     AWLWWMap<String, String> ref = reference(sim.allDeltas());
     for (int s = 0; s < n; s++) {
       assertThat(sim.node(s).map().snapshot()).isEqualTo(ref.snapshot());
     }
+    return sim;
   }
 
   /**
@@ -90,19 +100,7 @@ class ReplicatorProperties {
   @Property(tries = 200)
   void survivesCrashRestartsAndPrunesRetiredIncarnations(
       @ForAll long seed, @ForAll @IntRange(min = 2, max = 5) int n) {
-    Random random = new Random(seed);
-    SimCluster sim = new SimCluster(n, seed, TIGHT, 3);
-    sim.faults(new SimCluster.Faults(0.1, 0.05, 3));
-    chaos(sim, random, 300, true);
-    sim.heal();
-    sim.faults(SimCluster.Faults.NONE);
-    assertThat(sim.runUntilConverged(3_000)).as("converged after healing").isNotNegative();
-
-    // No write was lost to a crash (crashes wait until others hold it all), so it is exact.
-    AWLWWMap<String, String> ref = reference(sim.allDeltas());
-    for (int s = 0; s < n; s++) {
-      assertThat(sim.node(s).map().snapshot()).isEqualTo(ref.snapshot());
-    }
+    SimCluster sim = chaosHealAndCheck(seed, n, new SimCluster.Faults(0.1, 0.05, 3), true);
     Set<ReplicaId> live = new HashSet<>();
     for (int s = 0; s < n; s++) {
       live.add(sim.node(s).id());

@@ -359,21 +359,7 @@ public final class LocalSupervisor implements AutoCloseable {
   // ---- on the supervisor thread ----
 
   private <T> CompletableFuture<T> call(Callable<T> task) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    try {
-      exec.execute(
-          () -> {
-            try {
-              result.complete(task.call());
-            } catch (Throwable t) {
-              result.completeExceptionally(t);
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(
-          new SupervisorException(Reason.STOPPED, "supervisor " + name + " has stopped"));
-    }
-    return result;
+    return callThen(() -> CompletableFuture.completedFuture(task.call()));
   }
 
   /** Runs {@code task} on the supervisor thread and completes with the future it returns. */
