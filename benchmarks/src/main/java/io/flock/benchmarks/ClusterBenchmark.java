@@ -33,6 +33,10 @@ public final class ClusterBenchmark {
     System.out.println("## Cluster on loopback (in one JVM)");
     System.out.println("| measure | nodes | p50 | p99 | max | note |");
     System.out.println("|---|---|---|---|---|---|");
+    if (args.length > 0 && args[0].equals("failover")) {
+      silentCutFailover();
+      return;
+    }
     if (args.length > 0 && args[0].equals("scale")) {
       for (int children : new int[] {10_000, 100_000}) {
         supervisorScale(children);
@@ -168,6 +172,11 @@ public final class ClusterBenchmark {
       List<CompletableFuture<ChildRef>> starts = new ArrayList<>(children);
       for (int i = 0; i < children; i++) {
         starts.add(sups.get(0).startChild(ChildSpec.of("child-" + i, "park")));
+        if (starts.size() % 5_000 == 0) {
+          // A client pacing itself: every call has a 5 s deadline, so 100,000 calls queued at
+          // once on one core thread would time out before their turn.
+          starts.get(starts.size() - 1).get(60, TimeUnit.SECONDS);
+        }
       }
       CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0]))
           .get(120, TimeUnit.SECONDS);
@@ -203,6 +212,66 @@ public final class ClusterBenchmark {
           "-",
           String.format(
               Locale.ROOT, "%,d children; heap per node %.1f MB", children, heapPerNode / 1e6));
+      sups.forEach(DistributedSupervisor::close);
+    }
+  }
+
+  /**
+   * A node silently cut off (its packets dropped both ways, no connection closed): time until its
+   * 1,000 children run again on the other two, each once. With the plain strategy the cut node
+   * keeps its copies (duplicates are allowed during a split), so only the majority counts.
+   */
+  private static void silentCutFailover() throws Exception {
+    int children = 1_000;
+    try (TestCluster c =
+        TestCluster.start(3, b -> b.registrar(DistributedSupervisor::registerTypes))) {
+      java.util.Map<String, java.util.Set<String>> running =
+          new java.util.concurrent.ConcurrentHashMap<>();
+      List<DistributedSupervisor> sups = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        sups.add(
+            DistributedSupervisor.builder("bench", c.node(i))
+                .factory(
+                    "track",
+                    spec ->
+                        ctx -> {
+                          java.util.Set<String> where =
+                              running.computeIfAbsent(
+                                  ctx.id(),
+                                  k -> java.util.concurrent.ConcurrentHashMap.newKeySet());
+                          where.add(ctx.node());
+                          try {
+                            Thread.sleep(Long.MAX_VALUE);
+                          } finally {
+                            where.remove(ctx.node());
+                          }
+                        })
+                .start());
+      }
+      TestCluster.await(WAIT, c::converged, "3 nodes up");
+      for (int i = 0; i < children; i++) {
+        sups.get(0).startChild(ChildSpec.of("child-" + i, "track")).join();
+      }
+      awaitSlowly(
+          WAIT,
+          () ->
+              running.size() == children && running.values().stream().allMatch(w -> w.size() == 1),
+          "all run");
+      long t0 = System.nanoTime();
+      c.partition(java.util.Set.of(2));
+      awaitSlowly(
+          WAIT,
+          () ->
+              running.values().stream()
+                  .allMatch(w -> w.stream().filter(n -> !n.equals("n2")).count() == 1),
+          "all run once on n0, n1");
+      row(
+          "failover after a silent cut (1,000 children)",
+          3,
+          ms(System.nanoTime() - t0),
+          "-",
+          "-",
+          "plain strategy; detection 1.8 s + re-placement");
       sups.forEach(DistributedSupervisor::close);
     }
   }
