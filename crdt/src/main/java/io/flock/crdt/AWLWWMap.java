@@ -327,11 +327,6 @@ public final class AWLWWMap<K, V> {
     return rootDigest;
   }
 
-  /** The greatest counter this replica has issued. */
-  long counter() {
-    return counter;
-  }
-
   /** Calls {@code action} with every key and its entries (a fresh list), in no order. */
   void forEachKeyEntries(BiConsumer<K, List<Dotted<V>>> action) {
     store.forEach((k, e) -> action.accept(k, entryList(e)));

@@ -3,7 +3,6 @@ package io.flock.crdt;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -219,19 +218,6 @@ public final class CausalContext {
     return builder.build();
   }
 
-  void forEachDotOf(ReplicaId replica, java.util.function.LongConsumer action) {
-    long version = versions.getOrDefault(replica, 0L);
-    for (long c = 1; c <= version; c++) {
-      action.accept(c);
-    }
-    long[] extra = cloud.get(replica);
-    if (extra != null) {
-      for (long c : extra) {
-        action.accept(c);
-      }
-    }
-  }
-
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof CausalContext other)) {
@@ -297,11 +283,6 @@ public final class CausalContext {
       return counter <= clock.version || (clock.extra != null && clock.extra.contains(counter));
     }
 
-    long version(ReplicaId replica) {
-      Clock clock = clocks.get(replica);
-      return clock == null ? 0 : clock.version;
-    }
-
     void addVersion(ReplicaId replica, long version) {
       if (version == 0 || isRetired(replica)) {
         return;
@@ -364,15 +345,6 @@ public final class CausalContext {
         }
       }
       return null;
-    }
-
-    Set<ReplicaId> replicas() {
-      return Collections.unmodifiableSet(clocks.keySet());
-    }
-
-    boolean isContiguous(ReplicaId replica) {
-      Clock clock = clocks.get(replica);
-      return clock == null || clock.extra == null;
     }
 
     private static void compact(Clock clock) {

@@ -467,11 +467,6 @@ final class Transport implements AutoCloseable {
     return refused.get();
   }
 
-  /** Connections currently open, both directions. */
-  int openChannels() {
-    return channels.size();
-  }
-
   /** Closes every connection and stops the event loops; waits up to a few seconds. */
   @Override
   public void close() {
