@@ -38,8 +38,9 @@ public final class ClusterBenchmark {
       return;
     }
     if (args.length > 0 && args[0].equals("scale")) {
-      for (int children : new int[] {10_000, 100_000}) {
-        supervisorScale(children);
+      supervisorScale(10_000);
+      if (args.length < 2 || !args[1].equals("10k")) {
+        supervisorScale(100_000);
       }
       return;
     }
@@ -180,6 +181,7 @@ public final class ClusterBenchmark {
       }
       CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0]))
           .get(120, TimeUnit.SECONDS);
+      long placed = System.nanoTime() - t0;
       awaitSlowly(
           Duration.ofMinutes(3),
           () -> {
@@ -211,7 +213,11 @@ public final class ClusterBenchmark {
           "-",
           "-",
           String.format(
-              Locale.ROOT, "%,d children; heap per node %.1f MB", children, heapPerNode / 1e6));
+              Locale.ROOT,
+              "%,d children (all placed after %s); heap per node %.1f MB",
+              children,
+              ms(placed),
+              heapPerNode / 1e6));
       sups.forEach(DistributedSupervisor::close);
     }
   }

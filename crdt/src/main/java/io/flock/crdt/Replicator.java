@@ -9,7 +9,6 @@ import io.flock.crdt.ReplicationMessage.SyncChunk;
 import io.flock.crdt.ReplicationMessage.SyncDone;
 import io.flock.crdt.ReplicationMessage.SyncPull;
 import io.flock.crdt.ReplicationMessage.SyncRequest;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collection;
@@ -147,7 +146,7 @@ public final class Replicator<K, V> {
 
   private final AWLWWMap<K, V> map;
   private final Settings settings;
-  private final ArrayDeque<Delta<K, V>> buffer = new ArrayDeque<>();
+  private final DeltaRing<K, V> buffer = new DeltaRing<>();
   private long bufferStart;
   private long seq;
   private long ticks;
@@ -188,7 +187,7 @@ public final class Replicator<K, V> {
     buffer.addLast(delta);
     seq++;
     while (buffer.size() > settings.maxBufferedDeltas) {
-      buffer.pollFirst();
+      buffer.removeFirst();
       bufferStart++;
     }
   }
@@ -437,31 +436,27 @@ public final class Replicator<K, V> {
       return; // keep (up to the bound) for neighbours to come
     }
     while (bufferStart < minAcked && !buffer.isEmpty()) {
-      buffer.pollFirst();
+      buffer.removeFirst();
       bufferStart++;
     }
   }
 
   private void sendIntervals(ReplicaId to, Peer peer, long from, List<Outgoing<K, V>> out) {
-    Iterator<Delta<K, V>> it = buffer.iterator();
-    for (long s = bufferStart; s < from; s++) {
-      it.next();
-    }
     long start = from;
-    Delta<K, V> group = Delta.empty();
+    List<Delta<K, V>> group = new ArrayList<>();
     int keys = 0;
     for (long s = from; s < seq; s++) {
-      Delta<K, V> next = it.next();
+      Delta<K, V> next = buffer.get((int) (s - bufferStart));
       if (keys > 0 && keys + next.keys().size() > settings.maxSyncEntries) {
-        out.add(new Outgoing<>(to, new DeltaInterval<>(start, s, group)));
+        out.add(new Outgoing<>(to, new DeltaInterval<>(start, s, Delta.joinAll(group))));
         start = s;
-        group = Delta.empty();
+        group = new ArrayList<>();
         keys = 0;
       }
-      group = group.join(next);
+      group.add(next);
       keys += next.keys().size();
     }
-    out.add(new Outgoing<>(to, new DeltaInterval<>(start, seq, group)));
+    out.add(new Outgoing<>(to, new DeltaInterval<>(start, seq, Delta.joinAll(group))));
     peer.sentUpTo = seq;
     peer.lastSendTick = ticks;
   }

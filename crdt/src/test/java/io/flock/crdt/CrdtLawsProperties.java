@@ -90,6 +90,8 @@ class CrdtLawsProperties {
       grouped = grouped.join(d);
     }
     assertThat(History.fresh("x", List.of(grouped)).state()).isEqualTo(viaStates.state());
+    // The one-pass group the replicator sends equals the pairwise fold.
+    assertThat(Delta.joinAll(deliveries)).isEqualTo(grouped);
   }
 
   /** After everyone has everything, all replicas show the same visible map. */

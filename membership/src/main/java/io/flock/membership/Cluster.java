@@ -29,9 +29,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -76,7 +74,7 @@ public final class Cluster implements AutoCloseable {
   private static final String MEMBER_SET_KEY = "members";
 
   private final Builder settings;
-  private final ScheduledExecutorService core;
+  private final java.util.concurrent.ScheduledThreadPoolExecutor core;
   private final Thread coreThread;
   private final Transport transport;
   private final NodeId self;
@@ -90,6 +88,7 @@ public final class Cluster implements AutoCloseable {
   private boolean joined;
   private boolean quorum;
   private boolean flushScheduled;
+  private long flushDeferredSince;
   private MemberStatus ownStatus = MemberStatus.JOINING;
   private volatile boolean closed;
 
@@ -113,13 +112,15 @@ public final class Cluster implements AutoCloseable {
     this.listeners = List.copyOf(b.listeners);
     Thread[] holder = new Thread[1];
     this.core =
-        Executors.newSingleThreadScheduledExecutor(
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1,
             r -> {
               Thread t = new Thread(r, "flock-core-" + b.nodeName);
               t.setDaemon(true);
               holder[0] = t;
               return t;
             });
+    core.setRemoveOnCancelPolicy(true);
     try {
       core.submit(() -> {}).get();
     } catch (Exception e) {
@@ -538,11 +539,35 @@ public final class Cluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends what the scopes wrote. While more core work is ready (a burst of writes), the flush waits
+   * behind it, for at most 2 ms, so the burst leaves as a few intervals rather than one per write;
+   * when the core is idle it goes at once.
+   */
   private void flushAll() {
+    long now = System.nanoTime();
+    if (flushDeferredSince == 0) {
+      flushDeferredSince = now;
+    }
+    if (hasReadyWork() && now - flushDeferredSince < 2_000_000L) {
+      try {
+        core.execute(this::flushAll);
+        return;
+      } catch (RejectedExecutionException closing) {
+        return;
+      }
+    }
+    flushDeferredSince = 0;
     flushScheduled = false;
     for (ScopeImpl<?, ?> s : scopes.values()) {
       s.flush();
     }
+  }
+
+  /** Whether a task is ready to run on the core after the current one. */
+  private boolean hasReadyWork() {
+    Runnable next = core.getQueue().peek();
+    return next instanceof java.util.concurrent.Delayed d && d.getDelay(TimeUnit.NANOSECONDS) <= 0;
   }
 
   private void heartbeatTick() {

@@ -1,0 +1,59 @@
+package io.flock.crdt;
+
+import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The replicator's delta buffer: a ring with O(1) access by position, so sending the deltas after a
+ * neighbour's acknowledged sequence number costs only those deltas, however many are buffered. Not
+ * thread-safe.
+ */
+final class DeltaRing<K, V> {
+  private @Nullable Object[] items = new Object[16];
+  private int head;
+  private int size;
+
+  int size() {
+    return size;
+  }
+
+  boolean isEmpty() {
+    return size == 0;
+  }
+
+  void addLast(Delta<K, V> delta) {
+    if (size == items.length) {
+      @Nullable Object[] bigger = new Object[items.length * 2];
+      for (int i = 0; i < size; i++) {
+        bigger[i] = items[(head + i) % items.length];
+      }
+      items = bigger;
+      head = 0;
+    }
+    items[(head + size) % items.length] = delta;
+    size++;
+  }
+
+  /** The {@code i}-th buffered delta, 0 being the oldest. */
+  @SuppressWarnings("unchecked")
+  Delta<K, V> get(int i) {
+    if (i < 0 || i >= size) {
+      throw new IndexOutOfBoundsException(i);
+    }
+    return (Delta<K, V>) java.util.Objects.requireNonNull(items[(head + i) % items.length]);
+  }
+
+  /** Drops the oldest delta. */
+  void removeFirst() {
+    if (size == 0) {
+      throw new IllegalStateException("empty");
+    }
+    items[head] = null;
+    head = (head + 1) % items.length;
+    size--;
+    if (size == 0) {
+      Arrays.fill(items, null);
+      head = 0;
+    }
+  }
+}
