@@ -40,8 +40,7 @@ public final class Demo {
     List<Process> processes = new ArrayList<>();
     List<Integer> ports = freePorts(3);
     Path logs = Files.createTempDirectory("flock-demo");
-    Cluster observer = null;
-    DistributedSupervisor supervisor = null;
+    NodeApp observerApp = null;
     try {
       String seed = "127.0.0.1:" + ports.get(0);
       for (int i = 0; i < 3; i++) {
@@ -50,9 +49,10 @@ public final class Demo {
       say(
           "started 3 node JVMs (pids %s) on ports %s; their logs are in %s",
           processes.stream().map(Process::pid).toList(), ports, logs);
-      observer = DemoNode.cluster("observer", 0, List.of(seed)).start();
+      observerApp = NodeApp.start(NodeApp.Settings.loopback("observer", 0, List.of(seed), -1));
+      Cluster observer = observerApp.cluster();
       observer.setMembers(Set.of("n1", "n2", "n3")).join(); // the observer places nothing on itself
-      supervisor = DemoNode.supervisor(observer);
+      DistributedSupervisor supervisor = observerApp.supervisor();
       current = supervisor;
       Cluster obs = observer;
       awaitTrue(() -> liveNodes(obs).size() == 3, "3 nodes up");
@@ -65,7 +65,7 @@ public final class Demo {
       }
       CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0]))
           .get(30, TimeUnit.SECONDS);
-      Scope<String, String> running = observer.scope(DemoNode.RUNNING);
+      Scope<String, String> running = observer.scope(NodeApp.RUNNING);
       awaitTrue(() -> runningOnce(obs, running) == CHILDREN, "all children running");
       say(
           "%,d children running after %s, each exactly once; spread: %s",
@@ -94,11 +94,8 @@ public final class Demo {
           unreachable, down, replaced, CHILDREN, since(t1), spread(observer, running));
       say("demo finished in %s", since(t00));
     } finally {
-      if (supervisor != null) {
-        supervisor.close();
-      }
-      if (observer != null) {
-        observer.close();
+      if (observerApp != null) {
+        observerApp.close();
       }
       for (Process p : processes) {
         p.destroy();
@@ -120,7 +117,7 @@ public final class Demo {
             "-Xmx256m",
             "-cp",
             System.getProperty("java.class.path"),
-            DemoNode.class.getName(),
+            NodeApp.class.getName(),
             name,
             String.valueOf(port),
             seed);

@@ -1,0 +1,365 @@
+package io.flock.cluster;
+
+import static java.util.Objects.requireNonNull;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.flock.membership.Cluster;
+import io.flock.membership.Member;
+import io.flock.membership.Scope;
+import io.flock.supervisor.ChildInfo;
+import io.flock.supervisor.ChildRef;
+import io.flock.supervisor.ChildSpec;
+import io.flock.supervisor.ChildState;
+import io.flock.supervisor.DistributedSupervisor;
+import io.flock.supervisor.DistributionStrategy;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A runnable Flock node: a cluster member with a distributed supervisor named {@code app} whose
+ * {@code worker} children run until stopped and write every start and stop, with node and
+ * generation, to this node's ledger. It publishes its running children to the {@code demo.running}
+ * scope, and optionally serves a small HTTP control and observation surface, as the container tests
+ * need:
+ *
+ * <pre>
+ *  POST /children?count=N&amp;prefix=P   start N children P0..P(N-1) somewhere in the cluster
+ *  GET  /children                       every child: id node generation (replicated view)
+ *  GET  /local                          children running here: id generation
+ *  GET  /members                        name status reachable
+ *  GET  /status                         quorum and the node's identity
+ *  GET  /ledger?from=K                  this node's ledger lines from line K:
+ *                                       epochMillis start|stop id node generation
+ * </pre>
+ *
+ * Settings come from {@link Settings#fromEnvironment} ({@code FLOCK_NODE}, {@code FLOCK_PORT},
+ * {@code FLOCK_SEEDS}, {@code FLOCK_ADVERTISE}, {@code FLOCK_HTTP_PORT}, {@code FLOCK_STRATEGY},
+ * {@code FLOCK_SECRET}) or from arguments ({@code NAME PORT [SEED_HOST:PORT...]}).
+ */
+public final class NodeApp implements AutoCloseable {
+  static final String RUNNING = "demo.running";
+  private static final byte[] DEFAULT_SECRET =
+      "flock demo cluster secret".getBytes(StandardCharsets.UTF_8);
+
+  /**
+   * A node's settings.
+   *
+   * @param name node name
+   * @param bindHost address to listen on
+   * @param port cluster port (0: ephemeral)
+   * @param advertise host others dial
+   * @param seeds seed {@code host:port}s
+   * @param httpPort HTTP port (-1: no HTTP, 0: ephemeral)
+   * @param quorum whether to use the quorum strategy
+   * @param secret the cluster secret
+   */
+  @SuppressWarnings("ArrayRecordComponent") // copied in and out, never compared
+  public record Settings(
+      String name,
+      String bindHost,
+      int port,
+      String advertise,
+      List<String> seeds,
+      int httpPort,
+      boolean quorum,
+      byte[] secret) {
+
+    /** Validates. */
+    public Settings {
+      requireNonNull(name, "name");
+      requireNonNull(bindHost, "bindHost");
+      requireNonNull(advertise, "advertise");
+      seeds = List.copyOf(seeds);
+      secret = secret.clone();
+    }
+
+    @Override
+    public byte[] secret() {
+      return secret.clone();
+    }
+
+    /** Settings from {@code FLOCK_*} environment variables (see the class comment). */
+    public static Settings fromEnvironment(Function<String, @Nullable String> env) {
+      String name = require(env, "FLOCK_NODE");
+      String seeds = env.apply("FLOCK_SEEDS");
+      String secret = env.apply("FLOCK_SECRET");
+      String advertise = env.apply("FLOCK_ADVERTISE");
+      return new Settings(
+          name,
+          "0.0.0.0",
+          Integer.parseInt(or(env.apply("FLOCK_PORT"), "7000")),
+          advertise != null ? advertise : name,
+          seeds == null || seeds.isBlank() ? List.of() : List.of(seeds.split(",", -1)),
+          Integer.parseInt(or(env.apply("FLOCK_HTTP_PORT"), "8080")),
+          "quorum".equals(env.apply("FLOCK_STRATEGY")),
+          secret != null ? secret.getBytes(StandardCharsets.UTF_8) : DEFAULT_SECRET);
+    }
+
+    /** Settings for a loopback node: {@code NAME PORT [SEED...]}, no HTTP. */
+    public static Settings loopback(String name, int port, List<String> seeds, int httpPort) {
+      return new Settings(
+          name, "127.0.0.1", port, "127.0.0.1", seeds, httpPort, false, DEFAULT_SECRET);
+    }
+
+    private static String require(Function<String, @Nullable String> env, String key) {
+      String v = env.apply(key);
+      if (v == null || v.isBlank()) {
+        throw new IllegalArgumentException(key + " is required");
+      }
+      return v;
+    }
+
+    private static String or(@Nullable String v, String fallback) {
+      return v == null || v.isBlank() ? fallback : v;
+    }
+  }
+
+  private final Cluster cluster;
+  private final DistributedSupervisor supervisor;
+  private final List<String> ledger = new CopyOnWriteArrayList<>();
+  private final @Nullable HttpServer http;
+  private final Thread publisher;
+
+  private NodeApp(Settings s) throws IOException {
+    this.cluster =
+        Cluster.builder("flock-demo", s.name())
+            .secret(s.secret())
+            .bind(s.bindHost(), s.port())
+            .advertise(s.advertise())
+            .seeds(s.seeds())
+            .registrar(DistributedSupervisor::registerTypes)
+            .start();
+    this.supervisor =
+        DistributedSupervisor.builder("app", cluster)
+            .strategy(
+                s.quorum() ? DistributionStrategy.uniformQuorum() : DistributionStrategy.uniform())
+            .factory(
+                "worker",
+                spec ->
+                    ctx -> {
+                      record(ctx.id(), "start", ctx.generation());
+                      try {
+                        while (!ctx.stopRequested()) {
+                          Thread.sleep(1_000);
+                        }
+                      } finally {
+                        record(ctx.id(), "stop", ctx.generation());
+                      }
+                    })
+            .start();
+    this.http = s.httpPort() >= 0 ? startHttp(s.bindHost(), s.httpPort()) : null;
+    this.publisher = Thread.ofVirtual().name("flock-publish").start(this::publishRunning);
+  }
+
+  /** Starts a node. */
+  public static NodeApp start(Settings settings) throws IOException {
+    return new NodeApp(requireNonNull(settings, "settings"));
+  }
+
+  /** The cluster node. */
+  public Cluster cluster() {
+    return cluster;
+  }
+
+  /** The supervisor. */
+  public DistributedSupervisor supervisor() {
+    return supervisor;
+  }
+
+  /** The HTTP port, or -1. */
+  public int httpPort() {
+    HttpServer h = http;
+    return h == null ? -1 : h.getAddress().getPort();
+  }
+
+  private void record(String id, String event, long generation) {
+    ledger.add(
+        System.currentTimeMillis()
+            + " "
+            + event
+            + " "
+            + id
+            + " "
+            + cluster.self().name()
+            + " "
+            + generation);
+  }
+
+  private void publishRunning() {
+    Scope<String, String> running = cluster.scope(RUNNING);
+    String last = "";
+    while (!cluster.isClosed()) {
+      try {
+        String ids =
+            supervisor.localChildren().join().stream()
+                .filter(c -> c.state() == ChildState.RUNNING)
+                .map(ChildInfo::id)
+                .sorted()
+                .collect(Collectors.joining(","));
+        if (!ids.equals(last)) {
+          running.put(cluster.self().name(), ids).join();
+          last = ids;
+        }
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException stopping) {
+        return;
+      }
+    }
+  }
+
+  private HttpServer startHttp(String host, int port) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+    server.createContext("/children", this::children);
+    server.createContext(
+        "/local",
+        ex ->
+            reply(
+                ex,
+                200,
+                lines(
+                    supervisor.localChildren().join(),
+                    c -> c.id() + " " + c.generation() + " " + c.state())));
+    server.createContext(
+        "/members",
+        ex ->
+            reply(
+                ex,
+                200,
+                lines(
+                    cluster.members().join(),
+                    (Member m) -> m.id().name() + " " + m.status() + " " + m.reachable())));
+    server.createContext(
+        "/status",
+        ex ->
+            reply(
+                ex,
+                200,
+                "node " + cluster.self() + "\nquorum " + cluster.hasQuorum().join() + "\n"));
+    server.createContext(
+        "/ledger",
+        ex -> {
+          int from = Integer.parseInt(query(ex.getRequestURI()).getOrDefault("from", "0"));
+          List<String> snapshot = new ArrayList<>(ledger);
+          reply(
+              ex,
+              200,
+              snapshot.subList(Math.min(from, snapshot.size()), snapshot.size()).stream()
+                  .map(l -> l + "\n")
+                  .collect(Collectors.joining()));
+        });
+    server.start();
+    return server;
+  }
+
+  private void children(HttpExchange ex) throws IOException {
+    if (ex.getRequestMethod().equals("POST")) {
+      Map<String, String> q = query(ex.getRequestURI());
+      int count = Integer.parseInt(q.getOrDefault("count", "1"));
+      String prefix = q.getOrDefault("prefix", "child-");
+      List<CompletableFuture<ChildRef>> starts = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        starts.add(supervisor.startChild(ChildSpec.of(prefix + i, "worker")));
+      }
+      int ok = 0;
+      StringBuilder errors = new StringBuilder();
+      for (CompletableFuture<ChildRef> f : starts) {
+        try {
+          f.get(30, TimeUnit.SECONDS);
+          ok++;
+        } catch (Exception e) {
+          errors
+              .append(e.getCause() != null ? e.getCause().getMessage() : e.toString())
+              .append('\n');
+        }
+      }
+      reply(ex, errors.isEmpty() ? 200 : 409, "started " + ok + "\n" + errors);
+    } else {
+      reply(
+          ex,
+          200,
+          lines(
+              supervisor.whichChildren().join(),
+              (ChildRef r) -> r.id() + " " + r.node().name() + " " + r.generation()));
+    }
+  }
+
+  private static <T> String lines(List<T> items, Function<T, String> line) {
+    return items.stream().map(line).map(l -> l + "\n").collect(Collectors.joining());
+  }
+
+  private static Map<String, String> query(URI uri) {
+    Map<String, String> out = new HashMap<>();
+    String q = uri.getRawQuery();
+    if (q != null) {
+      for (String kv : q.split("&", -1)) {
+        int eq = kv.indexOf('=');
+        if (eq > 0) {
+          out.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void reply(HttpExchange ex, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** Stops at once (to the others, a crash). */
+  @Override
+  public void close() {
+    publisher.interrupt();
+    HttpServer h = http;
+    if (h != null) {
+      h.stop(0);
+    }
+    supervisor.close();
+    cluster.close();
+  }
+
+  /** Gracefully: hands children over, leaves, stops. */
+  public void shutdown(Duration timeout) {
+    try {
+      supervisor.stop(timeout).join();
+      cluster.leave(timeout).join();
+    } finally {
+      close();
+    }
+  }
+
+  /** Runs a node from arguments ({@code NAME PORT [SEED...]}) or the environment. */
+  public static void main(String[] args) throws Exception {
+    Settings settings =
+        args.length >= 2
+            ? Settings.loopback(
+                args[0], Integer.parseInt(args[1]), List.of(args).subList(2, args.length), -1)
+            : Settings.fromEnvironment(System::getenv);
+    NodeApp app = start(settings);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> app.shutdown(Duration.ofSeconds(5))));
+    Thread.currentThread().join(); // until the JVM is stopped
+  }
+}
