@@ -263,6 +263,29 @@ public final class Cluster implements AutoCloseable {
     return live;
   }
 
+  /**
+   * Core thread: whether {@code id} is known to be gone: declared down, left, or replaced by a
+   * newer incarnation. A node this node has not heard of yet is <em>not</em> gone: a fresh node's
+   * view is incomplete, and treating strangers as dead would steal their work.
+   */
+  public boolean isGoneNow(NodeId id) {
+    checkCore();
+    if (id.name().equals(self.name())) {
+      return id.incarnation() < self.incarnation();
+    }
+    if (retiredNames.contains(id.name() + "#" + id.incarnation())) {
+      return true;
+    }
+    Peer p = peers.get(id.name());
+    if (p == null || p.id.incarnation() < id.incarnation()) {
+      return false;
+    }
+    if (p.id.incarnation() > id.incarnation()) {
+      return true;
+    }
+    return p.down || p.recordStatus == MemberStatus.LEFT;
+  }
+
   private boolean isEligible(String name) {
     MemberSet set = config.map.get(MEMBER_SET_KEY);
     return set == null || set.names().contains(name);
@@ -586,6 +609,9 @@ public final class Cluster implements AutoCloseable {
       if (!p.down && silence > settings.downAfter.toNanos()) {
         p.down = true;
         changed = true;
+        // After a silent cut the old connection may be half-open for minutes: drop it so the next
+        // heartbeat dials afresh (and re-resolves the name) instead of writing into a dead socket.
+        transport.disconnect(p.id);
         emit(new ClusterEvent.MemberDown(p.id));
       }
     }
@@ -638,7 +664,7 @@ public final class Cluster implements AutoCloseable {
   }
 
   private void retireIncarnationsBelow(String name, long incarnation) {
-    retiredNames.add(name + "#" + (incarnation - 1));
+    retiredNames.add(name + "#" + (incarnation - 1)); // for LEFT: exactly the one that left
     for (ScopeImpl<?, ?> s : scopes.values()) {
       s.replicator.retire(name, incarnation);
     }

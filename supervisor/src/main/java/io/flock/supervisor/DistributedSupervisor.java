@@ -409,10 +409,8 @@ public final class DistributedSupervisor implements AutoCloseable {
     boolean fenced = fencedNow();
     List<NodeId> live = liveMembers();
     Set<String> liveNames = new HashSet<>();
-    Map<String, NodeId> liveByName = new HashMap<>();
     for (NodeId n : live) {
       liveNames.add(n.name());
-      liveByName.put(n.name(), n);
     }
     long now = System.nanoTime();
     notLiveSince.keySet().removeIf(liveNames::contains);
@@ -423,8 +421,8 @@ public final class DistributedSupervisor implements AutoCloseable {
           if (p.node().equals(self)) {
             mine.put(id, p);
           } else {
-            NodeId current = liveByName.get(p.node().name());
-            if (current == null || !current.equals(p.node())) {
+            // Only from a node known to be gone: a node not heard of yet (a fresh view) is not.
+            if (cluster.isGoneNow(p.node())) {
               notLiveSince.putIfAbsent(p.node().name(), now);
               orphans.add(p);
             }

@@ -1,0 +1,279 @@
+package io.flock.cluster.containers;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.ContainerNetwork;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * Flock nodes as separate JVMs in containers built from scratch (a jlink runtime, the glibc files
+ * it loads, the node jar), on two networks of the test's own: {@code control} carries the HTTP port
+ * the test talks to, {@code cluster} the Flock traffic, so a partition (disconnecting a node from
+ * {@code cluster}) leaves it observable. Closing removes every container and network.
+ */
+final class ContainerCluster implements AutoCloseable {
+  private static final String[] LIBS = {
+    "/lib/x86_64-linux-gnu/libc.so.6",
+    "/lib/x86_64-linux-gnu/libdl.so.2",
+    "/lib/x86_64-linux-gnu/libm.so.6",
+    "/lib/x86_64-linux-gnu/libpthread.so.0",
+    "/lib/x86_64-linux-gnu/librt.so.1",
+    "/lib/x86_64-linux-gnu/libz.so.1",
+    "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+    "/lib64/ld-linux-x86-64.so.2"
+  };
+  private static @Nullable String image;
+
+  private final Network control = Network.newNetwork();
+  private final Network cluster = Network.newNetwork();
+  private final Map<String, GenericContainer<?>> nodes = new LinkedHashMap<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final boolean quorum;
+
+  private ContainerCluster(boolean quorum) {
+    this.quorum = quorum;
+  }
+
+  /** Skips (for a user) or fails (in CI) when no Docker engine answers. */
+  static void requireDocker() {
+    boolean available;
+    try {
+      available = DockerClientFactory.instance().isDockerAvailable();
+    } catch (RuntimeException e) {
+      available = false;
+    }
+    if (!available) {
+      if (System.getenv("CI") != null) {
+        Assertions.fail("the container tests need a Docker engine, and CI must provide one");
+      }
+      Assumptions.abort(
+          "no Docker engine: container tests skipped (apt-get install docker.io; start dockerd)");
+    }
+  }
+
+  /** Builds the node image once per JVM. */
+  static synchronized String image() throws Exception {
+    if (image != null) {
+      return image;
+    }
+    Path dir = Path.of(System.getProperty("flock.imageDir", "target/node-image"));
+    Path jar = Path.of(System.getProperty("flock.nodeJar", "target/flock-test-cluster.jar"));
+    Files.createDirectories(dir);
+    Path jre = dir.resolve("jre");
+    if (!Files.exists(jre.resolve("bin/java"))) {
+      String jlink = Path.of(System.getProperty("java.home"), "bin", "jlink").toString();
+      Process p =
+          new ProcessBuilder(
+                  jlink,
+                  "--add-modules",
+                  "java.base,java.logging,java.management,jdk.unsupported,java.naming,"
+                      + "jdk.management,jdk.httpserver,java.net.http,jdk.crypto.ec,java.xml",
+                  "--strip-debug",
+                  "--no-header-files",
+                  "--no-man-pages",
+                  "--output",
+                  jre.toString())
+              .inheritIO()
+              .start();
+      if (p.waitFor() != 0) {
+        throw new IOException("jlink failed");
+      }
+    }
+    for (String lib : LIBS) {
+      Path from = Path.of(lib);
+      if (Files.exists(from)) {
+        Path to = dir.resolve(lib.substring(1));
+        Files.createDirectories(to.getParent());
+        Files.copy(from.toRealPath(), to, StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    Files.copy(jar, dir.resolve("app.jar"), StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(
+        dir.resolve("Dockerfile"),
+        """
+        FROM scratch
+        COPY . /
+        ENTRYPOINT ["/jre/bin/java", "-Xmx160m", "-XX:+UseSerialGC", "-XX:-UsePerfData", \
+        "-Dsun.net.inetaddr.ttl=0", "-Dsun.net.inetaddr.negative.ttl=0", \
+        "-cp", "/app.jar", "io.flock.cluster.NodeApp"]
+        """);
+    image = new ImageFromDockerfile("flock-node-test", false).withFileFromPath(".", dir).get();
+    return image;
+  }
+
+  /** Starts nodes n1..n{count}; n1 is everyone's seed. */
+  static ContainerCluster start(int count, boolean quorum) throws Exception {
+    ContainerCluster c = new ContainerCluster(quorum);
+    try {
+      for (int i = 1; i <= count; i++) {
+        c.startNode("n" + i);
+      }
+    } catch (Exception | AssertionError e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  void startNode(String name) throws Exception {
+    GenericContainer<?> node =
+        new GenericContainer<>(DockerImageName.parse(image()))
+            .withNetwork(control)
+            .withExposedPorts(8080)
+            .withEnv("FLOCK_NODE", name)
+            .withEnv("FLOCK_PORT", "7000")
+            .withEnv("FLOCK_HTTP_PORT", "8080")
+            .withEnv("FLOCK_ADVERTISE", name)
+            .withEnv("FLOCK_SEEDS", "n1:7000")
+            .withEnv("FLOCK_STRATEGY", quorum ? "quorum" : "uniform")
+            .waitingFor(
+                Wait.forHttp("/status").forPort(8080).withStartupTimeout(Duration.ofSeconds(60)));
+    nodes.put(name, node);
+    node.start();
+    connect(name);
+  }
+
+  private DockerClient docker() {
+    return DockerClientFactory.instance().client();
+  }
+
+  /** Attaches a node to the cluster network under its name. */
+  void connect(String name) {
+    docker()
+        .connectToNetworkCmd()
+        .withNetworkId(cluster.getId())
+        .withContainerId(node(name).getContainerId())
+        .withContainerNetwork(new ContainerNetwork().withAliases(name))
+        .exec();
+  }
+
+  /** Cuts a node off the cluster network (a silent partition: nothing is closed cleanly). */
+  void disconnect(String name) {
+    docker()
+        .disconnectFromNetworkCmd()
+        .withNetworkId(cluster.getId())
+        .withContainerId(node(name).getContainerId())
+        .withForce(true)
+        .exec();
+  }
+
+  /** SIGKILL. */
+  void kill(String name) {
+    docker().killContainerCmd(node(name).getContainerId()).withSignal("KILL").exec();
+  }
+
+  GenericContainer<?> node(String name) {
+    GenericContainer<?> n = nodes.get(name);
+    if (n == null) {
+      throw new IllegalArgumentException("no node " + name);
+    }
+    return n;
+  }
+
+  List<String> names() {
+    return new ArrayList<>(nodes.keySet());
+  }
+
+  String get(String name, String path) throws IOException, InterruptedException {
+    return send(name, HttpRequest.newBuilder(uri(name, path)).GET().build());
+  }
+
+  String post(String name, String path) throws IOException, InterruptedException {
+    return send(
+        name,
+        HttpRequest.newBuilder(uri(name, path)).POST(HttpRequest.BodyPublishers.noBody()).build());
+  }
+
+  private String send(String name, HttpRequest request) throws IOException, InterruptedException {
+    HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IOException(name + " answered " + r.statusCode() + ": " + r.body());
+    }
+    return r.body();
+  }
+
+  private URI uri(String name, String path) {
+    GenericContainer<?> n = node(name);
+    return URI.create("http://localhost:" + n.getMappedPort(8080) + path);
+  }
+
+  static void await(Duration timeout, BooleanSupplier condition, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + timeout + ": " + what);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  /** Prints the last lines of every node's output (on failure). */
+  void dumpLogs() {
+    nodes.forEach(
+        (name, n) -> {
+          try {
+            List<String> lines = n.getLogs().lines().toList();
+            System.err.println("---- " + name + " (last 40 lines)");
+            lines
+                .subList(Math.max(0, lines.size() - 40), lines.size())
+                .forEach(System.err::println);
+          } catch (RuntimeException e) {
+            System.err.println("---- " + name + ": no logs (" + e + ")");
+          }
+        });
+  }
+
+  /** Runs {@code body}, printing every node's output if it fails. */
+  void run(ThrowingRunnable body) throws Exception {
+    try {
+      body.run();
+    } catch (Exception | AssertionError e) {
+      dumpLogs();
+      throw e;
+    }
+  }
+
+  /** A test body. */
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  @Override
+  public void close() {
+    for (GenericContainer<?> n : nodes.values()) {
+      try {
+        n.stop();
+      } catch (RuntimeException e) {
+        // already gone
+      }
+    }
+    cluster.close();
+    control.close();
+  }
+}

@@ -1,0 +1,67 @@
+package io.flock.cluster.containers;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The children's own record, read from every node's {@code /ledger}: per child the copies that ran
+ * ({@code node}, {@code generation}, from, to). Overlapping copies are duplicates, measured.
+ */
+final class Ledger {
+  record Copy(String node, long generation, long from, long to) {}
+
+  final Map<String, List<Copy>> copies = new HashMap<>();
+
+  /**
+   * Adds one node's ledger text; copies still open end at {@code openUntil} (now, or the moment the
+   * node was killed).
+   */
+  void add(String text, long openUntil) {
+    Map<String, long[]> open = new HashMap<>();
+    for (String line : text.lines().toList()) {
+      String[] f = line.split(" ", -1);
+      if (f.length != 5) {
+        continue;
+      }
+      long at = Long.parseLong(f[0]);
+      String key = f[2] + " " + f[3] + " " + f[4];
+      if (f[1].equals("start")) {
+        open.put(key, new long[] {at});
+      } else {
+        long[] started = open.remove(key);
+        if (started != null) {
+          copy(f[2], f[3], Long.parseLong(f[4]), started[0], at);
+        }
+      }
+    }
+    open.forEach(
+        (key, started) -> {
+          String[] k = key.split(" ", -1);
+          copy(k[0], k[1], Long.parseLong(k[2]), started[0], openUntil);
+        });
+  }
+
+  private void copy(String id, String node, long generation, long from, long to) {
+    copies.computeIfAbsent(id, x -> new ArrayList<>()).add(new Copy(node, generation, from, to));
+  }
+
+  /** Every pair of copies of one child that ran at the same time. */
+  List<String> overlaps() {
+    List<String> out = new ArrayList<>();
+    copies.forEach(
+        (id, list) -> {
+          for (int i = 0; i < list.size(); i++) {
+            for (int j = i + 1; j < list.size(); j++) {
+              Copy a = list.get(i);
+              Copy b = list.get(j);
+              if (a.from() < b.to() && b.from() < a.to()) {
+                out.add(id + ": " + a + " and " + b);
+              }
+            }
+          }
+        });
+    return out;
+  }
+}
