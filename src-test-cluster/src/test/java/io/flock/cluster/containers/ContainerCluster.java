@@ -49,6 +49,8 @@ final class ContainerCluster implements AutoCloseable {
   private final Network cluster = Network.newNetwork();
   private final Map<String, GenericContainer<?>> nodes = new LinkedHashMap<>();
   private final HttpClient http = HttpClient.newHttpClient();
+  private final Map<String, String> controlAddresses =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final boolean quorum;
 
   private ContainerCluster(boolean quorum) {
@@ -116,6 +118,7 @@ final class ContainerCluster implements AutoCloseable {
         COPY . /
         ENTRYPOINT ["/jre/bin/java", "-Xmx160m", "-XX:+UseSerialGC", "-XX:-UsePerfData", \
         "-Dsun.net.inetaddr.ttl=0", "-Dsun.net.inetaddr.negative.ttl=0", \
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", \
         "-cp", "/app.jar", "io.flock.cluster.NodeApp"]
         """);
     image = new ImageFromDockerfile("flock-node-test", false).withFileFromPath(".", dir).get();
@@ -140,7 +143,6 @@ final class ContainerCluster implements AutoCloseable {
     GenericContainer<?> node =
         new GenericContainer<>(DockerImageName.parse(image()))
             .withNetwork(control)
-            .withExposedPorts(8080)
             .withEnv("FLOCK_NODE", name)
             .withEnv("FLOCK_PORT", "7000")
             .withEnv("FLOCK_HTTP_PORT", "8080")
@@ -148,7 +150,8 @@ final class ContainerCluster implements AutoCloseable {
             .withEnv("FLOCK_SEEDS", "n1:7000")
             .withEnv("FLOCK_STRATEGY", quorum ? "quorum" : "uniform")
             .waitingFor(
-                Wait.forHttp("/status").forPort(8080).withStartupTimeout(Duration.ofSeconds(60)));
+                Wait.forLogMessage(".*started as .*", 1)
+                    .withStartupTimeout(Duration.ofSeconds(60)));
     nodes.put(name, node);
     node.start();
     connect(name);
@@ -213,9 +216,29 @@ final class ContainerCluster implements AutoCloseable {
     return r.body();
   }
 
+  /**
+   * The node's HTTP address on the control network. Not a mapped port: once a container joins a
+   * second network, Docker may route its replies to mapped connections out of the other one (the
+   * tests saw about one run in three lose every mapped port).
+   */
   private URI uri(String name, String path) {
-    GenericContainer<?> n = node(name);
-    return URI.create("http://localhost:" + n.getMappedPort(8080) + path);
+    String ip = controlAddresses.computeIfAbsent(name, this::controlAddress);
+    return URI.create("http://" + ip + ":8080" + path);
+  }
+
+  private String controlAddress(String name) {
+    var networks =
+        docker()
+            .inspectContainerCmd(node(name).getContainerId())
+            .exec()
+            .getNetworkSettings()
+            .getNetworks();
+    for (ContainerNetwork n : networks.values()) {
+      if (control.getId().equals(n.getNetworkID())) {
+        return java.util.Objects.requireNonNull(n.getIpAddress(), "control address of " + name);
+      }
+    }
+    throw new IllegalStateException(name + " is not on the control network");
   }
 
   static void await(Duration timeout, BooleanSupplier condition, String what) {
@@ -233,8 +256,15 @@ final class ContainerCluster implements AutoCloseable {
     }
   }
 
-  /** Prints the last lines of every node's output (on failure). */
+  /** Prints the last lines of every node's output and its member view (on failure). */
   void dumpLogs() {
+    for (String name : nodes.keySet()) {
+      try {
+        System.err.println("---- members seen by " + name + ":\n" + get(name, "/members"));
+      } catch (Exception e) {
+        System.err.println("---- members seen by " + name + ": " + e);
+      }
+    }
     nodes.forEach(
         (name, n) -> {
           try {
