@@ -10,7 +10,6 @@ import io.flock.membership.Scope;
 import io.flock.supervisor.SupervisorException.Reason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -93,21 +92,14 @@ public final class DistributedSupervisor implements AutoCloseable {
     this.callTimeout = b.callTimeout;
     this.fencingMargin = b.fencingMargin;
     this.maxChildren = b.maxChildren;
-    this.factoryNames = Set.copyOf(b.factories.keySet());
-    MeterRegistry meters = b.meters;
+    this.factoryNames = b.local.factoryNames();
+    MeterRegistry meters = b.local.meters();
     this.failovers =
         Counter.builder("flock.children.failovers").tag("supervisor", name).register(meters);
     this.conflicts =
         Counter.builder("flock.children.conflicts").tag("supervisor", name).register(meters);
-    LocalSupervisor.Builder lb =
-        LocalSupervisor.builder(name)
-            .node(self.name())
-            .factories(b.factories)
-            .intensity(b.maxRestarts, b.window)
-            .meters(meters)
-            .listener(this::onLocalEvent);
-    b.listeners.forEach(lb::listener);
-    this.local = lb.build();
+    // The local supervisor: the builder's factories, intensity, listeners and meters, plus ours.
+    this.local = b.local.copy().node(self.name()).listener(this::onLocalEvent).build();
     this.scope = cluster.scope("supervisor." + name);
     // Incremental: a change costs work for its keys only (a burst of 10,000 placements does not
     // trigger 10,000 full passes); claims and consistency are the periodic full pass's job.
@@ -531,11 +523,7 @@ public final class DistributedSupervisor implements AutoCloseable {
     private Duration callTimeout = Duration.ofSeconds(5);
     private Duration fencingMargin = Duration.ofSeconds(1);
     private int maxChildren = Integer.MAX_VALUE;
-    private int maxRestarts = 3;
-    private Duration window = Duration.ofSeconds(5);
-    private final Map<String, ChildFactory> factories = new HashMap<>();
-    private final List<SupervisorListener> listeners = new ArrayList<>();
-    private MeterRegistry meters = new CompositeMeterRegistry();
+    private final LocalSupervisor.Builder local;
 
     private Builder(String name, Cluster cluster) {
       requireNonNull(name, "name");
@@ -544,6 +532,7 @@ public final class DistributedSupervisor implements AutoCloseable {
       }
       this.name = name;
       this.cluster = requireNonNull(cluster, "cluster");
+      this.local = LocalSupervisor.builder(name);
     }
 
     /** The placement strategy (default {@link DistributionStrategy#uniform()}). */
@@ -587,30 +576,29 @@ public final class DistributedSupervisor implements AutoCloseable {
       return this;
     }
 
-    /** Local restart intensity (default 3 in 5 s). */
+    /**
+     * Local restart intensity (default 3 in 5 s); see {@link LocalSupervisor.Builder#intensity}.
+     */
     public Builder intensity(int maxRestarts, Duration window) {
-      LocalSupervisor.builder("check").intensity(maxRestarts, window);
-      this.maxRestarts = maxRestarts;
-      this.window = window;
+      local.intensity(maxRestarts, window);
       return this;
     }
 
     /** Registers a factory (the same names on every node). */
     public Builder factory(String factoryName, ChildFactory factory) {
-      requireNonNull(factoryName, "factoryName");
-      factories.put(factoryName, requireNonNull(factory, "factory"));
+      local.factory(factoryName, factory);
       return this;
     }
 
     /** Adds a listener of this node's local supervision events. */
     public Builder listener(SupervisorListener listener) {
-      listeners.add(requireNonNull(listener, "listener"));
+      local.listener(listener);
       return this;
     }
 
     /** Where counts go. */
     public Builder meters(MeterRegistry meters) {
-      this.meters = requireNonNull(meters, "meters");
+      local.meters(meters);
       return this;
     }
 

@@ -258,14 +258,7 @@ public final class LocalSupervisor implements AutoCloseable {
    */
   public CompletableFuture<Void> terminateChild(String id) {
     requireNonNull(id, "id");
-    return callThen(
-        () -> {
-          Entry entry = children.get(id);
-          if (entry == null) {
-            throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
-          }
-          return stop(entry);
-        });
+    return callThen(() -> stop(existing(id)));
   }
 
   /**
@@ -277,12 +270,18 @@ public final class LocalSupervisor implements AutoCloseable {
     requireNonNull(id, "id");
     return callThen(
         () -> {
-          Entry entry = children.get(id);
-          if (entry == null) {
-            throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
-          }
+          Entry entry = existing(id);
           return stop(entry).thenCompose(v -> call(() -> relaunch(entry)));
         });
+  }
+
+  /** Supervisor thread: the child {@code id}, or a {@code NOT_FOUND} failure. */
+  private Entry existing(String id) {
+    Entry entry = children.get(id);
+    if (entry == null) {
+      throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
+    }
+    return entry;
   }
 
   private ChildInfo relaunch(Entry old) {
@@ -689,6 +688,30 @@ public final class LocalSupervisor implements AutoCloseable {
     public Builder meters(MeterRegistry meters) {
       this.meters = requireNonNull(meters, "meters");
       return this;
+    }
+
+    /** An independent copy (the distributed supervisor adds its own listener to a copy). */
+    Builder copy() {
+      Builder b = new Builder(name);
+      b.node = node;
+      b.factories.putAll(factories);
+      b.maxRestarts = maxRestarts;
+      b.window = window;
+      b.maxChildren = maxChildren;
+      b.nanoClock = nanoClock;
+      b.listeners.addAll(listeners);
+      b.meters = meters;
+      return b;
+    }
+
+    /** The names of the registered factories. */
+    java.util.Set<String> factoryNames() {
+      return java.util.Set.copyOf(factories.keySet());
+    }
+
+    /** The meter registry. */
+    MeterRegistry meters() {
+      return meters;
     }
 
     /** A new, running supervisor. The builder stays usable. */
