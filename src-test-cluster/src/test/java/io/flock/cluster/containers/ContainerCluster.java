@@ -181,6 +181,16 @@ final class ContainerCluster implements AutoCloseable {
         .exec();
   }
 
+  /** Freezes every process of the node ({@code docker pause}). */
+  void pause(String name) {
+    docker().pauseContainerCmd(node(name).getContainerId()).exec();
+  }
+
+  /** Thaws a paused node. */
+  void unpause(String name) {
+    docker().unpauseContainerCmd(node(name).getContainerId()).exec();
+  }
+
   /** SIGKILL. */
   void kill(String name) {
     docker().killContainerCmd(node(name).getContainerId()).withSignal("KILL").exec();
@@ -199,13 +209,17 @@ final class ContainerCluster implements AutoCloseable {
   }
 
   String get(String name, String path) throws IOException, InterruptedException {
-    return send(name, HttpRequest.newBuilder(uri(name, path)).GET().build());
+    return send(
+        name, HttpRequest.newBuilder(uri(name, path)).timeout(Duration.ofSeconds(3)).GET().build());
   }
 
   String post(String name, String path) throws IOException, InterruptedException {
     return send(
         name,
-        HttpRequest.newBuilder(uri(name, path)).POST(HttpRequest.BodyPublishers.noBody()).build());
+        HttpRequest.newBuilder(uri(name, path))
+            .timeout(Duration.ofSeconds(60))
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build());
   }
 
   private String send(String name, HttpRequest request) throws IOException, InterruptedException {
