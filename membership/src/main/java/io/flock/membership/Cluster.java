@@ -89,6 +89,7 @@ public final class Cluster implements AutoCloseable {
   private boolean quorum;
   private boolean flushScheduled;
   private long flushDeferredSince;
+  private long lastTick; // core thread: when the heartbeat tick last ran
   private MemberStatus ownStatus = MemberStatus.JOINING;
   private volatile boolean closed;
 
@@ -595,6 +596,17 @@ public final class Cluster implements AutoCloseable {
 
   private void heartbeatTick() {
     long now = System.nanoTime();
+    long interval = settings.heartbeatInterval.toNanos();
+    if (lastTick != 0 && now - lastTick > 2 * interval) {
+      // Lifeguard-style local health: this node itself was stalled (GC, CPU starvation, a pause)
+      // and could not have heard anyone meanwhile. Blame nobody for our own silence: shift every
+      // peer's last-heard time forward by the stall.
+      long stall = now - lastTick - interval;
+      for (Peer p : peers.values()) {
+        p.lastHeard += stall;
+      }
+    }
+    lastTick = now;
     boolean changed = false;
     for (Peer p : peers.values()) {
       if (p.recordStatus == MemberStatus.LEFT) {

@@ -152,6 +152,22 @@ class ClusterTest {
         });
   }
 
+  /** A node that was itself stalled does not declare the others down when it wakes. */
+  @Test
+  void aStalledNodeBlamesNobodyForItsOwnSilence() {
+    TestCluster.run(
+        3,
+        c -> {
+          TestCluster.await(WAIT, c::converged, "3 nodes up");
+          int before = c.events(1).size();
+          c.pause(1, Duration.ofSeconds(3));
+          sleep(Duration.ofSeconds(4));
+          List<ClusterEvent> after = c.events(1).subList(before, c.events(1).size());
+          assertThat(after).noneMatch(e -> e instanceof ClusterEvent.MemberDown);
+          TestCluster.await(WAIT, c::converged, "all up");
+        });
+  }
+
   @Test
   void restartedNodeIsANewIncarnationThatReplacesTheOld() {
     TestCluster.run(
