@@ -181,6 +181,27 @@ final class ContainerCluster implements AutoCloseable {
         .exec();
   }
 
+  /**
+   * Waits until {@code via} sees all nodes up, starts {@code count} children {@code prefix0..}
+   * through it, and waits until each runs exactly once.
+   *
+   * @return the children's ids
+   */
+  java.util.Set<String> startChildren(String via, String prefix, int count) throws Exception {
+    Duration wait = Duration.ofSeconds(90);
+    await(wait, () -> SigkillIT.upMembers(this, via) == nodes.size(), "all members up");
+    String answer = post(via, "/children?count=" + count + "&prefix=" + prefix);
+    if (!answer.startsWith("started " + count)) {
+      throw new AssertionError("could not start the children: " + answer);
+    }
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (int i = 0; i < count; i++) {
+      ids.add(prefix + i);
+    }
+    await(wait, () -> SigkillIT.runningOnce(this, names(), ids), count + " children run once");
+    return ids;
+  }
+
   /** Freezes every process of the node ({@code docker pause}). */
   void pause(String name) {
     docker().pauseContainerCmd(node(name).getContainerId()).exec();

@@ -2,11 +2,9 @@ package io.flock.cluster.containers;
 
 import static io.flock.cluster.containers.SigkillIT.runningOn;
 import static io.flock.cluster.containers.SigkillIT.runningOnce;
-import static io.flock.cluster.containers.SigkillIT.upMembers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -33,14 +31,8 @@ class PauseIT {
     try (ContainerCluster c = ContainerCluster.start(5, true)) {
       c.run(
           () -> {
-            ContainerCluster.await(WAIT, () -> upMembers(c, "n1") == 5, "5 members up");
-            assertThat(c.post("n1", "/children?count=100&prefix=z-")).startsWith("started 100");
-            Set<String> ids = new HashSet<>();
-            for (int i = 0; i < 100; i++) {
-              ids.add("z-" + i);
-            }
+            Set<String> ids = c.startChildren("n1", "z-", 100);
             List<String> all = c.names();
-            ContainerCluster.await(WAIT, () -> runningOnce(c, all, ids), "100 run once");
             Set<String> frozen = runningOn(c, "n5").keySet();
             assertThat(frozen).isNotEmpty();
 

@@ -1,11 +1,8 @@
 package io.flock.cluster.containers;
 
 import static io.flock.cluster.containers.SigkillIT.runningOnce;
-import static io.flock.cluster.containers.SigkillIT.upMembers;
-import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -31,14 +28,8 @@ class PlainPartitionIT {
     try (ContainerCluster c = ContainerCluster.start(5, false)) {
       c.run(
           () -> {
-            ContainerCluster.await(WAIT, () -> upMembers(c, "n3") == 5, "5 members up");
-            assertThat(c.post("n3", "/children?count=100&prefix=p-")).startsWith("started 100");
-            Set<String> ids = new HashSet<>();
-            for (int i = 0; i < 100; i++) {
-              ids.add("p-" + i);
-            }
+            Set<String> ids = c.startChildren("n3", "p-", 100);
             List<String> all = c.names();
-            ContainerCluster.await(WAIT, () -> runningOnce(c, all, ids), "100 run once");
             c.disconnect("n1");
             c.disconnect("n2");
             ContainerCluster.await(

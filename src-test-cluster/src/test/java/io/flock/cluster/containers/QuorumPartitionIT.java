@@ -6,7 +6,6 @@ import static io.flock.cluster.containers.SigkillIT.upMembers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -33,14 +32,8 @@ class QuorumPartitionIT {
     try (ContainerCluster c = ContainerCluster.start(5, true)) {
       c.run(
           () -> {
-            ContainerCluster.await(WAIT, () -> upMembers(c, "n3") == 5, "5 members up");
-            assertThat(c.post("n3", "/children?count=100&prefix=q-")).startsWith("started 100");
-            Set<String> ids = new HashSet<>();
-            for (int i = 0; i < 100; i++) {
-              ids.add("q-" + i);
-            }
+            Set<String> ids = c.startChildren("n3", "q-", 100);
             List<String> all = c.names();
-            ContainerCluster.await(WAIT, () -> runningOnce(c, all, ids), "100 run once");
             assertThat(runningOn(c, "n1").size() + runningOn(c, "n2").size()).isPositive();
 
             long t0 = System.nanoTime();
