@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 /**
  * Cluster numbers on loopback with nodes in one JVM (so they share 2 cores and one GC): write
@@ -282,17 +283,9 @@ public final class ClusterBenchmark {
     }
   }
 
-  /** Like TestCluster.await, polling every 100 ms so the check costs little CPU. */
-  private static void awaitSlowly(
-      Duration timeout, java.util.function.BooleanSupplier condition, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("not within " + timeout + ": " + what);
-      }
-      Thread.sleep(100);
-    }
+  /** Waits for {@code condition}, polling every 100 ms so the check costs little CPU. */
+  private static void awaitSlowly(Duration timeout, BooleanSupplier condition, String what) {
+    TestCluster.await(timeout, Duration.ofMillis(100), condition, what);
   }
 
   private static long usedHeap() {

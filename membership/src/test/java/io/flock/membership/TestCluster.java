@@ -154,13 +154,24 @@ public final class TestCluster implements AutoCloseable {
    * @throws AssertionError naming {@code what} after {@code timeout}
    */
   public static void await(Duration timeout, BooleanSupplier condition, String what) {
+    await(timeout, Duration.ofMillis(20), condition, what);
+  }
+
+  /**
+   * Waits until {@code condition} holds, polling every {@code poll} (longer for checks that cost
+   * something, such as HTTP calls to containers).
+   *
+   * @throws AssertionError naming {@code what} after {@code timeout}
+   */
+  public static void await(
+      Duration timeout, Duration poll, BooleanSupplier condition, String what) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("not within " + timeout + ": " + what);
       }
       try {
-        Thread.sleep(20);
+        Thread.sleep(poll.toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new AssertionError("interrupted waiting for " + what, e);

@@ -276,19 +276,9 @@ final class ContainerCluster implements AutoCloseable {
     throw new IllegalStateException(name + " is not on the control network");
   }
 
+  /** Waits for {@code condition}, polling every 200 ms (each check makes HTTP calls). */
   static void await(Duration timeout, BooleanSupplier condition, String what) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + timeout + ": " + what);
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    io.flock.membership.TestCluster.await(timeout, Duration.ofMillis(200), condition, what);
   }
 
   /** Prints the last lines of every node's output and its member view (on failure). */
