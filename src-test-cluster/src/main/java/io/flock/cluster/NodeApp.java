@@ -15,9 +15,13 @@ import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,7 +54,9 @@ import org.jspecify.annotations.Nullable;
  *
  * Settings come from {@link Settings#fromEnvironment} ({@code FLOCK_NODE}, {@code FLOCK_PORT},
  * {@code FLOCK_SEEDS}, {@code FLOCK_ADVERTISE}, {@code FLOCK_HTTP_PORT}, {@code FLOCK_STRATEGY},
- * {@code FLOCK_SECRET}) or from arguments ({@code NAME PORT [SEED_HOST:PORT...]}).
+ * {@code FLOCK_SECRET}, {@code FLOCK_LEDGER}) or from arguments ({@code NAME PORT
+ * [SEED_HOST:PORT...]}). With {@code FLOCK_LEDGER} the ledger is also appended to that file and
+ * read back on start, so it outlives a restart of the node (a rolling deploy keeps its evidence).
  */
 public final class NodeApp implements AutoCloseable {
   static final String RUNNING = "demo.running";
@@ -68,6 +74,7 @@ public final class NodeApp implements AutoCloseable {
    * @param httpPort HTTP port (-1: no HTTP, 0: ephemeral)
    * @param quorum whether to use the quorum strategy
    * @param secret the cluster secret
+   * @param ledgerFile a file the ledger is appended to and read back from on start, or null
    */
   @SuppressWarnings("ArrayRecordComponent") // copied in and out, never compared
   public record Settings(
@@ -78,7 +85,8 @@ public final class NodeApp implements AutoCloseable {
       List<String> seeds,
       int httpPort,
       boolean quorum,
-      byte[] secret) {
+      byte[] secret,
+      @Nullable Path ledgerFile) {
 
     /** Validates. */
     public Settings {
@@ -100,6 +108,7 @@ public final class NodeApp implements AutoCloseable {
       String seeds = env.apply("FLOCK_SEEDS");
       String secret = env.apply("FLOCK_SECRET");
       String advertise = env.apply("FLOCK_ADVERTISE");
+      String ledger = env.apply("FLOCK_LEDGER");
       return new Settings(
           name,
           "0.0.0.0",
@@ -108,13 +117,14 @@ public final class NodeApp implements AutoCloseable {
           seeds == null || seeds.isBlank() ? List.of() : List.of(seeds.split(",", -1)),
           Integer.parseInt(or(env.apply("FLOCK_HTTP_PORT"), "8080")),
           "quorum".equals(env.apply("FLOCK_STRATEGY")),
-          secret != null ? secret.getBytes(StandardCharsets.UTF_8) : DEFAULT_SECRET);
+          secret != null ? secret.getBytes(StandardCharsets.UTF_8) : DEFAULT_SECRET,
+          ledger == null || ledger.isBlank() ? null : Path.of(ledger));
     }
 
     /** Settings for a loopback node: {@code NAME PORT [SEED...]}, no HTTP. */
     public static Settings loopback(String name, int port, List<String> seeds, int httpPort) {
       return new Settings(
-          name, "127.0.0.1", port, "127.0.0.1", seeds, httpPort, false, DEFAULT_SECRET);
+          name, "127.0.0.1", port, "127.0.0.1", seeds, httpPort, false, DEFAULT_SECRET, null);
     }
 
     private static String require(Function<String, @Nullable String> env, String key) {
@@ -133,10 +143,15 @@ public final class NodeApp implements AutoCloseable {
   private final Cluster cluster;
   private final DistributedSupervisor supervisor;
   private final List<String> ledger = new CopyOnWriteArrayList<>();
+  private final @Nullable Path ledgerFile;
   private final @Nullable HttpServer http;
   private final Thread publisher;
 
   private NodeApp(Settings s) throws IOException {
+    this.ledgerFile = s.ledgerFile();
+    if (ledgerFile != null && Files.exists(ledgerFile)) {
+      ledger.addAll(Files.readAllLines(ledgerFile, StandardCharsets.UTF_8));
+    }
     this.cluster =
         Cluster.builder("flock-demo", s.name())
             .secret(s.secret())
@@ -189,7 +204,7 @@ public final class NodeApp implements AutoCloseable {
   }
 
   private void record(String id, String event, long generation) {
-    ledger.add(
+    String line =
         System.currentTimeMillis()
             + " "
             + event
@@ -198,7 +213,23 @@ public final class NodeApp implements AutoCloseable {
             + " "
             + cluster.self().name()
             + " "
-            + generation);
+            + generation;
+    Path file = ledgerFile;
+    if (file != null) {
+      synchronized (ledger) {
+        try {
+          Files.writeString(
+              file,
+              line + "\n",
+              StandardCharsets.UTF_8,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.APPEND);
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot write the ledger " + file, e);
+        }
+      }
+    }
+    ledger.add(line);
   }
 
   private void publishRunning() {

@@ -7,12 +7,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The runnable node's HTTP surface and ledger, on loopback. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -60,6 +63,37 @@ class NodeAppTest {
       assertThat(get(a, "/status")).contains("quorum true");
       Map<String, Long> perNode = Map.of("a", localCount(a), "b", localCount(b));
       assertThat(perNode.values()).allMatch(n -> n > 0);
+    }
+  }
+
+  @Test
+  void aLedgerFileOutlivesARestart(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("ledger.log");
+    NodeApp.Settings loopback = NodeApp.Settings.loopback("a", 0, List.of(), 0);
+    NodeApp.Settings settings =
+        new NodeApp.Settings(
+            loopback.name(),
+            loopback.bindHost(),
+            0,
+            loopback.advertise(),
+            List.of(),
+            0,
+            false,
+            loopback.secret(),
+            file);
+    try (NodeApp a = NodeApp.start(settings)) {
+      send(
+          HttpRequest.newBuilder(uri(a, "/children?count=3&prefix=p-"))
+              .POST(HttpRequest.BodyPublishers.noBody())
+              .build());
+      TestCluster.await(Duration.ofSeconds(20), () -> localCount(a) == 3, "3 run");
+      a.shutdown(Duration.ofSeconds(5));
+    }
+    List<String> written = Files.readAllLines(file);
+    assertThat(written).filteredOn(l -> l.contains(" start p-")).hasSize(3);
+    assertThat(written).filteredOn(l -> l.contains(" stop p-")).hasSize(3);
+    try (NodeApp again = NodeApp.start(settings)) {
+      assertThat(get(again, "/ledger").lines().toList()).isEqualTo(written);
     }
   }
 

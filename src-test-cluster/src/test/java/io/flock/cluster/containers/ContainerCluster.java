@@ -52,9 +52,11 @@ final class ContainerCluster implements AutoCloseable {
   private final Map<String, String> controlAddresses =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final boolean quorum;
+  private final String seeds;
 
-  private ContainerCluster(boolean quorum) {
+  private ContainerCluster(boolean quorum, String seeds) {
     this.quorum = quorum;
+    this.seeds = seeds;
   }
 
   /** Skips (for a user) or fails (in CI) when no Docker engine answers. */
@@ -127,7 +129,12 @@ final class ContainerCluster implements AutoCloseable {
 
   /** Starts nodes n1..n{count}; n1 is everyone's seed. */
   static ContainerCluster start(int count, boolean quorum) throws Exception {
-    ContainerCluster c = new ContainerCluster(quorum);
+    return start(count, quorum, "n1:7000");
+  }
+
+  /** Starts nodes n1..n{count} with {@code seeds} ({@code host:port,...}). */
+  static ContainerCluster start(int count, boolean quorum, String seeds) throws Exception {
+    ContainerCluster c = new ContainerCluster(quorum, seeds);
     try {
       for (int i = 1; i <= count; i++) {
         c.startNode("n" + i);
@@ -147,7 +154,8 @@ final class ContainerCluster implements AutoCloseable {
             .withEnv("FLOCK_PORT", "7000")
             .withEnv("FLOCK_HTTP_PORT", "8080")
             .withEnv("FLOCK_ADVERTISE", name)
-            .withEnv("FLOCK_SEEDS", "n1:7000")
+            .withEnv("FLOCK_SEEDS", seeds)
+            .withEnv("FLOCK_LEDGER", "/ledger.log")
             .withEnv("FLOCK_STRATEGY", quorum ? "quorum" : "uniform")
             .waitingFor(
                 Wait.forLogMessage(".*started as .*", 1)
@@ -210,6 +218,32 @@ final class ContainerCluster implements AutoCloseable {
   /** Thaws a paused node. */
   void unpause(String name) {
     docker().unpauseContainerCmd(node(name).getContainerId()).exec();
+  }
+
+  /**
+   * Restarts a node as a deploy does: SIGTERM (the node hands its children over and leaves), wait
+   * for the JVM to exit, start the same container again (its ledger file survives), and wait until
+   * it answers HTTP.
+   *
+   * @return when the JVM had exited, in epoch millis
+   */
+  long restart(String name, Duration wait) {
+    String id = node(name).getContainerId();
+    docker().stopContainerCmd(id).withTimeout((int) wait.toSeconds()).exec();
+    long stoppedAt = System.currentTimeMillis();
+    controlAddresses.remove(name); // the address may change
+    docker().startContainerCmd(id).exec();
+    await(
+        wait,
+        () -> {
+          try {
+            return get(name, "/status").startsWith("node ");
+          } catch (Exception notYet) {
+            return false;
+          }
+        },
+        name + " answers after its restart");
+    return stoppedAt;
   }
 
   /** SIGKILL. */
