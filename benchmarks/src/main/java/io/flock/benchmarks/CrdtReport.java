@@ -22,13 +22,7 @@ public final class CrdtReport {
     deltaSize();
     heapPerEntry(1_000_000);
     System.out.println();
-    System.out.println(
-        "## Replicator on the simulated network (1 step = 1 hop, 3 steps = 1 round)");
-    System.out.println("| scenario | steps | rounds | messages | bytes | note |");
-    System.out.println("|---|---|---|---|---|---|");
-    for (int n : new int[] {5, 50, 500}) {
-      oneWrite(n);
-    }
+    System.out.print(simulationTable(new int[] {10, 100, 1_000}));
     newReplica(100_000);
     partitionHeal(10_000);
     for (int keys : new int[] {1_000, 100_000}) {
@@ -84,9 +78,32 @@ public final class CrdtReport {
     }
   }
 
+  /**
+   * The heading and table of the simulated replicator, starting with one write converging on each
+   * of {@code replicas} (full mesh, seeded, no faults); more rows follow in {@link #main}.
+   */
+  static String simulationTable(int[] replicas) {
+    StringBuilder out =
+        new StringBuilder(
+            """
+            ## Replicator on the simulated network (1 step = 1 hop, 3 steps = 1 round)
+            | scenario | steps | rounds | messages | bytes | note |
+            |---|---|---|---|---|---|
+            """);
+    for (int n : replicas) {
+      out.append(oneWrite(n));
+    }
+    return out.toString();
+  }
+
   private static void row(
       String scenario, long steps, SimCluster sim, long messages, long bytes, String note) {
-    System.out.printf(
+    System.out.print(format(scenario, steps, sim, messages, bytes, note));
+  }
+
+  private static String format(
+      String scenario, long steps, SimCluster sim, long messages, long bytes, String note) {
+    return String.format(
         Locale.ROOT,
         "| %s | %d | %.1f | %,d | %,d | %s |%n",
         scenario,
@@ -105,7 +122,7 @@ public final class CrdtReport {
     return steps;
   }
 
-  private static void oneWrite(int n) {
+  private static String oneWrite(int n) {
     SimCluster sim = new SimCluster(n, 1, Replicator.Settings.defaults(), 3);
     sim.put(0, "warm", "up");
     converge(sim, 100);
@@ -116,13 +133,13 @@ public final class CrdtReport {
     int steps = converge(sim, 100);
     long messages = sim.messages() - m0;
     long bytes = sim.bytes() - b0;
-    row(
+    return format(
         "one write, " + n + " replicas",
         steps,
         sim,
         messages,
         bytes,
-        String.format(Locale.ROOT, "%.0f bytes per replica", bytes / (double) (n - 1)));
+        String.format(Locale.ROOT, "%.1f bytes per replica", bytes / (double) (n - 1)));
   }
 
   private static void newReplica(int keys) {

@@ -1,5 +1,6 @@
 package io.flock.benchmarks;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.Options;
@@ -10,8 +11,11 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Entry point of {@code flock-benchmarks.jar}.
  *
  * <ul>
- *   <li>no arguments: the short run (a few minutes): the CRDT report, then the JMH benchmarks with
- *       short iterations;
+ *   <li>no arguments: the short side-by-side run with Apache Pekko (a few minutes), written to
+ *       {@code benchmarks/results/<time>/} ({@code results.md}, {@code chart.html});
+ *   <li>{@code compare full}: the full side-by-side run (3, 5, 8 nodes, 100,000 keys);
+ *   <li>{@code all}: the CRDT report, transport, supervisor, then the JMH benchmarks with short
+ *       iterations;
  *   <li>{@code report}: only the report (sizes, heap, simulated convergence);
  *   <li>{@code transport}: only the transport round trip and throughput;
  *   <li>{@code supervisor}: only the local supervisor's start/stop rate and heap per child;
@@ -23,6 +27,12 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
+    Path results = Path.of(System.getProperty("flock.results", "benchmarks/results"));
+    if (args.length == 0 || args[0].equals("compare")) {
+      Compare.run(args.length > 1 && args[1].equals("full"), results);
+      // Pekko and Netty leave non-daemon threads behind on some paths: the run is over.
+      System.exit(0);
+    }
     if (args.length > 0 && args[0].equals("jmh")) {
       org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
       return;
@@ -49,6 +59,8 @@ public final class Main {
         new OptionsBuilder()
             .include(MapBenchmark.class.getSimpleName())
             .include(FullJoinBenchmark.class.getSimpleName())
+            .include(io.flock.membership.CodecBenchmark.class.getSimpleName())
+            .include(ReplicatorBenchmark.class.getSimpleName())
             .warmupIterations(1)
             .warmupTime(TimeValue.seconds(1))
             .measurementIterations(3)

@@ -117,6 +117,13 @@ public final class TestCluster implements AutoCloseable {
     await(Duration.ofSeconds(10), node(i)::isClosed, "node " + i + " closed after leaving");
   }
 
+  /** Starts one more node, in a new slot, that joins through the running ones. */
+  public Cluster add() {
+    nodes.add(null);
+    events.add(new CopyOnWriteArrayList<>());
+    return boot(nodes.size() - 1, 1);
+  }
+
   /** Starts node {@code i} again under its name with a higher incarnation. */
   public Cluster restart(int i) {
     Cluster old = nodes.get(i);
