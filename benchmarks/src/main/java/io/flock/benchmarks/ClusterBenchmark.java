@@ -31,6 +31,10 @@ public final class ClusterBenchmark {
   private ClusterBenchmark() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("kill")) {
+      System.out.println(KillFailover.section(5));
+      return;
+    }
     System.out.println("## Cluster on loopback (in one JVM)");
     System.out.println("| measure | nodes | p50 | p99 | max | note |");
     System.out.println("|---|---|---|---|---|---|");

@@ -67,6 +67,7 @@ final class Compare {
     Plan plan = full ? Plan.fullRun() : Plan.shortRun();
     Results results = new Results("Flock vs Apache Pekko Distributed Data");
     new Compare(plan, results).all();
+    results.section(KillFailover.section(full ? 5 : 3));
     if (full) {
       results.section(CrdtReport.simulationTable(new int[] {10, 100, 1_000}));
     } else {
