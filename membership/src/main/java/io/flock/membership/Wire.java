@@ -18,7 +18,10 @@ import java.util.function.Consumer;
  */
 final class Wire {
   /** The wire format version carried by every frame and the handshake. */
-  static final byte VERSION = 1;
+  static final byte VERSION = 2;
+
+  /** The header byte of a frame whose Kryo body is deflated (this version, high bit set). */
+  static final byte DEFLATED = (byte) (0x80 | VERSION);
 
   static final int NONCE_BYTES = 16;
   static final int MAC_BYTES = 32;

@@ -12,26 +12,38 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.EncoderException;
 import io.netty.handler.codec.MessageToByteEncoder;
 import io.netty.handler.codec.TooLongFrameException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
 
 /**
  * Frames and Kryo, one instance pair per channel (not {@code @Sharable}: each holds its Kryo).
  *
  * <pre>
- *  bytes ──► Decoder: [int length][byte version][kryo object] ──► heap record ──► handlers
- *  record ──► Encoder ──► [int length][byte version][kryo object] ──► bytes
+ *  bytes ──► Decoder: [int length][byte header][kryo object] ──► heap record ──► handlers
+ *  record ──► Encoder ──► [int length][byte header][kryo object] ──► bytes
  * </pre>
  *
- * The decoder copies each frame's bytes out before decoding, so no {@link ByteBuf} ever reaches a
- * handler; the frame limit can be raised once the handshake has succeeded.
+ * The header is {@link Wire#VERSION}, or {@link Wire#DEFLATED} when the Kryo body is deflated: the
+ * encoder deflates bodies above {@link #COMPRESS_ABOVE} bytes (catch-up chunks, large deltas) when
+ * that makes them smaller; the decoder inflates into at most the frame limit, so a small frame
+ * cannot inflate into a large allocation. The decoder copies each frame's bytes out before
+ * decoding, so no {@link ByteBuf} ever reaches a handler; the frame limit can be raised once the
+ * handshake has succeeded.
  */
 final class WireCodec {
+  /** Kryo bodies larger than this are deflated. */
+  static final int COMPRESS_ABOVE = 8 * 1024;
+
   private WireCodec() {}
 
   /** Length-prefixed frames with a hard, adjustable maximum, decoded into records. */
   static final class Decoder extends ByteToMessageDecoder {
     private final Kryo kryo;
+    private final Inflater inflater = new Inflater();
     private int maxFrameBytes;
     private boolean failed;
 
@@ -78,10 +90,16 @@ final class WireCodec {
       in.skipBytes(4);
       byte[] frame = ByteBufUtil.getBytes(in, in.readerIndex(), length);
       in.skipBytes(length);
-      if (frame[0] != Wire.VERSION) {
+      Input input;
+      if (frame[0] == Wire.VERSION) {
+        input = new Input(frame, 1, length - 1);
+      } else if (frame[0] == Wire.DEFLATED) {
+        byte[] body = inflate(frame, length);
+        input = new Input(body, 0, body.length);
+        length = body.length;
+      } else {
         throw new CorruptedFrameException("unsupported wire version " + frame[0]);
       }
-      Input input = new Input(frame, 1, length - 1);
       Object message;
       try {
         message = kryo.readClassAndObject(input);
@@ -97,6 +115,42 @@ final class WireCodec {
       }
       out.add(message);
     }
+
+    /** The deflated body of {@code frame}, inflated into at most the frame limit. */
+    private byte[] inflate(byte[] frame, int length) {
+      inflater.reset();
+      inflater.setInput(frame, 1, length - 1);
+      byte[] out = new byte[Math.min(maxFrameBytes, Math.max(64, 4 * length))];
+      int size = 0;
+      try {
+        while (!inflater.finished()) {
+          if (size == out.length) {
+            if (out.length >= maxFrameBytes) {
+              throw new TooLongFrameException(
+                  "deflated frame inflates beyond the limit of " + maxFrameBytes + " bytes");
+            }
+            out = Arrays.copyOf(out, (int) Math.min(maxFrameBytes, 2L * out.length));
+          }
+          int n = inflater.inflate(out, size, out.length - size);
+          if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+            throw new CorruptedFrameException("truncated deflated frame");
+          }
+          size += n;
+        }
+      } catch (DataFormatException e) {
+        throw new CorruptedFrameException("bad deflated frame: " + e.getMessage(), e);
+      }
+      if (inflater.getRemaining() > 0) {
+        throw new CorruptedFrameException(
+            "trailing bytes after the deflated body: " + inflater.getRemaining());
+      }
+      return size == out.length ? out : Arrays.copyOf(out, size);
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+      inflater.end();
+    }
   }
 
   /** Records into length-prefixed frames. */
@@ -104,6 +158,8 @@ final class WireCodec {
     private final Kryo kryo;
     private final int maxFrameBytes;
     private final Output output = new Output(1024, -1);
+    private final Deflater deflater = new Deflater(Deflater.BEST_SPEED);
+    private byte[] deflated = new byte[0];
     private final java.util.concurrent.atomic.LongAdder bytesOut;
 
     Encoder(Consumer<Kryo> registrar, int maxFrameBytes) {
@@ -131,9 +187,45 @@ final class WireCodec {
                 + " bytes exceeds the frame limit of "
                 + maxFrameBytes);
       }
+      byte[] body = output.getBuffer();
+      if (length - 1 > COMPRESS_ABOVE) {
+        int packed = deflate(body, length);
+        if (packed > 0) {
+          out.writeInt(1 + packed);
+          out.writeByte(Wire.DEFLATED);
+          out.writeBytes(deflated, 0, packed);
+          bytesOut.add(5L + packed);
+          return;
+        }
+      }
       out.writeInt(length);
-      out.writeBytes(output.getBuffer(), 0, length);
+      out.writeBytes(body, 0, length);
       bytesOut.add(4L + length);
+    }
+
+    /**
+     * Deflates {@code body[1..length)} into {@link #deflated}; returns its size, or 0 when it would
+     * not be smaller.
+     */
+    private int deflate(byte[] body, int length) {
+      if (deflated.length < length) {
+        deflated = new byte[length];
+      }
+      deflater.reset();
+      deflater.setInput(body, 1, length - 1);
+      deflater.finish();
+      int size = 0;
+      int room = length - 2; // smaller than the plain body, header included
+      while (!deflater.finished() && size < room) {
+        size += deflater.deflate(deflated, size, room - size);
+      }
+      return deflater.finished() ? size : 0;
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
+      deflater.end();
+      super.handlerRemoved(ctx);
     }
   }
 }

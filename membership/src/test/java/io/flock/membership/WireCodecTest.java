@@ -58,6 +58,60 @@ class WireCodecTest {
   }
 
   @Test
+  void largeBodiesAreDeflatedAndRoundTrip() {
+    AWLWWMap<String, String> map = new AWLWWMap<>(new ReplicaId("a", 1), new Hlc(() -> 5));
+    io.flock.crdt.Delta<String, String> delta = map.put("child-0", "node-a");
+    for (int i = 1; i < 2_000; i++) {
+      delta = delta.join(map.put("child-" + i, "node-" + (i % 5)));
+    }
+    var interval = new ReplicationMessage.DeltaInterval<>(0, 1, delta);
+    ByteBuf frame = encode(new Wire.Envelope(A, B, interval));
+    assertThat(frame.getByte(4)).isEqualTo(Wire.DEFLATED);
+    int plain = plainSize(new Wire.Envelope(A, B, interval));
+    assertThat(frame.readableBytes()).isLessThan(plain / 2);
+
+    EmbeddedChannel ch = channel(1 << 20);
+    ch.writeInbound(frame);
+    Wire.Envelope decoded = ch.readInbound();
+    assertThat(decoded.body()).isEqualTo(interval);
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+
+    ByteBuf small = encode(new Wire.Envelope(A, B, "hello"));
+    assertThat(small.getByte(4)).isEqualTo(Wire.VERSION);
+    small.release();
+  }
+
+  @Test
+  void aDeflatedFrameThatInflatesBeyondTheLimitIsRefused() {
+    byte[] zeros = new byte[1 << 20]; // deflates to about a kilobyte
+    java.util.zip.Deflater d = new java.util.zip.Deflater();
+    d.setInput(zeros);
+    d.finish();
+    byte[] packed = new byte[8192];
+    int n = d.deflate(packed);
+    d.end();
+    assertThat(n).isLessThan(4000);
+    EmbeddedChannel ch = channel(4096);
+    ByteBuf bomb =
+        Unpooled.buffer().writeInt(1 + n).writeByte(Wire.DEFLATED).writeBytes(packed, 0, n);
+    assertThatThrownBy(() -> ch.writeInbound(bomb))
+        .isInstanceOf(TooLongFrameException.class)
+        .hasMessageContaining("inflates beyond");
+    ch.finishAndReleaseAll();
+
+    EmbeddedChannel ch2 = channel(4096);
+    ByteBuf garbage = Unpooled.buffer().writeInt(5).writeByte(Wire.DEFLATED).writeInt(0x12345678);
+    assertThatThrownBy(() -> ch2.writeInbound(garbage)).isInstanceOf(CorruptedFrameException.class);
+    ch2.finishAndReleaseAll();
+  }
+
+  private static int plainSize(Object message) {
+    com.esotericsoftware.kryo.io.Output out = new com.esotericsoftware.kryo.io.Output(1024, -1);
+    Wire.newKryo(k -> {}).writeClassAndObject(out, message);
+    return 5 + out.position();
+  }
+
+  @Test
   void framesSplitAcrossReadsAreReassembled() {
     ByteBuf whole = encode(new Wire.Envelope(A, B, "hello"));
     EmbeddedChannel ch = channel(1 << 20);
@@ -134,7 +188,7 @@ class WireCodecTest {
       byte[] body = new byte[random.nextInt(64)];
       random.nextBytes(body);
       if (body.length > 0 && random.nextBoolean()) {
-        body[0] = Wire.VERSION;
+        body[0] = random.nextBoolean() ? Wire.VERSION : Wire.DEFLATED;
       }
       ByteBuf frame =
           Unpooled.buffer().writeInt(random.nextInt(8) == 0 ? random.nextInt() : body.length);
