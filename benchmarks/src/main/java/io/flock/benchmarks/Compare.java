@@ -50,7 +50,7 @@ final class Compare {
     }
 
     static Plan fullRun() {
-      return new Plan(List.of(3, 5, 8), 100_000, 5, 1_000, 40, 10);
+      return new Plan(List.of(3, 5, 8), 100_000, 3, 1_000, 40, 10);
     }
   }
 
@@ -95,19 +95,27 @@ final class Compare {
     }
     for (int n : plan.nodes()) {
       Map<String, Measured> byLabel = new LinkedHashMap<>();
-      try (FlockReplicas flock = FlockReplicas.start(n)) {
-        byLabel.put(Results.FLOCK, measure(flock, plan.visibilityRounds()));
-      }
-      try (PekkoReplicas pekko = PekkoReplicas.start("Pekko defaults", n, PekkoReplicas.DEFAULTS)) {
-        byLabel.put(pekko.label(), measure(pekko, plan.slowRounds()));
-      }
-      try (PekkoReplicas pekko = PekkoReplicas.start("Pekko tuned", n, PekkoReplicas.TUNED)) {
-        Measured m = measure(pekko, plan.visibilityRounds() / 3);
-        m.writeAllP50 = writeAll(pekko, plan.visibilityRounds() / 3);
-        byLabel.put(pekko.label(), m);
-      }
+      byLabel.put(
+          Results.FLOCK, measure(() -> FlockReplicas.start(n), plan.visibilityRounds(), false));
+      byLabel.put(
+          "Pekko defaults",
+          measure(
+              () -> PekkoReplicas.start("Pekko defaults", n, PekkoReplicas.DEFAULTS),
+              plan.slowRounds(),
+              false));
+      byLabel.put(
+          "Pekko tuned",
+          measure(
+              () -> PekkoReplicas.start("Pekko tuned", n, PekkoReplicas.TUNED),
+              plan.visibilityRounds() / 3,
+              true));
       report(n, byLabel);
     }
+  }
+
+  /** Starts a fresh set of replicas. */
+  private interface Starter {
+    Replicas start() throws Exception;
   }
 
   /** One system's numbers for one node count. */
@@ -164,29 +172,43 @@ final class Compare {
         "median of " + plan.reps());
     results.add(
         "bytes sent per node during that bulk write", n, "KiB", bulkBytes, "TCP payload, median");
-    results.add(
-        "a new node catches up with the map",
-        n + 1,
-        "ms",
-        catchUp,
-        "one join; the map: " + plan.reps() + " x " + keys + " keys + the visibility keys");
+    results.add("a new node catches up with " + keys + " keys", n + 1, "ms", catchUp, "one join");
     results.add(
         "bytes sent for the catch-up", n + 1, "KiB", catchUpBytes, "TCP payload, all nodes");
     results.add(
-        "idle traffic per node", n + 1, "B/s", idle, plan.idleSeconds() + " s after the catch-up");
+        "idle traffic per node",
+        n,
+        "B/s",
+        idle,
+        plan.idleSeconds() + " s, after the bulk writes (" + plan.reps() + " x " + keys + " keys)");
   }
 
-  private Measured measure(Replicas r, int rounds) throws Exception {
+  /**
+   * Visibility, bulk writes and idle traffic on one cluster; the catch-up on a second, fresh one
+   * holding exactly {@code keys} keys.
+   */
+  private Measured measure(Starter starter, int rounds, boolean writeAll) throws Exception {
     Measured m = new Measured();
-    int n = r.nodes();
-    visibility(r, rounds, m);
-    bulk(r, m);
-    catchUp(r, m);
-    idle(r, m);
+    String label;
+    int n;
+    try (Replicas r = starter.start()) {
+      label = r.label();
+      n = r.nodes();
+      visibility(r, rounds, m);
+      if (writeAll && r instanceof PekkoReplicas pekko) {
+        m.writeAllP50 = writeAll(pekko, rounds);
+      }
+      bulk(r, m);
+      idle(r, m);
+    }
+    try (Replicas r = starter.start()) {
+      writeKeys(r, "fill", plan.keys());
+      catchUp(r, m);
+    }
     System.out.printf(
         Locale.ROOT,
         "%s x%d: visible p50 %.2f ms p99 %.2f ms; bulk %.0f ms; catch-up %.0f ms%n",
-        r.label(),
+        label,
         n,
         m.p50,
         m.p99,
@@ -261,20 +283,8 @@ final class Compare {
     double[] millis = new double[plan.reps()];
     double[] bytes = new double[plan.reps()];
     for (int rep = 0; rep < plan.reps(); rep++) {
-      int target = r.count(0) + plan.keys();
       var before = LoopbackBytes.snapshot(r.ports());
-      long t0 = System.nanoTime();
-      List<CompletableFuture<?>> writes = new ArrayList<>(plan.keys());
-      for (int i = 0; i < plan.keys(); i++) {
-        writes.add(r.write(0, String.format(Locale.ROOT, "child-%d-%06d", rep, i), "n0#00000001"));
-        if (writes.size() % 5_000 == 0) {
-          writes.get(writes.size() - 1).get(60, TimeUnit.SECONDS); // pace the client
-        }
-      }
-      CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]))
-          .get(WAIT.toSeconds(), TimeUnit.SECONDS);
-      awaitCounts(r, target, "bulk write");
-      millis[rep] = (System.nanoTime() - t0) / 1e6;
+      millis[rep] = writeKeys(r, "bulk" + rep, plan.keys());
       var after = LoopbackBytes.snapshot(r.ports());
       bytes[rep] =
           before == null || after == null
@@ -283,6 +293,26 @@ final class Compare {
     }
     m.bulkMillis = median(millis);
     m.bulkBytesPerNode = median(bytes);
+  }
+
+  /**
+   * Writes {@code count} new keys on node 0 as fast as it accepts them, and waits until every node
+   * has been told of all; returns the milliseconds that took.
+   */
+  private static double writeKeys(Replicas r, String prefix, int count) throws Exception {
+    int target = r.count(0) + count;
+    long t0 = System.nanoTime();
+    List<CompletableFuture<?>> writes = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      writes.add(r.write(0, String.format(Locale.ROOT, "%s-%06d", prefix, i), "n0#00000001"));
+      if (writes.size() % 5_000 == 0) {
+        writes.get(writes.size() - 1).get(60, TimeUnit.SECONDS); // pace the client
+      }
+    }
+    CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]))
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    awaitCounts(r, target, "bulk write");
+    return (System.nanoTime() - t0) / 1e6;
   }
 
   private void catchUp(Replicas r, Measured m) throws Exception {
