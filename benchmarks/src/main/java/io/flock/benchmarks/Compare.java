@@ -180,7 +180,13 @@ final class Compare {
         n,
         "B/s",
         idle,
-        plan.idleSeconds() + " s, after the bulk writes (" + plan.reps() + " x " + keys + " keys)");
+        "third window of "
+            + plan.idleSeconds()
+            + " s after the bulk writes ("
+            + plan.reps()
+            + " x "
+            + keys
+            + " keys)");
   }
 
   /**
@@ -329,15 +335,25 @@ final class Compare {
     awaitCounts(r, target, "every node agrees after the catch-up");
   }
 
+  /**
+   * Idle traffic: consecutive windows after the writes; the last one counts (steady state), the
+   * earlier ones are printed to show whether the system was still settling.
+   */
   private void idle(Replicas r, Measured m) throws Exception {
     Thread.sleep(2_000); // let acknowledgements and notifications settle
-    var before = LoopbackBytes.snapshot(r.ports());
-    Thread.sleep(plan.idleSeconds() * 1_000L);
-    var after = LoopbackBytes.snapshot(r.ports());
-    if (before != null && after != null) {
+    List<String> windows = new ArrayList<>();
+    for (int w = 0; w < 3; w++) {
+      var before = LoopbackBytes.snapshot(r.ports());
+      Thread.sleep(plan.idleSeconds() * 1_000L);
+      var after = LoopbackBytes.snapshot(r.ports());
+      if (before == null || after == null) {
+        return;
+      }
       m.idleBytesPerNodePerSecond =
           LoopbackBytes.between(before, after) / (double) r.nodes() / plan.idleSeconds();
+      windows.add(String.format(Locale.ROOT, "%.0f", m.idleBytesPerNodePerSecond));
     }
+    System.out.println(r.label() + " idle B/s per node, consecutive windows: " + windows);
   }
 
   private static void awaitCounts(Replicas r, int target, String what) {
