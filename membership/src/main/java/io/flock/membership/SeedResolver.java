@@ -11,7 +11,10 @@ import java.util.List;
 /**
  * Where to find seed nodes. Called on the core thread at every join attempt, so a DNS name that
  * resolves to several addresses (a Kubernetes headless service) is re-read until the node joins.
- * Implementations must be quick; the DNS one relies on the JVM's resolver cache.
+ * Implementations must be quick; the DNS one relies on the JVM's resolver cache, which by default
+ * remembers a failed lookup for 10 s ({@code networkaddress.cache.negative.ttl}), so a headless
+ * name that is still empty delays the join by up to that much. Peers themselves are dialled through
+ * the transport's own asynchronous resolver, which remembers no failure.
  */
 @FunctionalInterface
 public interface SeedResolver {

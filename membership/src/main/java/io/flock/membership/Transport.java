@@ -16,10 +16,13 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -92,6 +95,7 @@ final class Transport implements AutoCloseable {
   private final TransportConfig config;
   private final Listener listener;
   private final EventLoopGroup group;
+  private final DnsAddressResolverGroup resolver;
   private final Cache<ByteBuffer, Boolean> nonces =
       Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
   private final ConcurrentHashMap<String, Outbound> outbound = new ConcurrentHashMap<>();
@@ -115,6 +119,17 @@ final class Transport implements AutoCloseable {
             ioThreads,
             new DefaultThreadFactory("flock-io-" + name, true),
             NioIoHandler.newFactory());
+    // Peers' names are resolved afresh on every dial (addresses change when a node restarts
+    // elsewhere), never on an I/O thread, and a failed lookup is not remembered: a node asks for
+    // a name before it exists (seeds of a cluster that is still starting), and the JDK's resolver
+    // would keep failing that name for 10 s after it appeared.
+    this.resolver =
+        new DnsAddressResolverGroup(
+            new DnsNameResolverBuilder()
+                .datagramChannelType(NioDatagramChannel.class)
+                .socketChannelType(NioSocketChannel.class)
+                .ttl(0, 5)
+                .negativeTtl(0));
   }
 
   /**
@@ -281,6 +296,7 @@ final class Transport implements AutoCloseable {
         new Bootstrap()
             .group(group)
             .channel(NioSocketChannel.class)
+            .resolver(resolver)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
             .option(
@@ -293,7 +309,7 @@ final class Transport implements AutoCloseable {
     dial.addListener(
         f -> {
           if (!f.isSuccess()) {
-            log.debug("[{}] cannot connect to {}: {}", self().name(), target, f.cause());
+            log.debug("[{}] cannot connect to {}: {}", self().name(), target, f.cause().toString());
             synchronized (o) {
               o.connecting = false;
               scheduleReconnect(o);
@@ -332,6 +348,8 @@ final class Transport implements AutoCloseable {
       return;
     }
     synchronized (o) {
+      log.debug(
+          "[{}] connected to {} as {} ({} queued)", self().name(), peer, o.target, o.queue.size());
       Channel previous = o.channel;
       if (previous != null && previous != channel) {
         previous.close();
@@ -353,6 +371,7 @@ final class Transport implements AutoCloseable {
   /** A channel closed (before or after its handshake). */
   void connectionClosed(Connection connection, Channel channel) {
     NodeId peer = connection.peer();
+    log.debug("[{}] connection {} {} closed", self().name(), connection.dialKey(), peer);
     if (connection.isAuthenticated() && peer != null) {
       try {
         listener.onConnectionLost(peer);
@@ -483,6 +502,7 @@ final class Transport implements AutoCloseable {
         o.queue.clear();
       }
     }
+    resolver.close();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
   }
 }

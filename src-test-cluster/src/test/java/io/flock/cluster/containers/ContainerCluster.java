@@ -119,7 +119,6 @@ final class ContainerCluster implements AutoCloseable {
         FROM scratch
         COPY . /
         ENTRYPOINT ["/jre/bin/java", "-Xmx160m", "-XX:+UseSerialGC", "-XX:-UsePerfData", \
-        "-Dsun.net.inetaddr.ttl=0", "-Dsun.net.inetaddr.negative.ttl=0", \
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", \
         "-cp", "/app.jar", "io.flock.cluster.NodeApp"]
         """);
@@ -127,14 +126,17 @@ final class ContainerCluster implements AutoCloseable {
     return image;
   }
 
-  /** Starts nodes n1..n{count}; n1 is everyone's seed. */
+  /**
+   * Starts nodes n1..n{count}, one at a time, each with every node as a seed (as a deployment names
+   * its members): a node asks for names that do not exist yet, and a restarted node finds the
+   * others.
+   */
   static ContainerCluster start(int count, boolean quorum) throws Exception {
-    return start(count, quorum, "n1:7000");
-  }
-
-  /** Starts nodes n1..n{count} with {@code seeds} ({@code host:port,...}). */
-  static ContainerCluster start(int count, boolean quorum, String seeds) throws Exception {
-    ContainerCluster c = new ContainerCluster(quorum, seeds);
+    List<String> seeds = new ArrayList<>();
+    for (int i = 1; i <= count; i++) {
+      seeds.add("n" + i + ":7000");
+    }
+    ContainerCluster c = new ContainerCluster(quorum, String.join(",", seeds));
     try {
       for (int i = 1; i <= count; i++) {
         c.startNode("n" + i);
@@ -328,9 +330,9 @@ final class ContainerCluster implements AutoCloseable {
         (name, n) -> {
           try {
             List<String> lines = n.getLogs().lines().toList();
-            System.err.println("---- " + name + " (last 40 lines)");
+            System.err.println("---- " + name + " (last 150 lines)");
             lines
-                .subList(Math.max(0, lines.size() - 40), lines.size())
+                .subList(Math.max(0, lines.size() - 150), lines.size())
                 .forEach(System.err::println);
           } catch (RuntimeException e) {
             System.err.println("---- " + name + ": no logs (" + e + ")");

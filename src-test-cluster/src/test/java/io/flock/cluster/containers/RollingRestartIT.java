@@ -22,9 +22,6 @@ import org.junit.jupiter.api.Timeout;
  * again), under a steady load of children being started. A graceful stop stops its children first
  * and then hands them over, so the documented window for duplicates is empty: no two copies of a
  * child may ever overlap, and every acknowledged child runs once at the end.
- *
- * <p>Two seeds ({@code n1}, {@code n2}): a restarted seed rejoins through the other one instead of
- * forming a cluster of its own.
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class RollingRestartIT {
@@ -37,7 +34,7 @@ class RollingRestartIT {
 
   @Test
   void aRollingRestartLosesNothingAndNeverRunsAChildTwice() throws Exception {
-    try (ContainerCluster c = ContainerCluster.start(5, false, "n1:7000,n2:7000")) {
+    try (ContainerCluster c = ContainerCluster.start(5, false)) {
       c.run(
           () -> {
             List<String> all = c.names();
