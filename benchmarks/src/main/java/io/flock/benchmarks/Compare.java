@@ -96,16 +96,21 @@ final class Compare {
     for (int n : plan.nodes()) {
       Map<String, Measured> byLabel = new LinkedHashMap<>();
       byLabel.put(
-          Results.FLOCK, measure(() -> FlockReplicas.start(n), plan.visibilityRounds(), false));
+          Results.FLOCK,
+          measure(Results.FLOCK, n, () -> FlockReplicas.start(n), plan.visibilityRounds(), false));
       byLabel.put(
           "Pekko defaults",
           measure(
+              "Pekko defaults",
+              n,
               () -> PekkoReplicas.start("Pekko defaults", n, PekkoReplicas.DEFAULTS),
               plan.slowRounds(),
               false));
       byLabel.put(
           "Pekko tuned",
           measure(
+              "Pekko tuned",
+              n,
               () -> PekkoReplicas.start("Pekko tuned", n, PekkoReplicas.TUNED),
               plan.visibilityRounds() / 3,
               true));
@@ -120,13 +125,13 @@ final class Compare {
 
   /** One system's numbers for one node count. */
   private static final class Measured {
-    double p50;
-    double p99;
+    double p50 = Double.NaN;
+    double p99 = Double.NaN;
     int samples;
     double writeAllP50 = Double.NaN;
-    double bulkMillis;
+    double bulkMillis = Double.NaN;
     double bulkBytesPerNode = Double.NaN;
-    double catchUpMillis;
+    double catchUpMillis = Double.NaN;
     double catchUpBytes = Double.NaN;
     double idleBytesPerNodePerSecond = Double.NaN;
   }
@@ -193,23 +198,32 @@ final class Compare {
    * Visibility, bulk writes and idle traffic on one cluster; the catch-up on a second, fresh one
    * holding exactly {@code keys} keys.
    */
-  private Measured measure(Starter starter, int rounds, boolean writeAll) throws Exception {
+  private Measured measure(String label, int n, Starter starter, int rounds, boolean writeAll) {
     Measured m = new Measured();
-    String label;
-    int n;
-    try (Replicas r = starter.start()) {
-      label = r.label();
-      n = r.nodes();
-      visibility(r, rounds, m);
-      if (writeAll && r instanceof PekkoReplicas pekko) {
-        m.writeAllP50 = writeAll(pekko, rounds);
+    try {
+      try (Replicas r = starter.start()) {
+        visibility(r, rounds, m);
+        if (writeAll && r instanceof PekkoReplicas pekko) {
+          m.writeAllP50 = writeAll(pekko, rounds);
+        }
+        bulk(r, m);
+        idle(r, m);
       }
-      bulk(r, m);
-      idle(r, m);
-    }
-    try (Replicas r = starter.start()) {
-      writeKeys(r, "fill", plan.keys());
-      catchUp(r, m);
+      try (Replicas r = starter.start()) {
+        writeKeys(r, "fill", plan.keys());
+        catchUp(r, m);
+      }
+    } catch (Exception e) {
+      // One system failing (an overloaded Pekko replicator not answering, say) is a result too:
+      // it is reported, and the run goes on with the others.
+      Throwable root = e;
+      while (root.getCause() != null && root != root.getCause()) {
+        root = root.getCause();
+      }
+      String why = root.getClass().getSimpleName() + ": " + root.getMessage();
+      System.out.println(label + " x" + n + " failed: " + why);
+      results.section(
+          "- " + label + " on " + n + " nodes failed, its later measures are left out: " + why);
     }
     System.out.printf(
         Locale.ROOT,
