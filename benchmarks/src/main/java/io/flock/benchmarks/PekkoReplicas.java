@@ -44,10 +44,9 @@ final class PekkoReplicas implements Replicas {
 
   /**
    * A tuned gossip interval (4x the default rate), and subscribers notified promptly. 100 ms was
-   * tried first: on 2 cores its full-state gossip of 64 buckets saturated the machine (700 KB/s per
-   * node when idle, phi-accrual warnings) until an update went unanswered for 30 s. Deltas go out
-   * at a fraction of the gossip interval but never more often than every 200 ms (the replicator's
-   * own floor), so a shorter interval buys little visibility.
+   * tried first and propagated faster (visibility p50 88 ms on 3 nodes, against 202 ms at 500 ms),
+   * but on 2 cores its full-state gossip of 64 buckets saturated the machine (700 KB/s per node
+   * when idle, phi-accrual warnings) until an update went unanswered for 30 s.
    */
   static final String TUNED =
       """
