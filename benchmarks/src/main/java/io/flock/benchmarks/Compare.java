@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -315,19 +316,26 @@ final class Compare {
     m.bulkBytesPerNode = median(bytes);
   }
 
+  /** Writes a client keeps in flight at most: both systems answer each write, so both are paced. */
+  private static final int IN_FLIGHT = 1_000;
+
   /**
-   * Writes {@code count} new keys on node 0 as fast as it accepts them, and waits until every node
-   * has been told of all; returns the milliseconds that took.
+   * Writes {@code count} new keys on node 0 as fast as it acknowledges them (at most {@link
+   * #IN_FLIGHT} unacknowledged), and waits until every node has been told of all; returns the
+   * milliseconds that took.
    */
   private static double writeKeys(Replicas r, String prefix, int count) throws Exception {
     int target = r.count(0) + count;
-    long t0 = System.nanoTime();
+    Semaphore window = new Semaphore(IN_FLIGHT);
     List<CompletableFuture<?>> writes = new ArrayList<>(count);
+    long t0 = System.nanoTime();
     for (int i = 0; i < count; i++) {
-      writes.add(r.write(0, String.format(Locale.ROOT, "%s-%06d", prefix, i), "n0#00000001"));
-      if (writes.size() % 5_000 == 0) {
-        writes.get(writes.size() - 1).get(60, TimeUnit.SECONDS); // pace the client
+      if (!window.tryAcquire(60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException(r.label() + ": no write acknowledged for 60 s");
       }
+      CompletableFuture<?> write =
+          r.write(0, String.format(Locale.ROOT, "%s-%06d", prefix, i), "n0#00000001");
+      writes.add(write.whenComplete((ok, failed) -> window.release()));
     }
     CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]))
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
