@@ -529,18 +529,37 @@ public final class Replicator<K, V> {
   /** The next chunk of the buckets {@code wanted}, the first one from position {@code resume}. */
   private SyncChunk<K, V> chunk(BitSet wanted, long resume) {
     int first = wanted.nextSetBit(0);
+    int max = settings.maxSyncEntries;
+    // Count first, then collect only the buckets this chunk can reach: a catch-up of n keys takes
+    // n / max chunks, and collecting every wanted key for each of them made it quadratic.
+    int[] counts = new int[AWLWWMap.BUCKETS];
+    map.forEachKeyEntries(
+        (k, entries) -> {
+          int b = AWLWWMap.bucketOf(k);
+          if (wanted.get(b) && (b != first || AWLWWMap.subOf(k) >= resume)) {
+            counts[b]++;
+          }
+        });
+    int last = first;
+    for (int b = first, total = 0; b >= 0; b = wanted.nextSetBit(b + 1)) {
+      last = b;
+      total += counts[b];
+      if (total > max) {
+        break; // this bucket is split or starts the next chunk: nothing beyond it is needed
+      }
+    }
+    int reach = last;
     Map<Integer, List<Item<K, V>>> byBucket = new HashMap<>();
     map.forEachKeyEntries(
         (k, entries) -> {
           int b = AWLWWMap.bucketOf(k);
-          if (wanted.get(b)) {
+          if (b <= reach && wanted.get(b)) {
             long sub = AWLWWMap.subOf(k);
             if (b != first || sub >= resume) {
               byBucket.computeIfAbsent(b, x -> new ArrayList<>()).add(new Item<>(sub, k, entries));
             }
           }
         });
-    int max = settings.maxSyncEntries;
     Map<K, List<Dotted<V>>> entries = new HashMap<>();
     BitSet covered = new BitSet();
     int partial = -1;
