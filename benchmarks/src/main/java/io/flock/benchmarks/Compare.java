@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * benchmarks/results/<time>/} ({@code results.md}, {@code chart.html}).
  *
  * <p>Run: {@code ./flock bench} (the short version, a few minutes) or {@code ./flock bench compare
- * full} (3, 5, 8 nodes, 100,000 keys, more repetitions).
+ * full} (3, 5, 8 nodes, more repetitions, and Flock alone at 100,000 keys).
  */
 final class Compare {
   private static final Duration WAIT = Duration.ofMinutes(5);

@@ -13,7 +13,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <ul>
  *   <li>no arguments: the short side-by-side run with Apache Pekko (a few minutes), written to
  *       {@code benchmarks/results/<time>/} ({@code results.md}, {@code chart.html});
- *   <li>{@code compare full}: the full side-by-side run (3, 5, 8 nodes, 100,000 keys);
+ *   <li>{@code compare full}: the full side-by-side run (3, 5, 8 nodes, more repetitions, Flock
+ *       alone at 100,000 keys);
  *   <li>{@code all}: the CRDT report, transport, supervisor, then the JMH benchmarks with short
  *       iterations;
  *   <li>{@code report}: only the report (sizes, heap, simulated convergence);
