@@ -51,7 +51,7 @@ final class Compare {
     }
 
     static Plan fullRun() {
-      return new Plan(List.of(3, 5, 8), 10_000, 5, 1_000, 40, 10);
+      return new Plan(List.of(3, 5, 8), 10_000, 3, 1_000, 40, 10);
     }
   }
 
