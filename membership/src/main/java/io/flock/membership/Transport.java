@@ -371,7 +371,9 @@ final class Transport implements AutoCloseable {
   /** A channel closed (before or after its handshake). */
   void connectionClosed(Connection connection, Channel channel) {
     NodeId peer = connection.peer();
-    log.debug("[{}] connection {} {} closed", self().name(), connection.dialKey(), peer);
+    NodeId me = self;
+    log.debug(
+        "[{}] connection {} {} closed", me == null ? "?" : me.name(), connection.dialKey(), peer);
     if (connection.isAuthenticated() && peer != null) {
       try {
         listener.onConnectionLost(peer);
