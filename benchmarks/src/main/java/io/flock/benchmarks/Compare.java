@@ -97,14 +97,10 @@ final class Compare {
    */
   private static String flockAtScale(int n, int keys) throws Exception {
     double bulk;
-    double catchUp;
+    Measured m = new Measured();
     try (FlockReplicas r = FlockReplicas.start(n)) {
       bulk = writeKeys(r, "scale", keys);
-      long t0 = System.nanoTime();
-      int added = r.addNode();
-      io.flock.membership.TestCluster.await(
-          WAIT, Duration.ofMillis(5), () -> r.count(added) >= keys, "the new node caught up");
-      catchUp = (System.nanoTime() - t0) / 1e6;
+      catchUp(r, m);
     }
     return String.format(
         Locale.ROOT,
@@ -118,7 +114,7 @@ final class Compare {
         n,
         keys,
         bulk,
-        catchUp);
+        m.catchUpMillis);
   }
 
   private void all() throws Exception {
@@ -374,7 +370,7 @@ final class Compare {
     return (System.nanoTime() - t0) / 1e6;
   }
 
-  private void catchUp(Replicas r, Measured m) throws Exception {
+  private static void catchUp(Replicas r, Measured m) throws Exception {
     int target = r.count(0);
     var before = LoopbackBytes.snapshot(r.ports());
     long t0 = System.nanoTime();
@@ -424,7 +420,7 @@ final class Compare {
         r.label() + ": " + what);
   }
 
-  private static double median(double[] values) {
+  static double median(double[] values) {
     double[] sorted = values.clone();
     Arrays.sort(sorted);
     return sorted[sorted.length / 2];

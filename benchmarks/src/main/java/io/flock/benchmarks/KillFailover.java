@@ -76,8 +76,7 @@ final class KillFailover {
       for (int i = 0; i < all.size(); i++) {
         column[i] = all.get(i)[k];
       }
-      java.util.Arrays.sort(column);
-      median[k] = column[column.length / 2];
+      median[k] = Compare.median(column);
     }
     return String.format(
         Locale.ROOT,
