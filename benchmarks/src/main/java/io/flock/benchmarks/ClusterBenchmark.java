@@ -164,7 +164,7 @@ public final class ClusterBenchmark {
 
   private static void supervisorScale(int children) throws Exception {
     try (TestCluster c =
-        TestCluster.start(3, b -> b.registrar(DistributedSupervisor::registerTypes))) {
+        TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
       List<DistributedSupervisor> sups = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         sups.add(
@@ -235,7 +235,7 @@ public final class ClusterBenchmark {
   private static void silentCutFailover() throws Exception {
     int children = 1_000;
     try (TestCluster c =
-        TestCluster.start(3, b -> b.registrar(DistributedSupervisor::registerTypes))) {
+        TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
       java.util.Map<String, java.util.Set<String>> running =
           new java.util.concurrent.ConcurrentHashMap<>();
       List<DistributedSupervisor> sups = new ArrayList<>();

@@ -47,20 +47,20 @@ public final class Main {
       return;
     }
     if (args.length > 0 && args[0].equals("transport")) {
-      io.flock.membership.TransportBenchmark.main(new String[0]);
+      io.flock.membership.internal.transport.TransportBenchmark.main(new String[0]);
       return;
     }
     CrdtReport.main(new String[0]);
     if (args.length > 0 && args[0].equals("report")) {
       return;
     }
-    io.flock.membership.TransportBenchmark.main(new String[0]);
+    io.flock.membership.internal.transport.TransportBenchmark.main(new String[0]);
     SupervisorBenchmark.main(new String[0]);
     Options options =
         new OptionsBuilder()
             .include(MapBenchmark.class.getSimpleName())
             .include(FullJoinBenchmark.class.getSimpleName())
-            .include(io.flock.membership.CodecBenchmark.class.getSimpleName())
+            .include(io.flock.membership.internal.transport.CodecBenchmark.class.getSimpleName())
             .include(ReplicatorBenchmark.class.getSimpleName())
             .warmupIterations(1)
             .warmupTime(TimeValue.seconds(1))

@@ -14,13 +14,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Records Netty's leak reports so a test can fail on them. {@link #install()} must run before the
  * first buffer is allocated in this JVM (each test class calls it from a static initializer).
  */
-final class NettyLeaks {
+public final class NettyLeaks {
   private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
   private static boolean installed;
 
   private NettyLeaks() {}
 
-  static synchronized void install() {
+  public static synchronized void install() {
     if (installed) {
       return;
     }
@@ -48,7 +48,7 @@ final class NettyLeaks {
   }
 
   /** Collects garbage, lets the detectors look, and fails if any leak was reported. */
-  static void assertNoLeaks() {
+  public static void assertNoLeaks() {
     for (int i = 0; i < 5; i++) {
       System.gc();
       // Allocations are what make the detectors report what the collector found.

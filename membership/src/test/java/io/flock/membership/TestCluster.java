@@ -24,10 +24,10 @@ public final class TestCluster implements AutoCloseable {
 
   private final List<@Nullable Cluster> nodes = new ArrayList<>();
   private final Set<String> cuts = ConcurrentHashMap.newKeySet();
-  private final Consumer<Cluster.Builder> customizer;
+  private final Consumer<ClusterBuilder> customizer;
   private final List<List<ClusterEvent>> events = new ArrayList<>();
 
-  private TestCluster(Consumer<Cluster.Builder> customizer) {
+  private TestCluster(Consumer<ClusterBuilder> customizer) {
     this.customizer = customizer;
   }
 
@@ -37,7 +37,7 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /** Starts {@code n} nodes, each builder passed through {@code customizer} first. */
-  public static TestCluster start(int n, Consumer<Cluster.Builder> customizer) {
+  public static TestCluster start(int n, Consumer<ClusterBuilder> customizer) {
     TestCluster c = new TestCluster(customizer);
     try {
       for (int i = 0; i < n; i++) {
@@ -72,21 +72,17 @@ public final class TestCluster implements AutoCloseable {
       }
     }
     List<ClusterEvent> log = events.get(i);
-    Cluster.Builder b =
+    ClusterBuilder b =
         Cluster.builder("test", "n" + i)
             .secret(SECRET)
             .bind("127.0.0.1", 0)
             .incarnation(incarnation)
             .seeds(seeds)
-            .listener(log::add);
+            .listener(log::add)
+            .transportDecorator(
+                t -> new FaultyTransport(t, (from, to) -> cuts.contains(from + "|" + to)));
     customizer.accept(b);
     Cluster node = b.start();
-    node.transport()
-        .faults(
-            (from, to, body) ->
-                cuts.contains(from.name() + "|" + to.name())
-                    ? Transport.Fault.DROP
-                    : Transport.Fault.PASS);
     nodes.set(i, node);
     return node;
   }
@@ -143,6 +139,11 @@ public final class TestCluster implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** Cuts the link from {@code from} to {@code to} only: {@code to} stops hearing {@code from}. */
+  public void cut(int from, int to) {
+    cuts.add("n" + from + "|n" + to);
   }
 
   /** Heals every cut. */

@@ -158,7 +158,7 @@ public final class NodeApp implements AutoCloseable {
             .bind(s.bindHost(), s.port())
             .advertise(s.advertise())
             .seeds(s.seeds())
-            .registrar(DistributedSupervisor::registerTypes)
+            .wireTypes(DistributedSupervisor.wireTypes())
             .start();
     this.supervisor =
         DistributedSupervisor.builder("app", cluster)

@@ -2,11 +2,11 @@ package io.flock.supervisor;
 
 import static java.util.Objects.requireNonNull;
 
-import com.esotericsoftware.kryo.Kryo;
 import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
+import io.flock.membership.WireTypes;
 import io.flock.supervisor.SupervisorException.Reason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -106,12 +106,19 @@ public final class DistributedSupervisor implements AutoCloseable {
     scope.subscribe(this::onPlacementChanges);
   }
 
+  /** The name of the supervisor's set of wire types. */
+  public static final String WIRE_TYPES = "flock.supervisor";
+
+  private static final WireTypes TYPES =
+      WireTypes.builder(WIRE_TYPES).add(300, Placement.class, new Placement.Format()).build();
+
   /**
-   * Registers the supervisor's wire types; pass it to {@link
-   * io.flock.membership.Cluster.Builder#registrar} on every node (it uses Kryo id 300).
+   * The supervisor's wire types: pass them to {@link io.flock.membership.ClusterBuilder#wireTypes}
+   * on every node of a cluster that runs distributed supervisors. A node started without them is
+   * refused by the others at the handshake, and {@link #builder} refuses a cluster that lacks them.
    */
-  public static void registerTypes(Kryo kryo) {
-    Placement.register(kryo);
+  public static WireTypes wireTypes() {
+    return TYPES;
   }
 
   /** A builder for a supervisor named {@code name} over {@code cluster}. */
@@ -532,6 +539,13 @@ public final class DistributedSupervisor implements AutoCloseable {
       }
       this.name = name;
       this.cluster = requireNonNull(cluster, "cluster");
+      if (!cluster.settings().hasWireTypes(WIRE_TYPES)) {
+        throw new IllegalArgumentException(
+            "cluster "
+                + cluster.self().name()
+                + " was started without the supervisor's wire types: add"
+                + " .wireTypes(DistributedSupervisor.wireTypes()) to its builder on every node");
+      }
       this.local = LocalSupervisor.builder(name);
     }
 

@@ -1,11 +1,9 @@
 package io.flock.supervisor;
 
-import com.esotericsoftware.kryo.Kryo;
-import com.esotericsoftware.kryo.KryoException;
-import com.esotericsoftware.kryo.Serializer;
-import com.esotericsoftware.kryo.io.Input;
-import com.esotericsoftware.kryo.io.Output;
 import io.flock.membership.NodeId;
+import io.flock.membership.WireFormat;
+import io.flock.membership.WireInput;
+import io.flock.membership.WireOutput;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -23,22 +21,14 @@ record Placement(ChildSpec spec, NodeId node, long generation) {
     return new ChildRef(spec.id(), node, generation);
   }
 
-  /** Registers the wire form (Kryo id 300). */
-  static void register(Kryo kryo) {
-    kryo.register(Placement.class, new PlacementSerializer(), 300);
-  }
-
-  static final class PlacementSerializer extends Serializer<Placement> {
-    PlacementSerializer() {
-      setImmutable(true);
-    }
-
+  /** The wire form of a placement, id 300 (in the supervisor's range of the wire id table). */
+  static final class Format implements WireFormat<Placement> {
     @Override
-    public void write(Kryo kryo, Output out, Placement p) {
+    public void write(WireOutput out, Placement p) {
       ChildSpec s = p.spec();
       out.writeString(s.id());
       out.writeString(s.factory());
-      out.writeVarInt(s.args().size(), true);
+      out.writeVarInt(s.args().size());
       s.args()
           .forEach(
               (k, v) -> {
@@ -51,40 +41,36 @@ record Placement(ChildSpec spec, NodeId node, long generation) {
         case Shutdown.Infinity i -> out.writeByte(1);
         case Shutdown.Timeout t -> {
           out.writeByte(2);
-          out.writeVarLong(t.timeout().toMillis(), true);
+          out.writeVarLong(t.timeout().toMillis());
         }
       }
-      kryo.writeObject(out, p.node());
-      out.writeVarLong(p.generation(), true);
+      out.write(NodeId.class, p.node());
+      out.writeVarLong(p.generation());
     }
 
     @Override
-    public Placement read(Kryo kryo, Input in, Class<? extends Placement> type) {
-      try {
-        String id = in.readString();
-        String factory = in.readString();
-        int n = in.readVarInt(true);
-        if (n < 0 || n > 10_000) {
-          throw new KryoException("malformed placement: " + n + " args");
-        }
-        Map<String, String> args = new HashMap<>();
-        for (int i = 0; i < n; i++) {
-          args.put(in.readString(), in.readString());
-        }
-        Restart restart = Restart.valueOf(String.valueOf(in.readString()));
-        Shutdown shutdown =
-            switch (in.readByte()) {
-              case 0 -> new Shutdown.Brutal();
-              case 1 -> new Shutdown.Infinity();
-              case 2 -> new Shutdown.Timeout(Duration.ofMillis(in.readVarLong(true)));
-              default -> throw new KryoException("malformed placement: shutdown kind");
-            };
-        NodeId node = kryo.readObject(in, NodeId.class);
-        long generation = in.readVarLong(true);
-        return new Placement(new ChildSpec(id, factory, args, restart, shutdown), node, generation);
-      } catch (RuntimeException e) {
-        throw e instanceof KryoException k ? k : new KryoException("malformed placement", e);
+    public Placement read(WireInput in) {
+      String id = in.readString();
+      String factory = in.readString();
+      int n = in.readVarInt();
+      if (n < 0 || n > 10_000) {
+        throw new IllegalArgumentException("malformed placement: " + n + " args");
       }
+      Map<String, String> args = new HashMap<>();
+      for (int i = 0; i < n; i++) {
+        args.put(in.readString(), in.readString());
+      }
+      Restart restart = Restart.valueOf(in.readString());
+      Shutdown shutdown =
+          switch (in.readByte()) {
+            case 0 -> new Shutdown.Brutal();
+            case 1 -> new Shutdown.Infinity();
+            case 2 -> new Shutdown.Timeout(Duration.ofMillis(in.readVarLong()));
+            default -> throw new IllegalArgumentException("malformed placement: shutdown kind");
+          };
+      NodeId node = in.read(NodeId.class);
+      long generation = in.readVarLong();
+      return new Placement(new ChildSpec(id, factory, args, restart, shutdown), node, generation);
     }
   }
 }

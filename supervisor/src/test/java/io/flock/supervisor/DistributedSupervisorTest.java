@@ -26,7 +26,7 @@ class DistributedSupervisorTest {
   private TestCluster cluster = TestCluster.start(0);
 
   private void start(int n, Consumer<DistributedSupervisor.Builder> custom) {
-    cluster = TestCluster.start(n, b -> b.registrar(DistributedSupervisor::registerTypes));
+    cluster = TestCluster.start(n, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
     for (int i = 0; i < n; i++) {
       supervisors.add(null);
       boot(i, custom);

@@ -1,0 +1,262 @@
+package io.flock.membership;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flock.crdt.Replicator;
+import io.flock.membership.internal.transport.Transport;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Builds and starts a {@link Cluster} node. Every setter checks its argument at once and names it
+ * when it is wrong; {@link #start} checks the settings against each other, freezes them into a
+ * {@link ClusterSettings} and leaves the builder as it was. Not thread-safe.
+ */
+public final class ClusterBuilder {
+  private static final AtomicLong LAST_INCARNATION = new AtomicLong();
+
+  private final String clusterName;
+  private final String nodeName;
+  private byte[] secret = new byte[0];
+  private String bindHost = "127.0.0.1";
+  private int bindPort;
+  private String advertisedHost = "127.0.0.1";
+  private SeedResolver seeds = List::of;
+  private long incarnation = -1;
+  private Duration heartbeatInterval = Duration.ofMillis(200);
+  private Duration unreachableAfter = Duration.ofSeconds(1);
+  private Duration downAfter = Duration.ofMillis(1_800);
+  private Duration gossipInterval = Duration.ofMillis(200);
+  private Duration joinRetry = Duration.ofMillis(500);
+  private int quorumSize;
+  private int ioThreads = 1;
+  private Replicator.Settings replication = Replicator.Settings.defaults();
+  private @Nullable TlsSettings tls;
+  private final List<WireTypes> wireTypes = new ArrayList<>();
+  private final List<ClusterListener> listeners = new ArrayList<>();
+  private UnaryOperator<Transport> transportDecorator = UnaryOperator.identity();
+
+  ClusterBuilder(String clusterName, String nodeName) {
+    this.clusterName = name(clusterName, "clusterName");
+    this.nodeName = name(nodeName, "nodeName");
+    if (nodeName.equals(Transport.ANY)) {
+      throw new IllegalArgumentException("nodeName '*' is reserved");
+    }
+  }
+
+  private static String name(String value, String what) {
+    requireNonNull(value, what);
+    if (value.isBlank() || value.length() > 255) {
+      throw new IllegalArgumentException(what + " must have 1 to 255 characters, not all blank");
+    }
+    return value;
+  }
+
+  private static Duration positive(Duration d, String what) {
+    requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, was " + d);
+    }
+    return d;
+  }
+
+  /** The shared secret of the cluster (required; at least 16 bytes). */
+  public ClusterBuilder secret(byte[] secret) {
+    requireNonNull(secret, "secret");
+    if (secret.length < 16) {
+      throw new IllegalArgumentException(
+          "secret must have at least 16 bytes, has " + secret.length);
+    }
+    this.secret = secret.clone();
+    return this;
+  }
+
+  /** The address to listen on (default 127.0.0.1, port 0 = ephemeral). */
+  public ClusterBuilder bind(String host, int port) {
+    this.bindHost = name(host, "host");
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("port must be 0 to 65535, was " + port);
+    }
+    this.bindPort = port;
+    return this;
+  }
+
+  /** The host other nodes dial (default 127.0.0.1). */
+  public ClusterBuilder advertise(String host) {
+    this.advertisedHost = name(host, "host");
+    return this;
+  }
+
+  /**
+   * Seeds as {@code host:port} strings.
+   *
+   * @throws IllegalArgumentException naming the malformed entry
+   */
+  public ClusterBuilder seeds(List<String> hostPorts) {
+    this.seeds = SeedResolver.of(hostPorts);
+    return this;
+  }
+
+  /** Seeds from a resolver (for instance {@link SeedResolver#dns}). */
+  public ClusterBuilder seeds(SeedResolver resolver) {
+    this.seeds = requireNonNull(resolver, "resolver");
+    return this;
+  }
+
+  /**
+   * This start's incarnation; it must grow across restarts of the name. Default: the start time in
+   * milliseconds, and never less than one more than the last default this JVM handed out, so it
+   * never goes backwards when the wall clock steps back while the JVM runs.
+   */
+  public ClusterBuilder incarnation(long incarnation) {
+    if (incarnation < 0) {
+      throw new IllegalArgumentException("incarnation must be >= 0, was " + incarnation);
+    }
+    this.incarnation = incarnation;
+    return this;
+  }
+
+  /**
+   * Failure detection timings (defaults 200 ms, 1 s, 1.8 s).
+   *
+   * @throws IllegalArgumentException unless {@code 0 < heartbeat < unreachable < down}
+   */
+  public ClusterBuilder failureDetection(Duration heartbeat, Duration unreachable, Duration down) {
+    positive(heartbeat, "heartbeat");
+    positive(unreachable, "unreachable");
+    positive(down, "down");
+    if (heartbeat.compareTo(unreachable) >= 0) {
+      throw new IllegalArgumentException(
+          "heartbeat (" + heartbeat + ") must be shorter than unreachable (" + unreachable + ")");
+    }
+    if (unreachable.compareTo(down) >= 0) {
+      throw new IllegalArgumentException(
+          "unreachable (" + unreachable + ") must be shorter than down (" + down + ")");
+    }
+    this.heartbeatInterval = heartbeat;
+    this.unreachableAfter = unreachable;
+    this.downAfter = down;
+    return this;
+  }
+
+  /** The gossip (repair) round interval (default 200 ms). */
+  public ClusterBuilder gossipInterval(Duration interval) {
+    this.gossipInterval = positive(interval, "interval");
+    return this;
+  }
+
+  /** How often a node that has not joined asks its seeds again (default 500 ms). */
+  public ClusterBuilder joinRetry(Duration interval) {
+    this.joinRetry = positive(interval, "interval");
+    return this;
+  }
+
+  /** The smallest cluster size quorum is counted against (default 0: the member count). */
+  public ClusterBuilder quorumSize(int size) {
+    if (size < 0) {
+      throw new IllegalArgumentException("quorumSize must be >= 0, was " + size);
+    }
+    this.quorumSize = size;
+    return this;
+  }
+
+  /** Replication tuning. */
+  public ClusterBuilder replication(Replicator.Settings replication) {
+    this.replication = requireNonNull(replication, "replication");
+    return this;
+  }
+
+  /** Mutual TLS between nodes. */
+  public ClusterBuilder tls(TlsSettings tls) {
+    this.tls = requireNonNull(tls, "tls");
+    return this;
+  }
+
+  /**
+   * Adds a set of types this node may send (scope keys and values, endpoint messages). Every node
+   * must add the same sets; a Flock module that needs its own says so (for instance {@code
+   * DistributedSupervisor.wireTypes()}).
+   */
+  public ClusterBuilder wireTypes(WireTypes types) {
+    requireNonNull(types, "types");
+    for (WireTypes w : wireTypes) {
+      if (w.module().equals(types.module())) {
+        throw new IllegalArgumentException("wireTypes '" + types.module() + "' added twice");
+      }
+    }
+    wireTypes.add(types);
+    return this;
+  }
+
+  /** Adds a listener of cluster events. */
+  public ClusterBuilder listener(ClusterListener listener) {
+    listeners.add(requireNonNull(listener, "listener"));
+    return this;
+  }
+
+  /** Netty I/O threads (default 1). */
+  public ClusterBuilder ioThreads(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("ioThreads must be >= 1, was " + threads);
+    }
+    this.ioThreads = threads;
+    return this;
+  }
+
+  /** Test seam: wraps the node's transport (the in-JVM test cluster's fault injection). */
+  ClusterBuilder transportDecorator(UnaryOperator<Transport> decorator) {
+    this.transportDecorator = requireNonNull(decorator, "decorator");
+    return this;
+  }
+
+  /** The settings as they stand, checked against each other. */
+  ClusterSettings settings() {
+    if (secret.length == 0) {
+      throw new IllegalStateException("secret is required");
+    }
+    if (gossipInterval.compareTo(downAfter) >= 0) {
+      throw new IllegalStateException(
+          "gossipInterval (" + gossipInterval + ") must be shorter than down (" + downAfter + ")");
+    }
+    return new ClusterSettings(
+        clusterName,
+        nodeName,
+        secret,
+        bindHost,
+        bindPort,
+        advertisedHost,
+        seeds,
+        incarnation >= 0 ? incarnation : nextIncarnation(System.currentTimeMillis()),
+        heartbeatInterval,
+        unreachableAfter,
+        downAfter,
+        gossipInterval,
+        joinRetry,
+        quorumSize,
+        ioThreads,
+        replication,
+        tls,
+        wireTypes,
+        listeners);
+  }
+
+  /** The default incarnation at wall-clock {@code nowMillis}: never below the last one + 1. */
+  static long nextIncarnation(long nowMillis) {
+    return LAST_INCARNATION.updateAndGet(last -> Math.max(nowMillis, last + 1));
+  }
+
+  /**
+   * Binds, starts and begins joining.
+   *
+   * @throws IllegalStateException if no secret was set or the settings contradict each other
+   * @throws IllegalArgumentException if the wire types break the id table
+   * @throws FlockException if the node cannot start (the address is in use); no thread is left
+   */
+  public Cluster start() {
+    return Cluster.start(settings(), transportDecorator);
+  }
+}

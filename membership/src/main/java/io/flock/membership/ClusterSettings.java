@@ -1,0 +1,85 @@
+package io.flock.membership;
+
+import io.flock.crdt.Replicator;
+import java.time.Duration;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A node's settings, validated and frozen by {@link ClusterBuilder#start}: the running node reads
+ * only this value, never its builder. Immutable.
+ *
+ * @param clusterName the cluster every node shares
+ * @param nodeName this node's unique name
+ * @param bindHost the address it listens on
+ * @param bindPort the port (0: ephemeral)
+ * @param advertisedHost the host other nodes dial
+ * @param seeds where to find the cluster
+ * @param incarnation this start's incarnation
+ * @param heartbeatInterval how often each member is sent a heartbeat
+ * @param unreachableAfter silence after which a member is unreachable
+ * @param downAfter silence after which a member is down
+ * @param gossipInterval the replication repair round
+ * @param joinRetry how often an unjoined node asks its seeds again
+ * @param quorumSize the smallest size quorum is counted against (0: the member count)
+ * @param ioThreads Netty I/O threads
+ * @param replication replication tuning
+ * @param tls mutual TLS, or null for none
+ * @param wireTypes the sets of types this node may send (peers must have the same)
+ * @param listeners who hears the node's events
+ */
+@SuppressWarnings("ArrayRecordComponent") // copied in and out; compared by identity
+public record ClusterSettings(
+    String clusterName,
+    String nodeName,
+    byte[] secret,
+    String bindHost,
+    int bindPort,
+    String advertisedHost,
+    SeedResolver seeds,
+    long incarnation,
+    Duration heartbeatInterval,
+    Duration unreachableAfter,
+    Duration downAfter,
+    Duration gossipInterval,
+    Duration joinRetry,
+    int quorumSize,
+    int ioThreads,
+    Replicator.Settings replication,
+    @Nullable TlsSettings tls,
+    List<WireTypes> wireTypes,
+    List<ClusterListener> listeners) {
+
+  /** Copies the arrays and lists. */
+  public ClusterSettings {
+    secret = secret.clone();
+    wireTypes = List.copyOf(wireTypes);
+    listeners = List.copyOf(listeners);
+  }
+
+  /** A copy of the shared secret. */
+  @Override
+  public byte[] secret() {
+    return secret.clone();
+  }
+
+  /** Whether a set of wire types named {@code module} is registered. */
+  public boolean hasWireTypes(String module) {
+    return wireTypes.stream().anyMatch(w -> w.module().equals(module));
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    return this == o;
+  }
+
+  @Override
+  public int hashCode() {
+    return System.identityHashCode(this);
+  }
+
+  @Override
+  public String toString() {
+    return "ClusterSettings[" + clusterName + "/" + nodeName + "#" + incarnation + "]";
+  }
+}

@@ -1,0 +1,43 @@
+package io.flock.membership;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A typed point-to-point protocol between nodes, registered with {@link Cluster#endpoint}: the way
+ * an upper layer (messaging, a registry, a singleton's hand-over) or an application sends its own
+ * messages to one node. Delivery is at most once; a message for an older incarnation of the target
+ * is dropped (address the {@link NodeId} you mean).
+ *
+ * <p>Threading: every method may be called from any thread and never blocks.
+ *
+ * <pre>{@code
+ * Endpoint<Ping> pings = cluster.endpoint("app.ping", Ping.class, (from, ping) -> new Pong(ping.n()));
+ * Pong pong = pings.request(peer, new Ping(1), Pong.class, Duration.ofSeconds(1)).join();
+ * }</pre>
+ *
+ * @param <M> the message type (registered in the cluster's {@link WireTypes})
+ */
+public interface Endpoint<M> {
+  /** The endpoint's name, the same on every node. */
+  String name();
+
+  /**
+   * Sends {@code message} to {@code to} without waiting for an answer.
+   *
+   * @return whether the transport accepted it (false: closed, queue full, or backpressure)
+   * @throws IllegalArgumentException if the message cannot be encoded (an unregistered type)
+   */
+  boolean send(NodeId to, M message);
+
+  /**
+   * Sends {@code message} to {@code to} and completes with the handler's answer, always by {@code
+   * deadline}: with the answer (null when the handler returned null), or with an {@link
+   * EndpointException} that says what happened (timed out, the target is gone, the target refused
+   * or failed, not sent).
+   *
+   * @throws IllegalArgumentException if the message cannot be encoded, or {@code deadline} is not
+   *     positive
+   */
+  <R> CompletableFuture<R> request(NodeId to, M message, Class<R> replyType, Duration deadline);
+}

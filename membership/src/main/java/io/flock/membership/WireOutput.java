@@ -1,0 +1,22 @@
+package io.flock.membership;
+
+/** What a {@link WireFormat} writes to. Not thread-safe: used by one thread at a time. */
+public interface WireOutput {
+  /** Writes a byte. */
+  void writeByte(int value);
+
+  /** Writes a boolean. */
+  void writeBoolean(boolean value);
+
+  /** Writes a non-negative int in 1 to 5 bytes. */
+  void writeVarInt(int value);
+
+  /** Writes a non-negative long in 1 to 9 bytes. */
+  void writeVarLong(long value);
+
+  /** Writes a non-null string. */
+  void writeString(String value);
+
+  /** Writes a value of a registered type (not null) as that type. */
+  <T> void write(Class<T> type, T value);
+}

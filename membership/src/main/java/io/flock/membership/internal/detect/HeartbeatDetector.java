@@ -1,0 +1,71 @@
+package io.flock.membership.internal.detect;
+
+import io.flock.membership.NodeId;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * All-to-all heartbeats: a peer silent for {@code unreachableAfter} is unreachable, for {@code
+ * downAfter} down. Lifeguard-style local health: when this node's own ticks come late (it was
+ * stalled by GC, CPU starvation or a pause and could not have heard anyone), every peer's silence
+ * is shortened by the stall, so this node blames nobody for its own absence.
+ */
+public final class HeartbeatDetector implements FailureDetector {
+  private final long interval;
+  private final long unreachableAfter;
+  private final long downAfter;
+  private final Map<NodeId, Long> lastHeard = new HashMap<>();
+  private long lastTick;
+
+  /**
+   * @throws IllegalArgumentException unless {@code interval < unreachableAfter < downAfter}
+   */
+  public HeartbeatDetector(Duration interval, Duration unreachableAfter, Duration downAfter) {
+    if (interval.compareTo(unreachableAfter) >= 0 || unreachableAfter.compareTo(downAfter) >= 0) {
+      throw new IllegalArgumentException(
+          "failure detection needs heartbeat < unreachable < down, was "
+              + interval
+              + ", "
+              + unreachableAfter
+              + ", "
+              + downAfter);
+    }
+    this.interval = interval.toNanos();
+    this.unreachableAfter = unreachableAfter.toNanos();
+    this.downAfter = downAfter.toNanos();
+  }
+
+  @Override
+  public void heard(NodeId peer, long now) {
+    lastHeard.put(peer, now);
+  }
+
+  @Override
+  public void forget(NodeId peer) {
+    lastHeard.remove(peer);
+  }
+
+  @Override
+  public void tick(long now) {
+    if (lastTick != 0 && now - lastTick > 2 * interval) {
+      long stall = now - lastTick - interval;
+      lastHeard.replaceAll((peer, heard) -> heard + stall);
+    }
+    lastTick = now;
+  }
+
+  @Override
+  public Health health(NodeId peer, long now) {
+    Long heard = lastHeard.get(peer);
+    if (heard == null) {
+      lastHeard.put(peer, now); // first seen now: give it the full timeout
+      return Health.ALIVE;
+    }
+    long silence = now - heard;
+    if (silence > downAfter) {
+      return Health.DOWN;
+    }
+    return silence > unreachableAfter ? Health.UNREACHABLE : Health.ALIVE;
+  }
+}

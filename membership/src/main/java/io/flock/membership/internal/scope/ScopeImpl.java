@@ -1,0 +1,201 @@
+package io.flock.membership.internal.scope;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flock.crdt.AWLWWMap;
+import io.flock.crdt.Change;
+import io.flock.crdt.Delta;
+import io.flock.crdt.Hlc;
+import io.flock.crdt.ReplicaId;
+import io.flock.crdt.ReplicationMessage;
+import io.flock.crdt.Replicator;
+import io.flock.membership.ClusterStatus;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One replicated scope: its replica and replicator, owned by the core thread. */
+final class ScopeImpl<K, V> implements Scope<K, V> {
+  private static final Logger log = LoggerFactory.getLogger(ScopeImpl.class);
+
+  private final ScopeTable table;
+  private final String name;
+  private final AWLWWMap<K, V> map;
+  private final Replicator<K, V> replicator;
+  private final List<Consumer<List<Change<K, V>>>> subscribers = new CopyOnWriteArrayList<>();
+
+  ScopeImpl(
+      ScopeTable table, String name, ReplicaId self, Hlc clock, Replicator.Settings settings) {
+    this.table = table;
+    this.name = name;
+    this.map = new AWLWWMap<>(self, clock);
+    this.replicator = new Replicator<>(map, settings);
+  }
+
+  Replicator<K, V> replicator() {
+    return replicator;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public CompletableFuture<Void> put(K key, V value) {
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    return table
+        .runtime()
+        .call(
+            () -> {
+              putNow(key, value);
+              return null;
+            });
+  }
+
+  @Override
+  public CompletableFuture<Void> remove(K key) {
+    requireNonNull(key, "key");
+    return table
+        .runtime()
+        .call(
+            () -> {
+              removeNow(key);
+              return null;
+            });
+  }
+
+  @Override
+  public CompletableFuture<@Nullable V> get(K key) {
+    requireNonNull(key, "key");
+    return table.runtime().<@Nullable V>call(() -> map.get(key));
+  }
+
+  @Override
+  public CompletableFuture<Map<K, V>> snapshot() {
+    return table.runtime().call(map::snapshot);
+  }
+
+  @Override
+  public List<Change<K, V>> putNow(K key, V value) {
+    table.runtime().checkCore();
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    table.checkEncodable(key, "key of scope " + name);
+    table.checkEncodable(value, "value of scope " + name);
+    V old = map.get(key);
+    Delta<K, V> delta = map.put(key, value);
+    replicator.recordLocal(delta);
+    table.flushSoon();
+    List<Change<K, V>> changes =
+        old == null
+            ? List.of(new Change.Added<>(key, value))
+            : old.equals(value) ? List.of() : List.of(new Change.Updated<>(key, old, value));
+    notifySubscribers(changes);
+    return changes;
+  }
+
+  @Override
+  public List<Change<K, V>> removeNow(K key) {
+    table.runtime().checkCore();
+    V old = map.get(key);
+    Delta<K, V> delta = map.remove(key);
+    if (old == null) {
+      return List.of();
+    }
+    replicator.recordLocal(delta);
+    table.flushSoon();
+    List<Change<K, V>> changes = List.of(new Change.Removed<>(key, old));
+    notifySubscribers(changes);
+    return changes;
+  }
+
+  @Override
+  public @Nullable V getNow(K key) {
+    table.runtime().checkCore();
+    return map.get(key);
+  }
+
+  @Override
+  public void forEachNow(BiConsumer<? super K, ? super V> action) {
+    table.runtime().checkCore();
+    map.forEach(action);
+  }
+
+  @Override
+  public int sizeNow() {
+    table.runtime().checkCore();
+    return map.size();
+  }
+
+  @Override
+  public void subscribe(Consumer<List<Change<K, V>>> subscriber) {
+    subscribers.add(requireNonNull(subscriber, "subscriber"));
+  }
+
+  private void notifySubscribers(List<Change<K, V>> changes) {
+    if (changes.isEmpty()) {
+      return;
+    }
+    for (Consumer<List<Change<K, V>>> s : subscribers) {
+      try {
+        s.accept(changes);
+      } catch (RuntimeException e) {
+        log.warn("[{}] subscriber of scope {} failed", table.runtime().node(), name, e);
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  void receive(NodeId from, ReplicationMessage<?, ?> message) {
+    Replicator.Result<K, V> result;
+    try {
+      result = replicator.receive(from.replicaId(), (ReplicationMessage<K, V>) message);
+    } catch (IllegalArgumentException | ClassCastException e) {
+      log.warn(
+          "[{}] dropping malformed {} of scope {} from {}: {}",
+          table.runtime().node(),
+          message.getClass().getSimpleName(),
+          name,
+          from,
+          e.getMessage());
+      return;
+    }
+    send(result.replies());
+    notifySubscribers(result.changes());
+  }
+
+  void tick() {
+    send(replicator.tick());
+  }
+
+  void flush() {
+    send(replicator.flush());
+  }
+
+  private void send(List<Replicator.Outgoing<K, V>> out) {
+    for (Replicator.Outgoing<K, V> o : out) {
+      table.outbox().send(o.to(), name, o.message());
+    }
+  }
+
+  ClusterStatus.ScopeStatus status() {
+    List<ClusterStatus.Neighbour> neighbours = new ArrayList<>();
+    for (ReplicaId n : replicator.neighbours()) {
+      neighbours.add(
+          new ClusterStatus.Neighbour(
+              n.node(), n.incarnation(), replicator.lag(n), replicator.isSyncing(n)));
+    }
+    return new ClusterStatus.ScopeStatus(name, map.size(), replicator.sequence(), neighbours);
+  }
+}

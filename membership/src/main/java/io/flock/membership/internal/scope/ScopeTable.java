@@ -1,0 +1,186 @@
+package io.flock.membership.internal.scope;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flock.crdt.Hlc;
+import io.flock.crdt.ReplicaId;
+import io.flock.crdt.ReplicationMessage;
+import io.flock.crdt.Replicator;
+import io.flock.membership.ClusterStatus;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import io.flock.membership.internal.runtime.NodeRuntime;
+import io.flock.membership.internal.wire.WireTypeRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Every replicated scope of a node, sharing one HLC and one transport: creation, incoming
+ * replication messages, gossip rounds, coalesced flushes, the neighbour set and retirements.
+ *
+ * <p>Flushes coalesce: writes made in one core task leave as one interval per neighbour, and while
+ * more core work is ready (a burst) the flush waits behind it for at most 2 ms.
+ *
+ * <p>Threading: {@link #scope} from any thread; everything else on the core thread.
+ */
+public final class ScopeTable {
+  /** Where replication messages go. */
+  @FunctionalInterface
+  public interface Outbox {
+    /** Sends one scope's message to one replica (dropped if it is no longer a member). */
+    void send(ReplicaId to, String scope, ReplicationMessage<?, ?> message);
+  }
+
+  private static final long MAX_FLUSH_DEFERRAL_NANOS = 2_000_000L;
+
+  private final NodeRuntime runtime;
+  private final ReplicaId self;
+  private final Hlc clock;
+  private final Replicator.Settings settings;
+  private final Outbox outbox;
+  private final WireTypeRegistry types;
+  private final Map<String, ScopeImpl<?, ?>> scopes = new ConcurrentHashMap<>();
+  private List<ReplicaId> neighbours = List.of();
+  private final java.util.Set<Map.Entry<String, Long>> retirements =
+      new java.util.LinkedHashSet<>();
+  private boolean flushScheduled;
+  private long flushDeferredSince;
+
+  /** An empty table. */
+  public ScopeTable(
+      NodeRuntime runtime,
+      ReplicaId self,
+      Hlc clock,
+      Replicator.Settings settings,
+      Outbox outbox,
+      WireTypeRegistry types) {
+    this.runtime = requireNonNull(runtime, "runtime");
+    this.self = requireNonNull(self, "self");
+    this.clock = requireNonNull(clock, "clock");
+    this.settings = requireNonNull(settings, "settings");
+    this.outbox = requireNonNull(outbox, "outbox");
+    this.types = requireNonNull(types, "types");
+  }
+
+  NodeRuntime runtime() {
+    return runtime;
+  }
+
+  Outbox outbox() {
+    return outbox;
+  }
+
+  void checkEncodable(Object value, String what) {
+    int unused = types.check(value, what);
+  }
+
+  /** The scope named {@code name}, created on first use (any thread). */
+  @SuppressWarnings("unchecked")
+  public <K, V> Scope<K, V> scope(String name) {
+    return (Scope<K, V>) scopes.computeIfAbsent(name, this::create);
+  }
+
+  private ScopeImpl<?, ?> create(String name) {
+    ScopeImpl<Object, Object> scope = new ScopeImpl<>(this, name, self, clock, settings);
+    if (runtime.isCoreThread()) {
+      configure(scope);
+    } else {
+      runtime.execute(() -> configure(scope));
+    }
+    return scope;
+  }
+
+  /** Core thread: brings a new scope up to date with the neighbours and retirements. */
+  private void configure(ScopeImpl<?, ?> scope) {
+    for (Map.Entry<String, Long> r : retirements) {
+      scope.replicator().retire(r.getKey(), r.getValue());
+    }
+    scope.replicator().setNeighbours(neighbours);
+  }
+
+  /**
+   * Core thread: a replication message. A scope exists cluster-wide once any node uses it: holding
+   * (and acknowledging) it here keeps the others from re-sending forever, and lets this node catch
+   * up later.
+   */
+  public void receive(NodeId from, String scope, ReplicationMessage<?, ?> message) {
+    ScopeImpl<?, ?> s = (ScopeImpl<?, ?>) scope(scope);
+    s.receive(from, message);
+  }
+
+  /** Core thread: a gossip round (re-sends what is unacknowledged, compares digests). */
+  public void tick() {
+    for (ScopeImpl<?, ?> s : scopes.values()) {
+      s.tick();
+    }
+  }
+
+  /** Core thread: a flush after the current task, so writes made in one task coalesce. */
+  public void flushSoon() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      runtime.execute(this::flushCoalesced);
+    }
+  }
+
+  private void flushCoalesced() {
+    long now = System.nanoTime();
+    if (flushDeferredSince == 0) {
+      flushDeferredSince = now;
+    }
+    if (runtime.hasReadyWork() && now - flushDeferredSince < MAX_FLUSH_DEFERRAL_NANOS) {
+      runtime.execute(this::flushCoalesced);
+      return;
+    }
+    flushNow();
+  }
+
+  /** Core thread: sends what every scope wrote, now. */
+  public void flushNow() {
+    flushDeferredSince = 0;
+    flushScheduled = false;
+    for (ScopeImpl<?, ?> s : scopes.values()) {
+      s.flush();
+    }
+  }
+
+  /** Core thread: the replication neighbours of every scope. */
+  public void neighbours(List<ReplicaId> now) {
+    neighbours = List.copyOf(now);
+    for (ScopeImpl<?, ?> s : scopes.values()) {
+      s.replicator().setNeighbours(neighbours);
+    }
+  }
+
+  /** Core thread: incarnations of {@code node} below {@code incarnation} have ended. */
+  public void retire(String node, long incarnation) {
+    retirements.add(Map.entry(node, incarnation));
+    for (ScopeImpl<?, ?> s : scopes.values()) {
+      s.replicator().retire(node, incarnation);
+    }
+  }
+
+  /** Core thread: whether every neighbour acknowledged every local write of every scope. */
+  public boolean acknowledged() {
+    for (ScopeImpl<?, ?> s : scopes.values()) {
+      for (ReplicaId n : s.replicator().neighbours()) {
+        if (s.replicator().lag(n) != 0) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Core thread: the status of every scope, by name. */
+  public List<ClusterStatus.ScopeStatus> status() {
+    List<ClusterStatus.ScopeStatus> out = new ArrayList<>();
+    for (ScopeImpl<?, ?> s : scopes.values()) {
+      out.add(s.status());
+    }
+    out.sort(java.util.Comparator.comparing(ClusterStatus.ScopeStatus::name));
+    return out;
+  }
+}

@@ -1,0 +1,58 @@
+package io.flock.membership.internal.transport;
+
+import io.flock.membership.NodeId;
+
+/**
+ * Messages between nodes, at most once: what the membership layer needs of a network. {@link
+ * NettyTransport} is the real one; tests wrap it in a decorator that drops or cuts messages (the
+ * fault seam lives in test code, not here), as memberlist keeps {@code mock_transport.go} beside
+ * {@code transport.go}.
+ *
+ * <p>Threading: every method may be called from any thread. The {@link Listener} is called on an
+ * I/O thread and must not block.
+ */
+public interface Transport extends AutoCloseable {
+  /** The name of the address-only identity used to dial a seed whose name is not known yet. */
+  String ANY = "*";
+
+  /** What the transport tells its owner. Called on an I/O thread; must not block. */
+  interface Listener {
+    /** An authenticated message addressed to this incarnation. */
+    void onMessage(NodeId from, Object body);
+
+    /** An authenticated connection with {@code peer} closed: a hint, not proof, of failure. */
+    default void onConnectionLost(NodeId peer) {}
+  }
+
+  /** A placeholder identity for dialling {@code host:port} before its name is known. */
+  static NodeId seed(String host, int port) {
+    return new NodeId(ANY, host, port, 0);
+  }
+
+  /** This node's identity (with the bound port). */
+  NodeId self();
+
+  /**
+   * Sends {@code body} to {@code to}, connecting first if needed.
+   *
+   * @return {@code false} if the message was not accepted: the peer's queue is full, its connection
+   *     is above its high water mark (backpressure), or the transport is closed
+   */
+  boolean send(NodeId to, Object body);
+
+  /** Closes the outgoing connection to {@code peer} and drops what is queued for it. */
+  void disconnect(NodeId peer);
+
+  /** Whether the outgoing connection to {@code peer} is up and below its high water mark. */
+  boolean isWritable(NodeId peer);
+
+  /** Stops ({@code false}) or resumes reading from every connection: inbound backpressure. */
+  void reading(boolean on);
+
+  /** Counters since start. */
+  TransportStats stats();
+
+  /** Closes every connection and releases every thread; idempotent. */
+  @Override
+  void close();
+}

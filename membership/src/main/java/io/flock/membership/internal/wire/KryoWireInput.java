@@ -1,0 +1,50 @@
+package io.flock.membership.internal.wire;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.Input;
+import io.flock.membership.WireInput;
+
+/** {@link WireInput} over Kryo. */
+final class KryoWireInput implements WireInput {
+  private final Kryo kryo;
+  private final Input in;
+
+  KryoWireInput(Kryo kryo, Input in) {
+    this.kryo = kryo;
+    this.in = in;
+  }
+
+  @Override
+  public byte readByte() {
+    return in.readByte();
+  }
+
+  @Override
+  public boolean readBoolean() {
+    return in.readBoolean();
+  }
+
+  @Override
+  public int readVarInt() {
+    return in.readVarInt(true);
+  }
+
+  @Override
+  public long readVarLong() {
+    return in.readVarLong(true);
+  }
+
+  @Override
+  public String readString() {
+    String s = in.readString();
+    if (s == null) {
+      throw new IllegalArgumentException("null string");
+    }
+    return s;
+  }
+
+  @Override
+  public <T> T read(Class<T> type) {
+    return kryo.readObject(in, type);
+  }
+}

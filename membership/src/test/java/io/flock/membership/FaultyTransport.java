@@ -1,0 +1,57 @@
+package io.flock.membership;
+
+import io.flock.membership.internal.transport.Transport;
+import io.flock.membership.internal.transport.TransportStats;
+import java.util.function.BiPredicate;
+
+/**
+ * The test fault seam: a {@link Transport} decorator that drops the messages {@code cut} selects
+ * (by sender and receiver name), so a test can cut links one way or both.
+ */
+final class FaultyTransport implements Transport {
+  private final Transport inner;
+  private final BiPredicate<String, String> cut;
+
+  FaultyTransport(Transport inner, BiPredicate<String, String> cut) {
+    this.inner = inner;
+    this.cut = cut;
+  }
+
+  @Override
+  public NodeId self() {
+    return inner.self();
+  }
+
+  @Override
+  public boolean send(NodeId to, Object body) {
+    if (cut.test(inner.self().name(), to.name())) {
+      return true; // lost on the (simulated) wire
+    }
+    return inner.send(to, body);
+  }
+
+  @Override
+  public void disconnect(NodeId peer) {
+    inner.disconnect(peer);
+  }
+
+  @Override
+  public boolean isWritable(NodeId peer) {
+    return inner.isWritable(peer);
+  }
+
+  @Override
+  public void reading(boolean on) {
+    inner.reading(on);
+  }
+
+  @Override
+  public TransportStats stats() {
+    return inner.stats();
+  }
+
+  @Override
+  public void close() {
+    inner.close();
+  }
+}
