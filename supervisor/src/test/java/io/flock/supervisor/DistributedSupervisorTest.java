@@ -89,6 +89,15 @@ class DistributedSupervisorTest {
   }
 
   @Test
+  void aClusterStartedWithoutTheSupervisorsWireTypesIsRefusedByTheBuilder() {
+    cluster = TestCluster.start(1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> DistributedSupervisor.builder("workers", cluster.node(0)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("wireTypes(DistributedSupervisor.wireTypes())");
+  }
+
+  @Test
   void startTerminateWhichAndCountFromAnyNode() {
     start(3, b -> {});
     Set<String> ids = startMany(30, 0);

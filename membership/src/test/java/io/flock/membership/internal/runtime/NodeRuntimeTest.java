@@ -1,0 +1,90 @@
+package io.flock.membership.internal.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flock.membership.ClusterClosedException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class NodeRuntimeTest {
+  @Test
+  void aPeriodicTaskThatThrowsKeepsRunning() throws Exception {
+    try (NodeRuntime rt = new NodeRuntime("t", System::nanoTime, e -> {})) {
+      AtomicInteger runs = new AtomicInteger();
+      CountDownLatch five = new CountDownLatch(5);
+      rt.every(
+          "flaky tick",
+          Duration.ofMillis(5),
+          () -> {
+            five.countDown();
+            if (runs.incrementAndGet() % 2 == 1) {
+              throw new ClassCastException("a value of the wrong type");
+            }
+          });
+      assertThat(five.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(rt.taskFailures()).isGreaterThanOrEqualTo(2);
+      assertThat(rt.isClosed()).isFalse();
+    }
+  }
+
+  @Test
+  void anErrorFailsTheRuntimeAndCallsOnFatalOnce() throws Exception {
+    AtomicReference<Throwable> fatal = new AtomicReference<>();
+    CountDownLatch called = new CountDownLatch(1);
+    try (NodeRuntime rt =
+        new NodeRuntime(
+            "t",
+            System::nanoTime,
+            e -> {
+              fatal.set(e);
+              called.countDown();
+            })) {
+      rt.execute(
+          () -> {
+            throw new OutOfMemoryError("simulated");
+          });
+      assertThat(called.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(fatal.get()).isInstanceOf(OutOfMemoryError.class);
+      assertThat(rt.isClosed()).isTrue();
+      assertThatThrownBy(() -> rt.call(() -> 1).join())
+          .hasCauseInstanceOf(ClusterClosedException.class);
+    }
+  }
+
+  @Test
+  void checkCoreAcceptsOnlyTheCoreThread() {
+    try (NodeRuntime rt = new NodeRuntime("t", System::nanoTime, e -> {})) {
+      assertThatThrownBy(rt::checkCore)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("core thread");
+      assertThat(rt.call(() -> rt.isCoreThread()).join()).isTrue();
+      assertThat(rt.call(() -> rt.nanoTime()).join()).isPositive();
+    }
+  }
+
+  @Test
+  void closeFailsTrackedFuturesAndLaterCalls() {
+    NodeRuntime rt = new NodeRuntime("t", System::nanoTime, e -> {});
+    CompletableFuture<String> waiting = rt.track(new CompletableFuture<>());
+    rt.close();
+    assertThatThrownBy(waiting::join).hasCauseInstanceOf(ClusterClosedException.class);
+    assertThat(rt.call(() -> 1)).isCompletedExceptionally();
+    assertThat(rt.track(new CompletableFuture<>())).isCompletedExceptionally();
+    rt.execute(() -> {}); // dropped, no exception
+  }
+
+  @Test
+  void theInjectedClockIsWhatProtocolCodeReads() {
+    try (NodeRuntime rt = new NodeRuntime("t", () -> 42L, e -> {})) {
+      assertThat(rt.nanoTime()).isEqualTo(42L);
+    }
+  }
+}
