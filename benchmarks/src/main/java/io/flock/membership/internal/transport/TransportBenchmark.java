@@ -1,8 +1,6 @@
 package io.flock.membership.internal.transport;
 
-import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
+import io.flock.membership.TlsSettings;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
 import java.nio.charset.StandardCharsets;
@@ -44,17 +42,12 @@ public final class TransportBenchmark {
             .addSanIpAddress("127.0.0.1")
             .ecp256()
             .buildIssuedBy(ca);
-    SslContext server =
-        SslContextBuilder.forServer(leaf.toKeyManagerFactory())
-            .trustManager(ca.toTrustManagerFactory())
-            .clientAuth(ClientAuth.REQUIRE)
-            .build();
-    SslContext client =
-        SslContextBuilder.forClient()
-            .keyManager(leaf.toKeyManagerFactory())
-            .trustManager(ca.toTrustManagerFactory())
-            .build();
-    run("mutual TLS", TransportConfig.defaults("bench", SECRET, k -> {}).withTls(server, client));
+    char[] password = "bench".toCharArray();
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", ca.getCertificate());
+    TlsSettings tls = TlsSettings.of(leaf.toKeyStore(password), password, trust);
+    run("mutual TLS", TlsContexts.apply(TransportConfig.defaults("bench", SECRET, k -> {}), tls));
   }
 
   private static void run(String label, TransportConfig config) throws Exception {

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.flock.membership.NettyLeaks;
-import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
+import io.flock.membership.TlsSettings;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
 import java.time.Duration;
@@ -27,17 +25,12 @@ class TlsTest {
   }
 
   static TransportConfig tls(X509Bundle ca, X509Bundle node) throws Exception {
-    SslContext server =
-        SslContextBuilder.forServer(node.toKeyManagerFactory())
-            .trustManager(ca.toTrustManagerFactory())
-            .clientAuth(ClientAuth.REQUIRE)
-            .build();
-    SslContext client =
-        SslContextBuilder.forClient()
-            .keyManager(node.toKeyManagerFactory())
-            .trustManager(ca.toTrustManagerFactory())
-            .build();
-    return TestNodes.config().withTls(server, client);
+    char[] password = "test".toCharArray();
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", ca.getCertificate());
+    return TlsContexts.apply(
+        TestNodes.config(), TlsSettings.of(node.toKeyStore(password), password, trust));
   }
 
   static X509Bundle ca(String name) throws Exception {
