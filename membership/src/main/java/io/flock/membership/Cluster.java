@@ -217,10 +217,48 @@ public final class Cluster implements AutoCloseable {
     return node.hasQuorum();
   }
 
-  /** Core thread: the members this node considers alive (up, not down, eligible), itself too. */
+  /**
+   * Core thread: the members that may run work, itself too: up, not down, eligible, and not fenced
+   * (a member that has held no lease for longer than a lease period says so in its heartbeats).
+   */
   public List<NodeId> liveMembersNow() {
     runtime.checkCore();
-    return node.view().live(node::isEligible);
+    return node.liveMembers();
+  }
+
+  /**
+   * Whether this node holds its lease now: a quorum acknowledged one of its heartbeats within the
+   * lease duration (see {@link ClusterBuilder#lease}). Any thread; reads no core state, so a
+   * stalled core cannot extend it. A node may run work only while this is true.
+   */
+  public boolean hasLease() {
+    return node.lease().hasLease();
+  }
+
+  /**
+   * Any thread: how long the lease lasts from now if not renewed ({@link Duration#ZERO} if lapsed).
+   */
+  public Duration leaseRemaining() {
+    return Duration.ofNanos(node.lease().remainingNanos());
+  }
+
+  /**
+   * Runs {@code fence} the moment this node's lease lapses, on the lease thread (never the core,
+   * which may be the thing that is stalled); {@link ClusterEvent.LeaseLost} follows on the core. It
+   * must be quick: stop work, do not wait for it.
+   */
+  public void onLeaseLost(Runnable fence) {
+    node.lease().fence(requireNonNull(fence, "fence"));
+  }
+
+  /**
+   * Core thread: whether {@code member}'s lease must have lapsed: it said it holds none, or a
+   * quorum of members report they have not acknowledged it for {@link ClusterSettings#lapseAfter}.
+   * This node's own silence alone is never enough: it may be the one that is cut off.
+   */
+  public boolean isLeaseLapsedNow(NodeId member) {
+    runtime.checkCore();
+    return node.lease().lapsed(member.name());
   }
 
   /**
@@ -355,6 +393,7 @@ public final class Cluster implements AutoCloseable {
       closed = true;
     }
     runtime.close();
+    node.lease().close();
     node.endpoints().close();
     transport.close();
     log.info("[{}] stopped", self().name());

@@ -25,11 +25,13 @@ public final class ClusterBuilder {
   private String bindHost = "127.0.0.1";
   private int bindPort;
   private String advertisedHost = "127.0.0.1";
-  private SeedResolver seeds = List::of;
+  private SeedResolver seeds = SeedResolver.of(List.of());
   private long incarnation = -1;
   private Duration heartbeatInterval = Duration.ofMillis(200);
   private Duration unreachableAfter = Duration.ofSeconds(1);
   private Duration downAfter = Duration.ofMillis(1_800);
+  private @Nullable Duration leaseDuration;
+  private double clockDrift = 0.01;
   private Duration gossipInterval = Duration.ofMillis(200);
   private Duration joinRetry = Duration.ofMillis(500);
   private int quorumSize;
@@ -143,6 +145,30 @@ public final class ClusterBuilder {
     return this;
   }
 
+  /**
+   * The lease: a node may run work only while a quorum acknowledged one of its heartbeats within
+   * {@code duration} (on its own monotonic clock); {@code drift} bounds how much faster or slower
+   * any node's clock runs than another's. Safety rule, checked at {@link #start}:
+   *
+   * <pre>  duration · (1 + drift) / (1 − drift) + heartbeat ≤ down</pre>
+   *
+   * so the lease of a node cut off lapses before a quorum's evidence (or anyone's down verdict)
+   * says so. Default: drift 0.01 and the largest duration within 75% of that bound (1.17 s for the
+   * default timings).
+   *
+   * @throws IllegalArgumentException if {@code duration} is not positive or {@code drift} is not in
+   *     [0, 0.5)
+   */
+  public ClusterBuilder lease(Duration duration, double drift) {
+    positive(duration, "duration");
+    if (!(drift >= 0 && drift < 0.5)) {
+      throw new IllegalArgumentException("drift must be in [0, 0.5), was " + drift);
+    }
+    this.leaseDuration = duration;
+    this.clockDrift = drift;
+    return this;
+  }
+
   /** The gossip (repair) round interval (default 200 ms). */
   public ClusterBuilder gossipInterval(Duration interval) {
     this.gossipInterval = positive(interval, "interval");
@@ -222,6 +248,19 @@ public final class ClusterBuilder {
       throw new IllegalStateException(
           "gossipInterval (" + gossipInterval + ") must be shorter than down (" + downAfter + ")");
     }
+    Duration lease = leaseDuration != null ? leaseDuration : defaultLease();
+    Duration lapse = ClusterSettings.lapseAfter(lease, clockDrift);
+    if (lapse.plus(heartbeatInterval).compareTo(downAfter) > 0) {
+      throw new IllegalStateException(
+          "lease "
+              + lease
+              + " breaks the safety rule lease·(1+drift)/(1−drift) + heartbeat ≤ down: "
+              + lapse
+              + " + "
+              + heartbeatInterval
+              + " > "
+              + downAfter);
+    }
     return new ClusterSettings(
         clusterName,
         nodeName,
@@ -234,6 +273,8 @@ public final class ClusterBuilder {
         heartbeatInterval,
         unreachableAfter,
         downAfter,
+        lease,
+        clockDrift,
         gossipInterval,
         joinRetry,
         quorumSize,
@@ -242,6 +283,11 @@ public final class ClusterBuilder {
         tls,
         wireTypes,
         listeners);
+  }
+
+  private Duration defaultLease() {
+    double room = (downAfter.toNanos() - heartbeatInterval.toNanos()) * 0.75;
+    return Duration.ofMillis((long) (room * (1 - clockDrift) / (1 + clockDrift) / 1e6));
   }
 
   /** The default incarnation at wall-clock {@code nowMillis}: never below the last one + 1. */

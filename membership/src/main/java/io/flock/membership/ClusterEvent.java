@@ -22,4 +22,13 @@ public sealed interface ClusterEvent {
 
   /** This node no longer sees a majority of the expected members. */
   record QuorumLost(int reachable, int expected) implements ClusterEvent {}
+
+  /**
+   * This node's lease lapsed: a quorum no longer demonstrably hears it. Work must stop (fences
+   * registered with {@link Cluster#onLeaseLost} already ran, on the lease thread).
+   */
+  record LeaseLost(NodeId self) implements ClusterEvent {}
+
+  /** This node holds its lease (again). */
+  record LeaseRegained(NodeId self) implements ClusterEvent {}
 }

@@ -19,6 +19,8 @@ import org.jspecify.annotations.Nullable;
  * @param heartbeatInterval how often each member is sent a heartbeat
  * @param unreachableAfter silence after which a member is unreachable
  * @param downAfter silence after which a member is down
+ * @param leaseDuration how long a quorum's acknowledgement of a heartbeat keeps this node's lease
+ * @param clockDrift the bound on clock-rate drift between nodes (ρ, for example 0.01)
  * @param gossipInterval the replication repair round
  * @param joinRetry how often an unjoined node asks its seeds again
  * @param quorumSize the smallest size quorum is counted against (0: the member count)
@@ -41,6 +43,8 @@ public record ClusterSettings(
     Duration heartbeatInterval,
     Duration unreachableAfter,
     Duration downAfter,
+    Duration leaseDuration,
+    double clockDrift,
     Duration gossipInterval,
     Duration joinRetry,
     int quorumSize,
@@ -61,6 +65,19 @@ public record ClusterSettings(
   @Override
   public byte[] secret() {
     return secret.clone();
+  }
+
+  /**
+   * The silence after which another member's lease surely lapsed: {@code leaseDuration · (1 + ρ) /
+   * (1 − ρ)}, rounded up to a millisecond.
+   */
+  public Duration lapseAfter() {
+    return lapseAfter(leaseDuration, clockDrift);
+  }
+
+  static Duration lapseAfter(Duration lease, double drift) {
+    double nanos = lease.toNanos() * (1 + drift) / (1 - drift);
+    return Duration.ofMillis((long) Math.ceil(nanos / 1e6));
   }
 
   /** Whether a set of wire types named {@code module} is registered. */

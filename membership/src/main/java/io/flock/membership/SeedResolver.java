@@ -2,19 +2,20 @@ package io.flock.membership;
 
 import static java.util.Objects.requireNonNull;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where to find seed nodes. Called on the core thread at every join attempt, so a DNS name that
- * resolves to several addresses (a Kubernetes headless service) is re-read until the node joins.
- * Implementations must be quick; the DNS one relies on the JVM's resolver cache, which by default
- * remembers a failed lookup for 10 s ({@code networkaddress.cache.negative.ttl}), so a headless
- * name that is still empty delays the join by up to that much. Peers themselves are dialled through
- * the transport's own asynchronous resolver, which remembers no failure.
+ * Where to find seed nodes, re-read at every join attempt until the node joins. A custom resolver
+ * is called off the core thread (it may block briefly).
+ *
+ * <p>Formation: a node forms a new cluster only by a rule two nodes cannot both satisfy at once.
+ * With a fixed list ({@link #of}) that names no node but this one, it forms a cluster of one at
+ * once. Otherwise it forms only if it finds its own address among the seeds, no seed answered that
+ * it belongs to a cluster, and its address is the lowest of itself and the seeds that answered "not
+ * joined yet", continuously for a margin (three join attempts); every other node keeps asking. An
+ * empty or unresolvable dynamic list never forms anything.
  */
 @FunctionalInterface
 public interface SeedResolver {
@@ -41,23 +42,15 @@ public interface SeedResolver {
       }
       seeds.add(InetSocketAddress.createUnresolved(hp.substring(0, colon), port));
     }
-    List<InetSocketAddress> fixed = List.copyOf(seeds);
-    return () -> fixed;
+    return new io.flock.membership.internal.join.StaticSeeds(seeds);
   }
 
-  /** Every address a DNS name resolves to, each with {@code port}. */
+  /**
+   * Every address a DNS name resolves to, each with {@code port} (a Kubernetes headless service).
+   * The cluster resolves it asynchronously through the transport's resolver, off the core thread,
+   * and remembers no failed lookup; a node recognises its own address among the answers.
+   */
   static SeedResolver dns(String name, int port) {
-    requireNonNull(name, "name");
-    return () -> {
-      List<InetSocketAddress> out = new ArrayList<>();
-      try {
-        for (InetAddress a : InetAddress.getAllByName(name)) {
-          out.add(new InetSocketAddress(a, port));
-        }
-      } catch (UnknownHostException notYet) {
-        // nothing resolvable yet: the next attempt tries again
-      }
-      return out;
-    };
+    return new io.flock.membership.internal.join.DnsSeeds(requireNonNull(name, "name"), port);
   }
 }

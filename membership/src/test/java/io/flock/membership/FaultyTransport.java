@@ -41,6 +41,26 @@ final class FaultyTransport implements Transport {
   }
 
   @Override
+  public java.util.concurrent.CompletableFuture<Boolean> probeRefused(NodeId peer) {
+    if (cut.test(inner.self().name(), peer.name())) {
+      // A cut link answers nothing: a probe across it times out, it is never refused.
+      return java.util.concurrent.CompletableFuture.completedFuture(false);
+    }
+    return inner.probeRefused(peer);
+  }
+
+  @Override
+  public @org.jspecify.annotations.Nullable String lastFailure(NodeId to) {
+    return inner.lastFailure(to);
+  }
+
+  @Override
+  public java.util.concurrent.CompletableFuture<java.util.List<java.net.InetSocketAddress>>
+      resolveAll(String host, int port) {
+    return inner.resolveAll(host, port);
+  }
+
+  @Override
   public void reading(boolean on) {
     inner.reading(on);
   }

@@ -3,69 +3,191 @@ package io.flock.membership.internal.join;
 import io.flock.membership.NodeId;
 import io.flock.membership.SeedResolver;
 import io.flock.membership.internal.transport.Transport;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * Joining through seeds: every attempt re-reads the seeds (a DNS name may resolve to more nodes by
- * now) and asks each one that is not this node. A node whose seeds name only itself is the first
- * node: it forms a cluster of one. Core thread only.
+ * Joining through seeds, and forming a new cluster only by a rule two nodes cannot both satisfy at
+ * once (after Pekko Cluster Bootstrap):
+ *
+ * <ul>
+ *   <li>A fixed seed list that names no node but this one: form a cluster of one at once.
+ *   <li>Otherwise every attempt re-reads the seeds and asks each one that is not this node. A seed
+ *       that belongs to a cluster answers {@code JoinAccepted} (the caller becomes UP); one that
+ *       does not answers "not joined yet" ({@link #notJoined}).
+ *   <li>This node forms a new cluster only while it finds its own address among the seeds and its
+ *       advertised address is the lowest of itself and every node that answered "not joined yet"
+ *       within the margin, continuously for the margin (three join attempts). Two nodes that hear
+ *       each other cannot both be lowest; a node that hears nobody still forms only if it is listed
+ *       itself; an empty or unresolvable seed list never forms anything.
+ * </ul>
+ *
+ * <p>Seeds resolve off the core thread: a DNS name through the transport's asynchronous resolver, a
+ * custom resolver on a virtual thread. Core thread only, except {@link #resolve}.
  */
 public final class Joiner {
-  private static final Logger log = LoggerFactory.getLogger(Joiner.class);
-
-  /** What an attempt did. */
-  public enum Attempt {
-    /** Join requests went to the seeds; an answer will make this node UP. */
-    ASKED,
-    /** No seed but this node: it forms a cluster of one. */
-    ALONE,
-    /** The seeds could not be resolved; the next attempt tries again. */
-    FAILED
+  /** What an attempt decided. */
+  public enum Decision {
+    /** Keep asking. */
+    WAIT,
+    /** Form a new cluster: this node is the one that may. */
+    FORM
   }
+
+  private static final Comparator<NodeId> ORDER =
+      Comparator.comparing(NodeId::host).thenComparingInt(NodeId::port);
 
   private final NodeId self;
   private final String bindHost;
   private final SeedResolver seeds;
+  private final long margin;
+  private final Map<String, NodeId> notJoined = new HashMap<>();
+  private final Map<String, Long> notJoinedAt = new HashMap<>();
+  private long lowestSince;
+  private List<InetSocketAddress> lastResolved = List.of();
+  private int attempts;
 
   /** Joins {@code self} (bound on {@code bindHost}) through {@code seeds}. */
-  public Joiner(NodeId self, String bindHost, SeedResolver seeds) {
+  public Joiner(NodeId self, String bindHost, SeedResolver seeds, Duration joinRetry) {
     this.self = self;
     this.bindHost = bindHost;
     this.seeds = seeds;
+    this.margin = 3 * joinRetry.toNanos();
   }
 
-  /** Sends a join request (built by the caller) to every seed that is not this node. */
-  public Attempt attempt(Transport transport, Object request) {
-    List<InetSocketAddress> resolved;
-    try {
-      resolved = seeds.resolve();
-    } catch (Exception e) {
-      log.warn("[{}] cannot resolve seeds: {}", self.name(), e.toString());
-      return Attempt.FAILED;
+  /** The seeds now, resolved off the calling thread. */
+  public CompletableFuture<List<InetSocketAddress>> resolve(Transport transport) {
+    if (seeds instanceof StaticSeeds s) {
+      return CompletableFuture.completedFuture(s.seeds());
     }
-    boolean asked = false;
+    if (seeds instanceof DnsSeeds d) {
+      return transport.resolveAll(d.name(), d.port());
+    }
+    CompletableFuture<List<InetSocketAddress>> out = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .name("flock-seeds-" + self.name())
+        .start(
+            () -> {
+              try {
+                out.complete(List.copyOf(seeds.resolve()));
+              } catch (Exception | LinkageError e) {
+                out.completeExceptionally(e);
+              }
+            });
+    return out;
+  }
+
+  /**
+   * One attempt with the seeds as resolved: asks every seed that is not this node, then decides.
+   */
+  public Decision attempt(
+      List<InetSocketAddress> resolved, Transport transport, Object request, long now) {
+    attempts++;
+    lastResolved = resolved;
+    List<InetSocketAddress> others = new ArrayList<>();
+    boolean listed = false;
     for (InetSocketAddress seed : resolved) {
       if (isSelf(seed)) {
-        continue;
+        listed = true;
+      } else {
+        others.add(seed);
       }
-      asked = true;
+    }
+    for (InetSocketAddress seed : others) {
       boolean unused =
           transport.send(Transport.seed(seed.getHostString(), seed.getPort()), request);
     }
-    return asked ? Attempt.ASKED : Attempt.ALONE;
+    if (seeds instanceof StaticSeeds && others.isEmpty()) {
+      return Decision.FORM; // a cluster of one, as configured
+    }
+    notJoinedAt.values().removeIf(at -> now - at > margin);
+    notJoined.keySet().retainAll(notJoinedAt.keySet());
+    boolean lowest =
+        listed && notJoined.values().stream().allMatch(other -> ORDER.compare(self, other) < 0);
+    if (!lowest) {
+      lowestSince = 0;
+      return Decision.WAIT;
+    }
+    if (lowestSince == 0) {
+      lowestSince = now;
+    }
+    return now - lowestSince >= margin ? Decision.FORM : Decision.WAIT;
   }
 
-  /** Whether {@code seed} is this node's own address. */
+  /** {@code from}, a contact point, answered that it belongs to no cluster yet. */
+  public void notJoined(NodeId from, long now) {
+    notJoined.put(from.address(), from);
+    notJoinedAt.put(from.address(), now);
+  }
+
+  /** Attempts so far. */
+  public int attempts() {
+    return attempts;
+  }
+
+  /** Why this node has not joined yet, for a log line. */
+  public String describe(Transport transport) {
+    StringBuilder why = new StringBuilder();
+    why.append("seeds resolve to ").append(lastResolved.isEmpty() ? "nothing" : lastResolved);
+    if (!notJoined.isEmpty()) {
+      why.append("; not joined yet themselves: ").append(notJoined.keySet());
+    }
+    List<String> failures = new ArrayList<>();
+    for (InetSocketAddress seed : lastResolved) {
+      if (!isSelf(seed)) {
+        String f = transport.lastFailure(Transport.seed(seed.getHostString(), seed.getPort()));
+        if (f != null) {
+          failures.add(seed.getHostString() + ":" + seed.getPort() + " " + f);
+        }
+      }
+    }
+    if (!failures.isEmpty()) {
+      why.append("; failures: ").append(failures);
+    }
+    return why.toString();
+  }
+
+  /** Whether {@code seed} is this node's own address (by name, or as a resolved local address). */
   public boolean isSelf(InetSocketAddress seed) {
     if (seed.getPort() != self.port()) {
       return false;
     }
     String host = seed.getHostString();
-    return host.equals(self.host())
+    if (host.equals(self.host())
         || host.equals(bindHost)
-        || (host.equals("localhost") && self.host().equals("127.0.0.1"));
+        || (host.equals("localhost") && self.host().equals("127.0.0.1"))) {
+      return true;
+    }
+    InetAddress address = seed.isUnresolved() ? null : seed.getAddress();
+    return address != null && isLocal(address) && (isWildcard(bindHost) || isBound(address));
+  }
+
+  private boolean isBound(InetAddress address) {
+    return address.getHostAddress().equals(bindHost)
+        || address.getHostAddress().equals(self.host());
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+  }
+
+  private static boolean isLocal(InetAddress address) {
+    if (address.isLoopbackAddress() || address.isAnyLocalAddress()) {
+      return true;
+    }
+    try {
+      return NetworkInterface.getByInetAddress(address) != null;
+    } catch (SocketException e) {
+      return false;
+    }
   }
 }

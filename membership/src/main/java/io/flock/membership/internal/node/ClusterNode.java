@@ -5,7 +5,6 @@ import io.flock.crdt.Hlc;
 import io.flock.crdt.ReplicaId;
 import io.flock.crdt.ReplicationMessage;
 import io.flock.membership.ClusterEvent;
-import io.flock.membership.ClusterListener;
 import io.flock.membership.ClusterSettings;
 import io.flock.membership.MemberStatus;
 import io.flock.membership.NodeId;
@@ -13,15 +12,18 @@ import io.flock.membership.Scope;
 import io.flock.membership.internal.detect.FailureDetector;
 import io.flock.membership.internal.detect.HeartbeatDetector;
 import io.flock.membership.internal.join.Joiner;
+import io.flock.membership.internal.lease.LeaseProtocol;
 import io.flock.membership.internal.protocol.ClusterMessages.Heartbeat;
 import io.flock.membership.internal.protocol.ClusterMessages.JoinAccepted;
 import io.flock.membership.internal.protocol.ClusterMessages.JoinRequest;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberRecord;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberSet;
+import io.flock.membership.internal.protocol.ClusterMessages.NotJoined;
 import io.flock.membership.internal.protocol.ClusterMessages.Scoped;
 import io.flock.membership.internal.quorum.Quorum;
 import io.flock.membership.internal.router.Endpoints;
 import io.flock.membership.internal.router.MessageRouter;
+import io.flock.membership.internal.runtime.InboundGate;
 import io.flock.membership.internal.runtime.NodeRuntime;
 import io.flock.membership.internal.scope.ScopeTable;
 import io.flock.membership.internal.transport.Transport;
@@ -30,8 +32,6 @@ import io.flock.membership.internal.view.Peer;
 import io.flock.membership.internal.wire.WireTypeRegistry;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,16 +74,13 @@ public final class ClusterNode {
   private final ScopeTable scopes;
   private final MessageRouter router;
   private final Endpoints endpoints;
+  private final LeaseProtocol lease;
   private final Scope<String, MemberRecord> members;
   private final Scope<String, MemberSet> config;
-  private static final int INBOUND_HIGH = 20_000;
-  private static final int INBOUND_LOW = 2_000;
-
-  private final AtomicLong reachabilityChanges = new AtomicLong();
-  private final java.util.concurrent.atomic.AtomicInteger inbound =
-      new java.util.concurrent.atomic.AtomicInteger();
-  private volatile boolean readingPaused;
+  private final EventBus bus;
+  private final InboundGate gate;
   private boolean joined;
+  private boolean resolving;
 
   /** Wires the rooms of a node whose runtime and transport are running. */
   public ClusterNode(
@@ -93,11 +90,13 @@ public final class ClusterNode {
     this.transport = transport;
     this.self = transport.self();
     this.view = new MemberView(self);
+    this.bus = new EventBus(self.name(), settings.listeners());
+    this.gate = new InboundGate(20_000, 2_000, transport::reading);
     this.detector =
         new HeartbeatDetector(
             settings.heartbeatInterval(), settings.unreachableAfter(), settings.downAfter());
     this.quorum = new Quorum(settings.quorumSize());
-    this.joiner = new Joiner(self, settings.bindHost(), settings.seeds());
+    this.joiner = new Joiner(self, settings.bindHost(), settings.seeds(), settings.joinRetry());
     this.scopes =
         new ScopeTable(
             runtime,
@@ -108,10 +107,21 @@ public final class ClusterNode {
             types);
     this.router = new MessageRouter(self.name());
     this.endpoints = new Endpoints(runtime, transport, types, router);
-    router.register(Heartbeat.class, (from, h) -> {});
     router.register(JoinRequest.class, this::onJoinRequest);
     router.register(JoinAccepted.class, this::onJoinAccepted);
+    router.register(NotJoined.class, (from, n) -> joiner.notJoined(n.member(), runtime.nanoTime()));
     router.register(Scoped.class, (from, s) -> scopes.receive(from, s.scope(), s.message()));
+    this.lease =
+        new LeaseProtocol(
+            runtime,
+            transport,
+            settings.leaseDuration(),
+            settings.lapseAfter(),
+            router,
+            this::emit,
+            () -> view.ownStatus() == MemberStatus.UP || view.ownStatus() == MemberStatus.LEAVING,
+            this::expected,
+            quorum::size);
     this.members = scopes.scope(MEMBERS);
     this.config = scopes.scope(CONFIG);
     members.subscribe(this::onMemberChanges);
@@ -164,9 +174,31 @@ public final class ClusterNode {
     return quorum.has();
   }
 
+  /** The lease protocol (its lease, fences and evidence). */
+  public LeaseProtocol lease() {
+    return lease;
+  }
+
+  /** The members that may run work: live, eligible, and not fenced (itself included). */
+  public List<NodeId> liveMembers() {
+    List<NodeId> live = new ArrayList<>();
+    for (NodeId id : view.live(this::isEligible)) {
+      boolean fenced = id.equals(self) ? lease.fenced() : lease.saysFenced(id.name());
+      if (!fenced) {
+        live.add(id);
+      }
+    }
+    return live;
+  }
+
+  private java.util.Set<String> expected() {
+    MemberSet set = config.getNow(MEMBER_SET_KEY);
+    return Quorum.expected(view, set == null ? null : set.names());
+  }
+
   /** Reachable/unreachable changes since start (any thread). */
   public long reachabilityChanges() {
-    return reachabilityChanges.get();
+    return bus.reachabilityChanges();
   }
 
   /** Whether {@code name} may run work under the explicit member set (if any). */
@@ -189,31 +221,16 @@ public final class ClusterNode {
 
   // ---- inputs ----
 
-  /**
-   * A message from the transport (I/O thread): hops to the core. Inbound backpressure: while more
-   * than {@link #INBOUND_HIGH} messages wait for the core, the transport stops reading (TCP then
-   * slows the senders), and reads again below {@link #INBOUND_LOW}.
-   */
+  /** A message from the transport (I/O thread): hops to the core, through the inbound gate. */
   public void onInbound(NodeId from, Object body) {
-    if (inbound.incrementAndGet() > INBOUND_HIGH && !readingPaused) {
-      readingPaused = true;
-      transport.reading(false);
-    }
+    gate.enter();
     runtime.execute(
         () -> {
-          if (inbound.decrementAndGet() < INBOUND_LOW && readingPaused) {
-            readingPaused = false;
-            transport.reading(true);
-          }
+          gate.leave();
           if (heard(from)) {
             router.route(from, body);
           }
         });
-  }
-
-  /** Messages received and not yet handled by the core (any thread). */
-  public int inboundBacklog() {
-    return inbound.get();
   }
 
   /** A connection closed (I/O thread): a hint, down still needs the detector's timeout. */
@@ -227,14 +244,91 @@ public final class ClusterNode {
           if (p != null && p.id().equals(peer)) {
             emit(view.unreachable(p));
             updateQuorum();
+            probe(peer);
           }
         });
   }
 
-  private void joinAttempt() {
-    if (joiner.attempt(transport, new JoinRequest(self)) == Joiner.Attempt.ALONE) {
-      becomeUp(); // first node, or alone: a cluster of one
+  /**
+   * Certain evidence of death: the connection closed and a fresh connection to the same address is
+   * refused, so no process listens there any more. That incarnation is declared down at once;
+   * silence alone still takes the detector's timeout. A process that answers may be a new
+   * incarnation on the same port: not evidence either way.
+   */
+  private void probe(NodeId peer) {
+    var unused =
+        transport
+            .probeRefused(peer)
+            .thenAccept(
+                refused -> {
+                  if (refused) {
+                    runtime.execute(() -> downOnRefusal(peer));
+                  }
+                });
+  }
+
+  private void downOnRefusal(NodeId peer) {
+    Peer p = view.get(peer.name());
+    if (p == null || !p.id().equals(peer) || p.down() || p.reachable()) {
+      return; // replaced, already down, or heard from again meanwhile
     }
+    log.info("[{}] {} refuses connections: its process is gone", self.name(), peer);
+    declareDown(p);
+    scopes.neighbours(view.neighbours());
+    updateQuorum();
+  }
+
+  private boolean declareDown(Peer p) {
+    List<ClusterEvent> events = view.down(p);
+    if (events.isEmpty()) {
+      return false;
+    }
+    // After a silent cut the old connection may be half-open for minutes: drop it so the next
+    // heartbeat dials afresh (and re-resolves the name).
+    transport.disconnect(p.id());
+    endpoints.gone(p.id());
+    emit(events);
+    return true;
+  }
+
+  private void joinAttempt() {
+    if (resolving) {
+      return;
+    }
+    resolving = true;
+    var unused =
+        joiner
+            .resolve(transport)
+            .whenComplete(
+                (seeds, error) ->
+                    runtime.execute(
+                        () -> {
+                          resolving = false;
+                          if (joined) {
+                            return;
+                          }
+                          if (error != null) {
+                            log.debug(
+                                "[{}] seeds did not resolve: {}", self.name(), error.toString());
+                          }
+                          List<java.net.InetSocketAddress> found =
+                              seeds == null ? List.of() : seeds;
+                          long now = runtime.nanoTime();
+                          if (joiner.attempt(found, transport, new JoinRequest(self), now)
+                              == Joiner.Decision.FORM) {
+                            log.info(
+                                "[{}] forms a new cluster ({})",
+                                self.name(),
+                                joiner.describe(transport));
+                            becomeUp();
+                          } else if (joiner.attempts() == 6 || joiner.attempts() % 40 == 0) {
+                            log.warn(
+                                "[{}] not joined after {} attempts: {}",
+                                self.name(),
+                                joiner.attempts(),
+                                joiner.describe(transport));
+                          }
+                        }));
   }
 
   private void becomeUp() {
@@ -242,6 +336,8 @@ public final class ClusterNode {
     if (view.ownStatus() == MemberStatus.JOINING) {
       writeOwnRecord(MemberStatus.UP);
       emit(List.of(new ClusterEvent.MemberUp(self)));
+      updateQuorum();
+      lease.up();
     }
   }
 
@@ -250,6 +346,11 @@ public final class ClusterNode {
       return;
     }
     boolean unused = heard(join.joiner());
+    if (!joined) {
+      // Not part of a cluster yet: say so, so the joiner can apply the formation rule.
+      boolean unusedSent = transport.send(join.joiner(), new NotJoined(self));
+      return;
+    }
     List<NodeId> known = new ArrayList<>();
     known.add(self);
     known.addAll(view.known());
@@ -273,31 +374,27 @@ public final class ClusterNode {
     long now = runtime.nanoTime();
     detector.tick(now);
     boolean changed = false;
+    List<String> names = new ArrayList<>();
+    for (Peer p : view.peers()) {
+      names.add(p.id().name());
+    }
+    Heartbeat beat = lease.heartbeat(names);
     for (Peer p : new ArrayList<>(view.peers())) {
       if (p.recordStatus() == MemberStatus.LEFT) {
         continue;
       }
-      boolean unused = transport.send(p.id(), new Heartbeat());
+      boolean unused = transport.send(p.id(), beat);
       switch (detector.health(p.id(), now)) {
         case ALIVE -> {}
         case UNREACHABLE -> emit(view.unreachable(p));
-        case DOWN -> {
-          List<ClusterEvent> events = view.down(p);
-          if (!events.isEmpty()) {
-            changed = true;
-            // After a silent cut the old connection may be half-open for minutes: drop it so the
-            // next heartbeat dials afresh (and re-resolves the name).
-            transport.disconnect(p.id());
-            endpoints.gone(p.id());
-            emit(events);
-          }
-        }
+        case DOWN -> changed |= declareDown(p);
       }
     }
     if (changed) {
       scopes.neighbours(view.neighbours());
     }
     updateQuorum();
+    lease.recompute();
   }
 
   /** Records life from {@code from}; false if it is an older incarnation (drop its message). */
@@ -328,11 +425,13 @@ public final class ClusterNode {
     NodeId old = view.addOrReplace(id);
     detector.heard(id, runtime.nanoTime());
     if (old != null) {
+      lease.forget(old.name());
       log.info("[{}] {} restarted as incarnation {}", self.name(), old, id.incarnation());
       detector.forget(old);
       endpoints.gone(old);
       scopes.retire(id.name(), id.incarnation());
     }
+    lease.seen(id.name());
     scopes.neighbours(view.neighbours());
     Peer p = view.get(id.name());
     if (p == null) {
@@ -367,6 +466,7 @@ public final class ClusterNode {
       List<ClusterEvent> events = view.record(p, rec.status());
       if (rec.status() == MemberStatus.LEFT && view.get(p.id().name()) == null) {
         detector.forget(p.id());
+        lease.forget(p.id().name());
         endpoints.gone(p.id());
         scopes.retire(p.id().name(), p.id().incarnation() + 1);
         transport.disconnect(p.id());
@@ -393,23 +493,6 @@ public final class ClusterNode {
   }
 
   private void emit(List<ClusterEvent> events) {
-    for (ClusterEvent event : events) {
-      if (event instanceof ClusterEvent.Reachable || event instanceof ClusterEvent.Unreachable) {
-        reachabilityChanges.incrementAndGet();
-      }
-      log.info("[{}] {}", self.name(), event);
-      for (ClusterListener l : settings.listeners()) {
-        try {
-          l.onEvent(event);
-        } catch (RuntimeException e) {
-          log.warn("[{}] cluster listener failed on {}", self.name(), event, e);
-        }
-      }
-    }
-  }
-
-  /** For status lines: the member record of {@code name}, or null. */
-  public @Nullable MemberRecord record(String name) {
-    return members.getNow(name);
+    bus.emit(events);
   }
 }

@@ -29,8 +29,16 @@ public final class ClusterMessages {
   /** A replication message of one scope. */
   public record Scoped(String scope, ReplicationMessage<?, ?> message) {}
 
-  /** Proof of life. */
-  public record Heartbeat() {}
+  /**
+   * Proof of life, and the lease protocol's request: {@code sentAt} on the sender's monotonic clock
+   * (echoed by {@link HeartbeatAck}), whether the sender is fenced (a member holding no lease), and
+   * the members it has not acknowledged for the lapse threshold (its evidence).
+   */
+  @SuppressWarnings("ArrayRecordComponent") // a one-shot message, never compared
+  public record Heartbeat(long sentAt, boolean fenced, String[] unacked) {}
+
+  /** A heartbeat's acknowledgement: the send time it echoes. */
+  public record HeartbeatAck(long sentAt) {}
 
   /** A new node asks a seed to let it in. */
   public record JoinRequest(NodeId joiner) {}
@@ -38,6 +46,9 @@ public final class ClusterMessages {
   /** The seed's answer: the members it knows. */
   @SuppressWarnings("ArrayRecordComponent") // a one-shot message, never compared
   public record JoinAccepted(NodeId[] members) {}
+
+  /** A seed's answer while it belongs to no cluster yet (the formation rule's input). */
+  public record NotJoined(NodeId member) {}
 
   /** A message to a named endpoint; {@code requestId} 0 wants no reply. */
   public record EndpointMessage(String endpoint, long requestId, Object body) {}
@@ -65,6 +76,8 @@ public final class ClusterMessages {
     kryo.register(Reply.class, 210);
     kryo.register(EmptyReply.class, 211);
     kryo.register(FailedReply.class, 212);
+    kryo.register(NotJoined.class, 213);
+    kryo.register(HeartbeatAck.class, 214);
   }
 
   private static final class MemberSetSerializer extends Serializer<MemberSet> {

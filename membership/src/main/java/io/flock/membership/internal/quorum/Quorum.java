@@ -24,6 +24,27 @@ public final class Quorum {
     this.minSize = minSize;
   }
 
+  /** The names quorum is counted over: the explicit member set, or every member not gone. */
+  public static Set<String> expected(MemberView view, @Nullable List<String> memberSet) {
+    Set<String> expected = new HashSet<>();
+    if (memberSet != null) {
+      expected.addAll(memberSet);
+    } else {
+      expected.add(view.self().name());
+      for (Peer p : view.peers()) {
+        if (p.recordStatus() != MemberStatus.LEFT) {
+          expected.add(p.id().name());
+        }
+      }
+    }
+    return expected;
+  }
+
+  /** The number quorum is counted against for {@code expected}. */
+  public int size(Set<String> expected) {
+    return Math.max(expected.size(), minSize);
+  }
+
   /** Whether this node had quorum at the last {@link #update}. */
   public boolean has() {
     return has;
@@ -36,26 +57,17 @@ public final class Quorum {
    * @return the event if the verdict changed, else null
    */
   public @Nullable ClusterEvent update(MemberView view, @Nullable List<String> memberSet) {
-    Set<String> expected = new HashSet<>();
+    Set<String> expected = expected(view, memberSet);
     String self = view.self().name();
-    if (memberSet != null) {
-      expected.addAll(memberSet);
-    } else {
-      expected.add(self);
-      for (Peer p : view.peers()) {
-        if (p.recordStatus() != MemberStatus.LEFT) {
-          expected.add(p.id().name());
-        }
-      }
-    }
     int reachable = expected.contains(self) ? 1 : 0;
     for (Peer p : view.peers()) {
       if (expected.contains(p.id().name()) && p.reachable() && !p.down()) {
         reachable++;
       }
     }
-    int size = Math.max(expected.size(), minSize);
-    boolean now = reachable * 2 > size;
+    int size = size(expected);
+    // A node that has not joined has no cluster to have quorum in.
+    boolean now = reachable * 2 > size && view.ownStatus() != MemberStatus.JOINING;
     if (now == has) {
       return null;
     }

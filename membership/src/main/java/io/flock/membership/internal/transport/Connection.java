@@ -266,6 +266,9 @@ final class Connection extends ChannelInboundHandlerAdapter {
     }
     closing = true;
     transport.refused();
+    if (client) {
+      transport.failed(dialKey, reason);
+    }
     SocketAddress remote = ctx.channel().remoteAddress();
     log.warn(
         "[{}] closing connection {} {}: {}",

@@ -87,6 +87,7 @@ public final class NettyTransport implements Transport {
   private final AtomicLong connects = new AtomicLong();
   private final AtomicLong backpressured = new AtomicLong();
   private volatile boolean reading = true;
+  private final ConcurrentHashMap<String, String> failures = new ConcurrentHashMap<>();
   private volatile @Nullable NodeId self;
   private volatile boolean closed;
   private @Nullable Channel server;
@@ -275,6 +276,7 @@ public final class NettyTransport implements Transport {
         f -> {
           if (!f.isSuccess()) {
             log.debug("[{}] cannot connect to {}: {}", self().name(), target, f.cause().toString());
+            failed(keyOf(target), f.cause().toString());
             synchronized (o) {
               o.connecting = false;
               scheduleReconnect(o);
@@ -302,6 +304,42 @@ public final class NettyTransport implements Transport {
         TimeUnit.MILLISECONDS);
   }
 
+  /** Records why the last attempt to reach {@code dialKey} failed. */
+  void failed(String dialKey, String reason) {
+    failures.put(dialKey, reason);
+  }
+
+  @Override
+  public @Nullable String lastFailure(NodeId to) {
+    return failures.get(keyOf(to));
+  }
+
+  @Override
+  public java.util.concurrent.CompletableFuture<java.util.List<InetSocketAddress>> resolveAll(
+      String host, int port) {
+    java.util.concurrent.CompletableFuture<java.util.List<InetSocketAddress>> out =
+        new java.util.concurrent.CompletableFuture<>();
+    try {
+      resolver
+          .getResolver(group.next())
+          .resolveAll(InetSocketAddress.createUnresolved(host, port))
+          .addListener(
+              f -> {
+                if (f.isSuccess()) {
+                  @SuppressWarnings("unchecked")
+                  java.util.List<InetSocketAddress> found =
+                      (java.util.List<InetSocketAddress>) f.getNow();
+                  out.complete(java.util.List.copyOf(found));
+                } else {
+                  out.completeExceptionally(f.cause());
+                }
+              });
+    } catch (RuntimeException e) {
+      out.completeExceptionally(e);
+    }
+    return out;
+  }
+
   /** A connection completed its handshake. */
   void authenticated(Connection connection, Channel channel, NodeId peer, boolean client) {
     if (!client) {
@@ -325,6 +363,7 @@ public final class NettyTransport implements Transport {
       o.connecting = false;
       o.backoffMillis = 0;
       o.overflowLogged = false;
+      failures.remove(connection.dialKey());
       while (!o.queue.isEmpty()) {
         channel.write(o.queue.poll(), channel.voidPromise());
         sent.incrementAndGet();
@@ -414,6 +453,51 @@ public final class NettyTransport implements Transport {
         }
       }
     }
+  }
+
+  @Override
+  public java.util.concurrent.CompletableFuture<Boolean> probeRefused(NodeId peer) {
+    java.util.concurrent.CompletableFuture<Boolean> refused =
+        new java.util.concurrent.CompletableFuture<>();
+    if (closed) {
+      refused.complete(false);
+      return refused;
+    }
+    try {
+      ChannelFuture dial =
+          new Bootstrap()
+              .group(group)
+              .channel(NioSocketChannel.class)
+              .resolver(resolver)
+              .option(
+                  ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
+              .handler(new io.netty.channel.ChannelInboundHandlerAdapter())
+              .connect(peer.host(), peer.port());
+      dial.addListener(
+          f -> {
+            if (f.isSuccess()) {
+              dial.channel().close();
+              refused.complete(false);
+            } else {
+              refused.complete(isRefusal(f.cause()));
+            }
+          });
+    } catch (RuntimeException e) {
+      refused.complete(false);
+    }
+    return refused;
+  }
+
+  /** Whether {@code cause} is a connection refusal (RST on SYN), not a timeout or no route. */
+  static boolean isRefusal(@Nullable Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException
+          && !(t instanceof io.netty.channel.ConnectTimeoutException)
+          && String.valueOf(t.getMessage()).contains("refused")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

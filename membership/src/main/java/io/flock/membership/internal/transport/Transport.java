@@ -46,6 +46,25 @@ public interface Transport extends AutoCloseable {
   /** Whether the outgoing connection to {@code peer} is up and below its high water mark. */
   boolean isWritable(NodeId peer);
 
+  /**
+   * Dials {@code peer}'s address without a handshake and hangs up: completes {@code true} only if
+   * the connection was <em>refused</em> (nothing listens there: the process is gone), {@code false}
+   * if it connected (something listens; maybe a new incarnation), timed out or failed otherwise.
+   * Never completes exceptionally.
+   */
+  java.util.concurrent.CompletableFuture<Boolean> probeRefused(NodeId peer);
+
+  /** Why the last attempt to reach {@code to}'s address failed, or null if it did not. */
+  @org.jspecify.annotations.Nullable
+  String lastFailure(NodeId to);
+
+  /**
+   * Every address {@code host} resolves to, with {@code port}, off the caller's thread (Netty's
+   * asynchronous resolver: failures are not cached, answers kept at most 5 s).
+   */
+  java.util.concurrent.CompletableFuture<java.util.List<java.net.InetSocketAddress>> resolveAll(
+      String host, int port);
+
   /** Stops ({@code false}) or resumes reading from every connection: inbound backpressure. */
   void reading(boolean on);
 

@@ -4,20 +4,142 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flock.membership.NodeId;
 import io.flock.membership.SeedResolver;
+import io.flock.membership.internal.transport.Transport;
+import io.flock.membership.internal.transport.TransportStats;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 class JoinerTest {
-  private static final NodeId SELF = new NodeId("a", "127.0.0.1", 7000, 1);
+  private static final long MS = 1_000_000L;
+  private static final Duration RETRY = Duration.ofMillis(500);
+  private static final NodeId A = new NodeId("a", "127.0.0.1", 7000, 1);
+  private static final NodeId B = new NodeId("b", "127.0.0.1", 7001, 1);
+  private static final List<InetSocketAddress> BOTH =
+      List.of(
+          InetSocketAddress.createUnresolved("127.0.0.1", 7000),
+          InetSocketAddress.createUnresolved("127.0.0.1", 7001));
+
+  /** Records what a joiner sends. */
+  static final class Sent implements Transport {
+    final List<NodeId> to = new ArrayList<>();
+
+    @Override
+    public NodeId self() {
+      return A;
+    }
+
+    @Override
+    public boolean send(NodeId target, Object body) {
+      to.add(target);
+      return true;
+    }
+
+    @Override
+    public void disconnect(NodeId peer) {}
+
+    @Override
+    public boolean isWritable(NodeId peer) {
+      return true;
+    }
+
+    @Override
+    public CompletableFuture<Boolean> probeRefused(NodeId peer) {
+      return CompletableFuture.completedFuture(false);
+    }
+
+    @Override
+    public @Nullable String lastFailure(NodeId to) {
+      return "refused";
+    }
+
+    @Override
+    public CompletableFuture<List<InetSocketAddress>> resolveAll(String host, int port) {
+      return CompletableFuture.completedFuture(List.of());
+    }
+
+    @Override
+    public void reading(boolean on) {}
+
+    @Override
+    public TransportStats stats() {
+      return new TransportStats(0, 0, 0, 0, 0, 0, 0);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  private static Joiner joiner(NodeId self, SeedResolver seeds) {
+    return new Joiner(self, "127.0.0.1", seeds, RETRY);
+  }
 
   @Test
-  void recognisesItsOwnAddressUnderItsNames() {
-    Joiner j = new Joiner(SELF, "0.0.0.0", SeedResolver.of(List.of()));
+  void aFixedListNamingOnlyThisNodeFormsAtOnce() {
+    Sent t = new Sent();
+    Joiner j = joiner(A, SeedResolver.of(List.of("127.0.0.1:7000")));
+    assertThat(j.attempt(j.resolve(t).join(), t, "join", 0)).isEqualTo(Joiner.Decision.FORM);
+    assertThat(t.to).isEmpty();
+    Joiner none = joiner(A, SeedResolver.of(List.of()));
+    assertThat(none.attempt(List.of(), t, "join", 0)).isEqualTo(Joiner.Decision.FORM);
+  }
+
+  @Test
+  void twoNodesStartingWhileDiscoveryIsEmptyNeverForm() {
+    Sent t = new Sent();
+    SeedResolver empty = List::of; // a dynamic resolver with nothing yet
+    Joiner a = joiner(A, empty);
+    Joiner b = joiner(B, empty);
+    for (long now = 0; now < 10_000 * MS; now += 500 * MS) {
+      assertThat(a.attempt(List.of(), t, "join", now)).isEqualTo(Joiner.Decision.WAIT);
+      assertThat(b.attempt(List.of(), t, "join", now)).isEqualTo(Joiner.Decision.WAIT);
+    }
+    assertThat(a.describe(t)).contains("resolve to nothing");
+  }
+
+  @Test
+  void ofTwoNodesThatHearEachOtherOnlyTheLowestFormsAndOnlyAfterTheMargin() {
+    Sent t = new Sent();
+    SeedResolver dynamic = () -> BOTH;
+    Joiner a = joiner(A, dynamic);
+    Joiner b = joiner(B, dynamic);
+    List<Joiner.Decision> aSaid = new ArrayList<>();
+    for (long now = 0; now <= 3_000 * MS; now += 500 * MS) {
+      a.notJoined(B, now);
+      b.notJoined(A, now);
+      aSaid.add(a.attempt(BOTH, t, "join", now));
+      assertThat(b.attempt(BOTH, t, "join", now)).isEqualTo(Joiner.Decision.WAIT);
+    }
+    assertThat(aSaid.get(0)).isEqualTo(Joiner.Decision.WAIT);
+    assertThat(aSaid).contains(Joiner.Decision.FORM);
+    assertThat(t.to).extracting(NodeId::port).contains(7000, 7001); // each asked the other
+  }
+
+  @Test
+  void aNodeNotListedAmongItsSeedsNeverForms() {
+    Sent t = new Sent();
+    Joiner c = joiner(new NodeId("c", "127.0.0.1", 7002, 1), () -> BOTH);
+    for (long now = 0; now < 5_000 * MS; now += 500 * MS) {
+      assertThat(c.attempt(BOTH, t, "join", now)).isEqualTo(Joiner.Decision.WAIT);
+    }
+  }
+
+  @Test
+  void recognisesItsOwnAddressUnderItsNamesAndAsAResolvedLocalAddress() {
+    Joiner j = joiner(A, SeedResolver.of(List.of()));
     assertThat(j.isSelf(InetSocketAddress.createUnresolved("127.0.0.1", 7000))).isTrue();
     assertThat(j.isSelf(InetSocketAddress.createUnresolved("localhost", 7000))).isTrue();
-    assertThat(j.isSelf(InetSocketAddress.createUnresolved("0.0.0.0", 7000))).isTrue();
     assertThat(j.isSelf(InetSocketAddress.createUnresolved("127.0.0.1", 7001))).isFalse();
     assertThat(j.isSelf(InetSocketAddress.createUnresolved("10.1.1.1", 7000))).isFalse();
+    // A pod advertised by name, bound on every interface, found by DNS as an IP of this host.
+    NodeId pod = new NodeId("pod-0", "pod-0.orders.svc", 7000, 1);
+    Joiner dns = new Joiner(pod, "0.0.0.0", SeedResolver.dns("orders", 7000), RETRY);
+    assertThat(dns.isSelf(new InetSocketAddress(InetAddress.getLoopbackAddress(), 7000))).isTrue();
+    assertThat(dns.isSelf(new InetSocketAddress(InetAddress.getLoopbackAddress(), 7001))).isFalse();
   }
 }

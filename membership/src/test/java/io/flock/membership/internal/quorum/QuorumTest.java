@@ -18,6 +18,9 @@ class QuorumTest {
   void aMajorityOfTheExpectedMembersMakesQuorum() {
     MemberView view = new MemberView(id("self"));
     Quorum q = new Quorum(0);
+    assertThat(q.update(view, null)).isNull(); // still JOINING: no quorum, however few expected
+    assertThat(q.has()).isFalse();
+    view.ownStatus(MemberStatus.UP);
     assertThat(q.update(view, null)).isEqualTo(new ClusterEvent.QuorumGained(1, 1));
     view.addOrReplace(id("a"));
     view.addOrReplace(id("b"));

@@ -1,0 +1,154 @@
+package io.flock.membership.internal.lease;
+
+import io.flock.membership.ClusterEvent;
+import io.flock.membership.NodeId;
+import io.flock.membership.internal.protocol.ClusterMessages.Heartbeat;
+import io.flock.membership.internal.protocol.ClusterMessages.HeartbeatAck;
+import io.flock.membership.internal.router.MessageRouter;
+import io.flock.membership.internal.runtime.NodeRuntime;
+import io.flock.membership.internal.transport.Transport;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
+
+/**
+ * The lease protocol on the wire: heartbeats carry their send time, whether the sender is fenced,
+ * and its evidence; receivers acknowledge at once. Drives this node's {@link Lease}, the {@link
+ * LeaseWatchdog} that fences on time, and the {@link LapseEvidence} about the others. Core thread
+ * only, except {@link #hasLease}, {@link #remainingNanos} and {@link #fence}.
+ */
+public final class LeaseProtocol implements AutoCloseable {
+  private final NodeRuntime runtime;
+  private final Transport transport;
+  private final String self;
+  private final long duration;
+  private final Lease lease;
+  private final LapseEvidence evidence;
+  private final LeaseWatchdog watchdog;
+  private final Consumer<List<ClusterEvent>> emit;
+  private final BooleanSupplier joined;
+  private final Supplier<Set<String>> expected;
+  private final ToIntFunction<Set<String>> size;
+  private long upSince;
+
+  /**
+   * @param joined whether this node is an UP member
+   * @param expected the names quorum is counted over
+   * @param size the number quorum is counted against for a set of names
+   */
+  public LeaseProtocol(
+      NodeRuntime runtime,
+      Transport transport,
+      Duration duration,
+      Duration lapse,
+      MessageRouter router,
+      Consumer<List<ClusterEvent>> emit,
+      BooleanSupplier joined,
+      Supplier<Set<String>> expected,
+      ToIntFunction<Set<String>> size) {
+    this.runtime = runtime;
+    this.transport = transport;
+    this.self = transport.self().name();
+    this.duration = duration.toNanos();
+    this.lease = new Lease(duration, runtime::nanoTime);
+    this.evidence = new LapseEvidence(lapse);
+    this.emit = emit;
+    this.joined = joined;
+    this.expected = expected;
+    this.size = size;
+    NodeId me = transport.self();
+    this.watchdog =
+        new LeaseWatchdog(
+            self,
+            lease,
+            () -> runtime.execute(() -> emit.accept(List.of(new ClusterEvent.LeaseLost(me)))));
+    router.register(Heartbeat.class, this::onHeartbeat);
+    router.register(HeartbeatAck.class, this::onAck);
+  }
+
+  /** Any thread: whether this node holds its lease now. */
+  public boolean hasLease() {
+    return lease.isValid();
+  }
+
+  /** Any thread: nanoseconds left on the lease (0 if lapsed). */
+  public long remainingNanos() {
+    return lease.remainingNanos();
+  }
+
+  /** Any thread: {@code action} runs on the watchdog thread the moment the lease lapses. */
+  public void fence(Runnable action) {
+    watchdog.fence(action);
+  }
+
+  /** This node became UP now. */
+  public void up() {
+    upSince = runtime.nanoTime();
+    recompute();
+  }
+
+  /** Whether this node is a member that has held no lease for longer than a lease period. */
+  public boolean fenced() {
+    return joined.getAsBoolean() && runtime.nanoTime() - upSince > duration && !lease.isValid();
+  }
+
+  /** The heartbeat to send now to members {@code peers}. */
+  public Heartbeat heartbeat(Collection<String> peers) {
+    long now = runtime.nanoTime();
+    return new Heartbeat(now, fenced(), evidence.unackedByMe(peers, now).toArray(new String[0]));
+  }
+
+  /** A peer was first seen (its acknowledgement clock starts now). */
+  public void seen(String peer) {
+    evidence.acked(peer, runtime.nanoTime());
+  }
+
+  /** Forgets {@code peer}. */
+  public void forget(String peer) {
+    lease.forget(peer);
+    evidence.forget(peer);
+  }
+
+  /** Whether {@code peer} says it is fenced. */
+  public boolean saysFenced(String peer) {
+    return evidence.saysFenced(peer);
+  }
+
+  /** Whether {@code peer}'s lease must have lapsed, by a quorum's evidence or its own word. */
+  public boolean lapsed(String peer) {
+    Set<String> names = expected.get();
+    return evidence.lapsed(peer, self, names, size.applyAsInt(names), runtime.nanoTime());
+  }
+
+  /** Recomputes this node's lease (after acknowledgements or a membership change). */
+  public void recompute() {
+    Set<String> names = expected.get();
+    if (lease.recompute(joined.getAsBoolean(), names, size.applyAsInt(names), self)) {
+      watchdog.arm();
+      emit.accept(List.of(new ClusterEvent.LeaseRegained(transport.self())));
+    }
+  }
+
+  private void onHeartbeat(NodeId from, Heartbeat h) {
+    boolean unused = transport.send(from, new HeartbeatAck(h.sentAt()));
+    long now = runtime.nanoTime();
+    evidence.acked(from.name(), now);
+    evidence.selfReport(from.name(), h.fenced());
+    evidence.report(from.name(), Set.of(h.unacked()), now);
+  }
+
+  private void onAck(NodeId from, HeartbeatAck ack) {
+    lease.acked(from.name(), ack.sentAt());
+    recompute();
+  }
+
+  @Override
+  public void close() {
+    watchdog.close();
+  }
+}
