@@ -326,6 +326,20 @@ public final class Cluster implements AutoCloseable {
         });
   }
 
+  /**
+   * Removes {@code member}'s incarnation from the membership at once (an operator's call, for a
+   * node known to be dead; no quorum needed): it no longer counts for quorum, and if it speaks
+   * again it is told so and holds no lease. Replicated to every node.
+   */
+  public CompletableFuture<Void> remove(NodeId member) {
+    requireNonNull(member, "member");
+    return runtime.call(
+        () -> {
+          node.remove(member);
+          return null;
+        });
+  }
+
   /** A snapshot of this node's view: members, quorum, and replication state per scope. */
   public CompletableFuture<ClusterStatus> status() {
     return runtime.call(this::statusNow);

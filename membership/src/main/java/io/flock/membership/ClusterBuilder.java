@@ -30,6 +30,7 @@ public final class ClusterBuilder {
   private Duration heartbeatInterval = Duration.ofMillis(200);
   private Duration unreachableAfter = Duration.ofSeconds(1);
   private Duration downAfter = Duration.ofMillis(1_800);
+  private @Nullable Duration removeAfter;
   private @Nullable Duration leaseDuration;
   private double clockDrift = 0.01;
   private Duration gossipInterval = Duration.ofMillis(200);
@@ -146,6 +147,19 @@ public final class ClusterBuilder {
   }
 
   /**
+   * How long a member must have been down (in this node's view) before this node, while it has
+   * quorum, removes it from the expected membership (default 30 s, or twice down if longer), so
+   * crashed members with unique names stop counting for quorum. A removed incarnation never comes
+   * back; its process must restart. {@link Cluster#remove} removes one at once.
+   *
+   * @throws IllegalArgumentException if not positive
+   */
+  public ClusterBuilder removeAfter(Duration after) {
+    this.removeAfter = positive(after, "after");
+    return this;
+  }
+
+  /**
    * The lease: a node may run work only while a quorum acknowledged one of its heartbeats within
    * {@code duration} (on its own monotonic clock); {@code drift} bounds how much faster or slower
    * any node's clock runs than another's. Safety rule, checked at {@link #start}:
@@ -248,6 +262,11 @@ public final class ClusterBuilder {
       throw new IllegalStateException(
           "gossipInterval (" + gossipInterval + ") must be shorter than down (" + downAfter + ")");
     }
+    Duration remove = removeAfter != null ? removeAfter : defaultRemoveAfter();
+    if (remove.compareTo(downAfter) <= 0) {
+      throw new IllegalStateException(
+          "removeAfter (" + remove + ") must be longer than down (" + downAfter + ")");
+    }
     Duration lease = leaseDuration != null ? leaseDuration : defaultLease();
     Duration lapse = ClusterSettings.lapseAfter(lease, clockDrift);
     if (lapse.plus(heartbeatInterval).compareTo(downAfter) > 0) {
@@ -273,6 +292,7 @@ public final class ClusterBuilder {
         heartbeatInterval,
         unreachableAfter,
         downAfter,
+        remove,
         lease,
         clockDrift,
         gossipInterval,
@@ -283,6 +303,11 @@ public final class ClusterBuilder {
         tls,
         wireTypes,
         listeners);
+  }
+
+  private Duration defaultRemoveAfter() {
+    Duration twiceDown = downAfter.multipliedBy(2);
+    return twiceDown.compareTo(Duration.ofSeconds(30)) > 0 ? twiceDown : Duration.ofSeconds(30);
   }
 
   private Duration defaultLease() {

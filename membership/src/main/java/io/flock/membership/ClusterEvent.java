@@ -11,6 +11,13 @@ public sealed interface ClusterEvent {
   /** A member left gracefully. */
   record MemberLeft(NodeId member) implements ClusterEvent {}
 
+  /**
+   * A member was removed from the expected membership: it had been down for {@code removeAfter} (or
+   * an operator removed it), so it no longer counts for quorum. If it is this node, this
+   * incarnation may not come back: it holds no lease and must be restarted to rejoin.
+   */
+  record MemberRemoved(NodeId member) implements ClusterEvent {}
+
   /** A member has been silent for a while (or its connection closed). */
   record Unreachable(NodeId member) implements ClusterEvent {}
 

@@ -19,6 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param heartbeatInterval how often each member is sent a heartbeat
  * @param unreachableAfter silence after which a member is unreachable
  * @param downAfter silence after which a member is down
+ * @param removeAfter how long a member must have been down before a node with quorum removes it
  * @param leaseDuration how long a quorum's acknowledgement of a heartbeat keeps this node's lease
  * @param clockDrift the bound on clock-rate drift between nodes (ρ, for example 0.01)
  * @param gossipInterval the replication repair round
@@ -43,6 +44,7 @@ public record ClusterSettings(
     Duration heartbeatInterval,
     Duration unreachableAfter,
     Duration downAfter,
+    Duration removeAfter,
     Duration leaseDuration,
     double clockDrift,
     Duration gossipInterval,

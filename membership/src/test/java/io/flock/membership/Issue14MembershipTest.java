@@ -196,6 +196,47 @@ class Issue14MembershipTest {
         .hasMessageContaining("drift");
   }
 
+  @Test
+  void deadMembersWithUniqueNamesAreRemovedAndStopCountingTowardQuorum() {
+    try (TestCluster c = TestCluster.start(5, b -> b.removeAfter(Duration.ofSeconds(2)))) {
+      TestCluster.await(WAIT, c::converged, "5 nodes up");
+      for (int victim = 4; victim >= 2; victim--) { // one after another, as an autoscaler does
+        NodeId gone = c.node(victim).self();
+        c.kill(victim);
+        for (int i = 0; i < victim; i++) {
+          int n = i;
+          TestCluster.await(
+              WAIT,
+              () -> c.events(n).contains(new ClusterEvent.MemberRemoved(gone)),
+              "n" + n + " removed " + gone.name());
+        }
+      }
+      for (int i = 0; i < 2; i++) {
+        assertThat(c.node(i).hasQuorum().join()).as("n" + i + ": 2 of the 2 expected").isTrue();
+        assertThat(c.node(i).members().join()).extracting(m -> m.id().name()).hasSize(2);
+      }
+    }
+  }
+
+  @Test
+  void aRemovedIncarnationThatSpeaksAgainIsToldAndHoldsNoLease() {
+    try (TestCluster c = TestCluster.start(3)) {
+      TestCluster.await(WAIT, c::converged, "3 nodes up");
+      NodeId n2 = c.node(2).self();
+      c.node(0).remove(n2).join(); // an operator removes a node that is in fact alive
+      TestCluster.await(
+          WAIT,
+          () -> c.events(2).contains(new ClusterEvent.MemberRemoved(n2)),
+          "n2 is told it was removed");
+      TestCluster.await(WAIT, () -> !c.node(2).hasLease(), "n2 holds no lease");
+      assertThat(onCore(c.node(2), () -> c.node(2).liveMembersNow().contains(n2))).isFalse();
+      assertThat(c.node(0).members().join())
+          .extracting(m -> m.id().name())
+          .containsOnly("n0", "n1");
+      assertThat(c.node(0).hasQuorum().join()).isTrue();
+    }
+  }
+
   private static Cluster formingNode(String name, int port, SeedResolver seeds) {
     return Cluster.builder("test", name)
         .secret(TestCluster.SECRET)

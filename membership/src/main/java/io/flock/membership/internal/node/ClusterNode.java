@@ -11,16 +11,16 @@ import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import io.flock.membership.internal.detect.FailureDetector;
 import io.flock.membership.internal.detect.HeartbeatDetector;
+import io.flock.membership.internal.join.JoinProtocol;
 import io.flock.membership.internal.join.Joiner;
 import io.flock.membership.internal.lease.LeaseProtocol;
 import io.flock.membership.internal.protocol.ClusterMessages.Heartbeat;
-import io.flock.membership.internal.protocol.ClusterMessages.JoinAccepted;
-import io.flock.membership.internal.protocol.ClusterMessages.JoinRequest;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberRecord;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberSet;
-import io.flock.membership.internal.protocol.ClusterMessages.NotJoined;
+import io.flock.membership.internal.protocol.ClusterMessages.Removed;
 import io.flock.membership.internal.protocol.ClusterMessages.Scoped;
 import io.flock.membership.internal.quorum.Quorum;
+import io.flock.membership.internal.removal.Removals;
 import io.flock.membership.internal.router.Endpoints;
 import io.flock.membership.internal.router.MessageRouter;
 import io.flock.membership.internal.runtime.InboundGate;
@@ -61,6 +61,9 @@ public final class ClusterNode {
   /** The scope of cluster-wide configuration (the explicit member set). */
   public static final String CONFIG = "flock.config";
 
+  /** The scope of removed incarnations (name → highest removed incarnation). */
+  public static final String REMOVED = "flock.removed";
+
   private static final String MEMBER_SET_KEY = "members";
 
   private final ClusterSettings settings;
@@ -70,17 +73,17 @@ public final class ClusterNode {
   private final MemberView view;
   private final FailureDetector detector;
   private final Quorum quorum;
-  private final Joiner joiner;
+  private final JoinProtocol join;
   private final ScopeTable scopes;
   private final MessageRouter router;
   private final Endpoints endpoints;
   private final LeaseProtocol lease;
+  private final Removals removals;
+  private boolean removedSelf;
   private final Scope<String, MemberRecord> members;
   private final Scope<String, MemberSet> config;
   private final EventBus bus;
   private final InboundGate gate;
-  private boolean joined;
-  private boolean resolving;
 
   /** Wires the rooms of a node whose runtime and transport are running. */
   public ClusterNode(
@@ -96,7 +99,6 @@ public final class ClusterNode {
         new HeartbeatDetector(
             settings.heartbeatInterval(), settings.unreachableAfter(), settings.downAfter());
     this.quorum = new Quorum(settings.quorumSize());
-    this.joiner = new Joiner(self, settings.bindHost(), settings.seeds(), settings.joinRetry());
     this.scopes =
         new ScopeTable(
             runtime,
@@ -107,9 +109,29 @@ public final class ClusterNode {
             types);
     this.router = new MessageRouter(self.name());
     this.endpoints = new Endpoints(runtime, transport, types, router);
-    router.register(JoinRequest.class, this::onJoinRequest);
-    router.register(JoinAccepted.class, this::onJoinAccepted);
-    router.register(NotJoined.class, (from, n) -> joiner.notJoined(n.member(), runtime.nanoTime()));
+    this.join =
+        new JoinProtocol(
+            runtime,
+            transport,
+            new Joiner(self, settings.bindHost(), settings.seeds(), settings.joinRetry()),
+            view,
+            router,
+            new JoinProtocol.Host() {
+              @Override
+              public void heard(NodeId id) {
+                boolean unused = ClusterNode.this.heard(id);
+              }
+
+              @Override
+              public void learned(NodeId member) {
+                var unused = addOrReplace(member);
+              }
+
+              @Override
+              public void becomeUp() {
+                ClusterNode.this.becomeUp();
+              }
+            });
     router.register(Scoped.class, (from, s) -> scopes.receive(from, s.scope(), s.message()));
     this.lease =
         new LeaseProtocol(
@@ -119,10 +141,22 @@ public final class ClusterNode {
             settings.lapseAfter(),
             router,
             this::emit,
-            () -> view.ownStatus() == MemberStatus.UP || view.ownStatus() == MemberStatus.LEAVING,
+            () ->
+                !removedSelf
+                    && (view.ownStatus() == MemberStatus.UP
+                        || view.ownStatus() == MemberStatus.LEAVING),
             this::expected,
             quorum::size);
     this.members = scopes.scope(MEMBERS);
+    this.removals =
+        new Removals(self, settings.removeAfter(), scopes.scope(REMOVED), view, new RemovalHost());
+    router.register(
+        Removed.class,
+        (from, r) -> {
+          if (r.member().equals(self)) {
+            new RemovalHost().removedSelf();
+          }
+        });
     this.config = scopes.scope(CONFIG);
     members.subscribe(this::onMemberChanges);
     config.subscribe(changes -> updateQuorum());
@@ -134,18 +168,11 @@ public final class ClusterNode {
         () -> {
           writeOwnRecord(MemberStatus.JOINING);
           updateQuorum();
-          joinAttempt();
+          join.attempt();
         });
     runtime.every("gossip round", settings.gossipInterval(), scopes::tick);
     runtime.every("heartbeat tick", settings.heartbeatInterval(), this::heartbeatTick);
-    runtime.every(
-        "join attempt",
-        settings.joinRetry(),
-        () -> {
-          if (!joined) {
-            joinAttempt();
-          }
-        });
+    runtime.every("join attempt", settings.joinRetry(), join::attempt);
   }
 
   // ---- what the facade reads (core thread) ----
@@ -183,7 +210,8 @@ public final class ClusterNode {
   public List<NodeId> liveMembers() {
     List<NodeId> live = new ArrayList<>();
     for (NodeId id : view.live(this::isEligible)) {
-      boolean fenced = id.equals(self) ? lease.fenced() : lease.saysFenced(id.name());
+      boolean fenced =
+          id.equals(self) ? removedSelf || lease.fenced() : lease.saysFenced(id.name());
       if (!fenced) {
         live.add(id);
       }
@@ -291,83 +319,13 @@ public final class ClusterNode {
     return true;
   }
 
-  private void joinAttempt() {
-    if (resolving) {
-      return;
-    }
-    resolving = true;
-    var unused =
-        joiner
-            .resolve(transport)
-            .whenComplete(
-                (seeds, error) ->
-                    runtime.execute(
-                        () -> {
-                          resolving = false;
-                          if (joined) {
-                            return;
-                          }
-                          if (error != null) {
-                            log.debug(
-                                "[{}] seeds did not resolve: {}", self.name(), error.toString());
-                          }
-                          List<java.net.InetSocketAddress> found =
-                              seeds == null ? List.of() : seeds;
-                          long now = runtime.nanoTime();
-                          if (joiner.attempt(found, transport, new JoinRequest(self), now)
-                              == Joiner.Decision.FORM) {
-                            log.info(
-                                "[{}] forms a new cluster ({})",
-                                self.name(),
-                                joiner.describe(transport));
-                            becomeUp();
-                          } else if (joiner.attempts() == 6 || joiner.attempts() % 40 == 0) {
-                            log.warn(
-                                "[{}] not joined after {} attempts: {}",
-                                self.name(),
-                                joiner.attempts(),
-                                joiner.describe(transport));
-                          }
-                        }));
-  }
-
   private void becomeUp() {
-    joined = true;
     if (view.ownStatus() == MemberStatus.JOINING) {
       writeOwnRecord(MemberStatus.UP);
       emit(List.of(new ClusterEvent.MemberUp(self)));
       updateQuorum();
       lease.up();
     }
-  }
-
-  private void onJoinRequest(NodeId from, JoinRequest join) {
-    if (join.joiner().name().equals(self.name())) {
-      return;
-    }
-    boolean unused = heard(join.joiner());
-    if (!joined) {
-      // Not part of a cluster yet: say so, so the joiner can apply the formation rule.
-      boolean unusedSent = transport.send(join.joiner(), new NotJoined(self));
-      return;
-    }
-    List<NodeId> known = new ArrayList<>();
-    known.add(self);
-    known.addAll(view.known());
-    boolean unusedSent =
-        transport.send(join.joiner(), new JoinAccepted(known.toArray(new NodeId[0])));
-  }
-
-  private void onJoinAccepted(NodeId from, JoinAccepted accepted) {
-    for (NodeId m : accepted.members()) {
-      if (!m.name().equals(self.name())) {
-        Peer p = view.get(m.name());
-        if (p == null || m.incarnation() > p.id().incarnation()) {
-          addOrReplace(m);
-        }
-      }
-    }
-    becomeUp();
   }
 
   private void heartbeatTick() {
@@ -395,6 +353,7 @@ public final class ClusterNode {
     }
     updateQuorum();
     lease.recompute();
+    removals.tick(now);
   }
 
   /** Records life from {@code from}; false if it is an older incarnation (drop its message). */
@@ -405,6 +364,9 @@ public final class ClusterNode {
     Peer p = view.get(from.name());
     if (p == null || from.incarnation() > p.id().incarnation()) {
       if (view.isRetired(from)) {
+        if (removals.isRemoved(from) && removals.shouldTell(from, runtime.nanoTime())) {
+          boolean unused = transport.send(from, new Removed(from));
+        }
         return false;
       }
       p = addOrReplace(from);
@@ -465,16 +427,55 @@ public final class ClusterNode {
       }
       List<ClusterEvent> events = view.record(p, rec.status());
       if (rec.status() == MemberStatus.LEFT && view.get(p.id().name()) == null) {
-        detector.forget(p.id());
-        lease.forget(p.id().name());
-        endpoints.gone(p.id());
-        scopes.retire(p.id().name(), p.id().incarnation() + 1);
-        transport.disconnect(p.id());
+        forgetEverywhere(p.id());
       }
       emit(events);
     }
     scopes.neighbours(view.neighbours());
     updateQuorum();
+  }
+
+  /** A gone incarnation (left or removed): drop it from every room. */
+  private void forgetEverywhere(NodeId id) {
+    detector.forget(id);
+    lease.forget(id.name());
+    endpoints.gone(id);
+    scopes.retire(id.name(), id.incarnation() + 1);
+    transport.disconnect(id);
+  }
+
+  private final class RemovalHost implements Removals.Host {
+    @Override
+    public void removed(Peer p) {
+      List<ClusterEvent> events = view.remove(p);
+      forgetEverywhere(p.id());
+      emit(events);
+      scopes.neighbours(view.neighbours());
+      updateQuorum();
+    }
+
+    @Override
+    public void removedSelf() {
+      if (!removedSelf) {
+        removedSelf = true;
+        log.error(
+            "[{}] this incarnation was removed from the cluster (it was down for the others):"
+                + " it holds no lease and runs no work; restart the process to rejoin",
+            self.name());
+        lease.recompute();
+        emit(List.of(new ClusterEvent.MemberRemoved(self)));
+      }
+    }
+
+    @Override
+    public boolean hasQuorum() {
+      return quorum.has();
+    }
+  }
+
+  /** Removes {@code member} from the membership (an operator's call; no quorum needed). */
+  public void remove(NodeId member) {
+    removals.remove(member);
   }
 
   private void updateQuorum() {

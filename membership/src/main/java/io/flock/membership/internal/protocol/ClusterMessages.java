@@ -50,6 +50,9 @@ public final class ClusterMessages {
   /** A seed's answer while it belongs to no cluster yet (the formation rule's input). */
   public record NotJoined(NodeId member) {}
 
+  /** Tells {@code member} that its incarnation was removed from the cluster. */
+  public record Removed(NodeId member) {}
+
   /** A message to a named endpoint; {@code requestId} 0 wants no reply. */
   public record EndpointMessage(String endpoint, long requestId, Object body) {}
 
@@ -78,6 +81,7 @@ public final class ClusterMessages {
     kryo.register(FailedReply.class, 212);
     kryo.register(NotJoined.class, 213);
     kryo.register(HeartbeatAck.class, 214);
+    kryo.register(Removed.class, 215);
   }
 
   private static final class MemberSetSerializer extends Serializer<MemberSet> {

@@ -144,11 +144,11 @@ public final class NodeRuntime implements AutoCloseable {
                   () -> {
                     try {
                       result.complete(task.call());
-                    } catch (RuntimeException | Error e) {
+                    } catch (Error e) {
                       result.completeExceptionally(e);
                       throw e;
                     } catch (Exception e) {
-                      result.completeExceptionally(e);
+                      result.completeExceptionally(e); // the caller hears of it: no log line
                     }
                   }));
     } catch (RejectedExecutionException e) {

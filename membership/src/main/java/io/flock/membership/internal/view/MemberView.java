@@ -150,6 +150,13 @@ public final class MemberView {
     return events;
   }
 
+  /** Removes {@code p} from the view for good (it was removed from the membership). */
+  public List<ClusterEvent> remove(Peer p) {
+    retired.add(key(p.id().name(), p.id().incarnation()));
+    peers.remove(p.id().name());
+    return List.of(new ClusterEvent.MemberRemoved(p.id()));
+  }
+
   /** The members as this node sees them, itself first. */
   public List<Member> members() {
     List<Member> out = new ArrayList<>(peers.size() + 1);
