@@ -76,6 +76,7 @@ public final class Demo {
       long t1 = System.nanoTime();
       victim.destroyForcibly();
       victim.waitFor(10, TimeUnit.SECONDS);
+      long killedAt = System.currentTimeMillis();
       awaitTrue(() -> !liveNodes(obs).contains("n3"), "n3 unreachable");
       String unreachable = since(t1);
       awaitTrue(() -> isDown(obs, "n3"), "n3 declared down");
@@ -87,11 +88,17 @@ public final class Demo {
           "n3's children re-placed");
       String replaced = since(t1);
       awaitTrue(() -> runningOnce(obs, running) == CHILDREN, "all children running again");
+      String again = since(t1);
+      List<String> twice = overlaps(logs, killedAt);
       say(
           "n3 unreachable after %s (its connection closed), declared down after %s, its children"
-              + " re-placed after %s; all %,d running again on the survivors after %s, none twice;"
-              + " spread: %s",
-          unreachable, down, replaced, CHILDREN, since(t1), spread(observer, running));
+              + " re-placed after %s; all %,d running again on the survivors after %s; spread: %s",
+          unreachable, down, replaced, CHILDREN, again, spread(observer, running));
+      if (!twice.isEmpty()) {
+        say("%d children ran twice at once (from the ledgers): %s", twice.size(), twice);
+        throw new IllegalStateException("children ran twice");
+      }
+      say("none ran twice: the children's own start/stop ledgers show no overlapping copies");
       say("demo finished in %s", since(t00));
     } finally {
       if (observerApp != null) {
@@ -109,6 +116,19 @@ public final class Demo {
     }
   }
 
+  /** Overlapping copies in the nodes' ledgers; the killed node's open copies end at its kill. */
+  private static List<String> overlaps(Path logs, long killedAt) throws IOException {
+    Ledger ledger = new Ledger();
+    long now = System.currentTimeMillis();
+    for (String name : List.of("n1", "n2", "n3")) {
+      Path file = logs.resolve(name + ".ledger");
+      if (Files.exists(file)) {
+        ledger.add(Files.readString(file), name.equals("n3") ? killedAt : now);
+      }
+    }
+    return ledger.overlaps();
+  }
+
   private static Process spawn(String name, int port, String seed, Path logs) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
@@ -123,6 +143,7 @@ public final class Demo {
             seed);
     File log = logs.resolve(name + ".log").toFile();
     pb.redirectErrorStream(true).redirectOutput(log);
+    pb.environment().put("FLOCK_LEDGER", logs.resolve(name + ".ledger").toString());
     return pb.start();
   }
 

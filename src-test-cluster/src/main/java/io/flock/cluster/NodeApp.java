@@ -121,6 +121,11 @@ public final class NodeApp implements AutoCloseable {
           ledger == null || ledger.isBlank() ? null : Path.of(ledger));
     }
 
+    /** The same settings with the ledger appended to {@code file} (or none). */
+    public Settings withLedger(@Nullable Path file) {
+      return new Settings(name, bindHost, port, advertise, seeds, httpPort, quorum, secret, file);
+    }
+
     /** Settings for a loopback node: {@code NAME PORT [SEED...]}, no HTTP. */
     public static Settings loopback(String name, int port, List<String> seeds, int httpPort) {
       return new Settings(
@@ -383,11 +388,17 @@ public final class NodeApp implements AutoCloseable {
   }
 
   /** Runs a node from arguments ({@code NAME PORT [SEED...]}) or the environment. */
+  private static @Nullable Path ledgerFromEnvironment() {
+    String file = System.getenv("FLOCK_LEDGER");
+    return file == null || file.isBlank() ? null : Path.of(file);
+  }
+
   public static void main(String[] args) throws Exception {
     Settings settings =
         args.length >= 2
             ? Settings.loopback(
-                args[0], Integer.parseInt(args[1]), List.of(args).subList(2, args.length), -1)
+                    args[0], Integer.parseInt(args[1]), List.of(args).subList(2, args.length), -1)
+                .withLedger(ledgerFromEnvironment())
             : Settings.fromEnvironment(System::getenv);
     NodeApp app = start(settings);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> app.shutdown(Duration.ofSeconds(5))));

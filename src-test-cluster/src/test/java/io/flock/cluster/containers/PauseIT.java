@@ -4,6 +4,7 @@ import static io.flock.cluster.containers.SigkillIT.runningOn;
 import static io.flock.cluster.containers.SigkillIT.runningOnce;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.cluster.Ledger;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -60,7 +61,7 @@ class PauseIT {
               ledger.add(c.get(node, "/ledger"), System.currentTimeMillis());
             }
             for (String id : frozen) {
-              List<Ledger.Copy> copies = ledger.copies.getOrDefault(id, List.of());
+              List<Ledger.Copy> copies = ledger.copies().getOrDefault(id, List.of());
               assertThat(copies).as(id).hasSizeGreaterThanOrEqualTo(2);
               Ledger.Copy stale =
                   copies.stream().filter(x -> x.node().equals("n5")).findFirst().orElseThrow();

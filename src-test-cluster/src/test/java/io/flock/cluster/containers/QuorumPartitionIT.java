@@ -5,6 +5,7 @@ import static io.flock.cluster.containers.SigkillIT.runningOnce;
 import static io.flock.cluster.containers.SigkillIT.upMembers;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.cluster.Ledger;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;

@@ -4,6 +4,7 @@ import static io.flock.cluster.containers.SigkillIT.runningOnce;
 import static io.flock.cluster.containers.SigkillIT.upMembers;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.cluster.Ledger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,7 +104,7 @@ class RollingRestartIT {
             }
             long gapMax = 0;
             List<Long> gaps = new ArrayList<>();
-            for (List<Ledger.Copy> copies : ledger.copies.values()) {
+            for (List<Ledger.Copy> copies : ledger.copies().values()) {
               List<Ledger.Copy> sorted = new ArrayList<>(copies);
               sorted.sort((a, b) -> Long.compare(a.from(), b.from()));
               for (int i = 1; i < sorted.size(); i++) {
@@ -123,7 +124,7 @@ class RollingRestartIT {
                 gaps.isEmpty() ? 0 : gaps.get(gaps.size() / 2),
                 gapMax);
             assertThat(ledger.overlaps()).as("copies of one child running at once").isEmpty();
-            assertThat(ledger.copies.keySet()).containsAll(ids);
+            assertThat(ledger.copies().keySet()).containsAll(ids);
             assertThat(gaps).as("children moved by the restarts").isNotEmpty();
           });
     }

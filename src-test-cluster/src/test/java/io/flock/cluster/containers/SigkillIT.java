@@ -2,6 +2,7 @@ package io.flock.cluster.containers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.cluster.Ledger;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -83,7 +84,7 @@ class SigkillIT {
               ledger.add(c.get(node, "/ledger"), System.currentTimeMillis());
             }
             assertThat(ledger.overlaps()).as("copies of one child running at once").isEmpty();
-            assertThat(ledger.copies.keySet()).containsAll(ids);
+            assertThat(ledger.copies().keySet()).containsAll(ids);
           });
     }
   }

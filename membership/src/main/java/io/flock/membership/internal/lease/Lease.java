@@ -19,6 +19,9 @@ import java.util.function.LongSupplier;
  * times in the past count, so nothing (a stall of the core included) can extend it, and {@link
  * #isValid} reads one volatile and the clock, from any thread.
  *
+ * <p>The expiry only moves forward while the node is a member: a lease a quorum granted is kept
+ * until it expires when members join (the newcomer's first acknowledgement is a heartbeat away).
+ *
  * <p>Safety rule (checked by the builder): with clock-rate drift bound ρ,
  *
  * <pre>
@@ -89,8 +92,9 @@ public final class Lease {
       return false;
     }
     int needed = size / 2 + 1 - (expected.contains(self) ? 1 : 0);
+    long candidate = Long.MIN_VALUE;
     if (needed <= 0) {
-      expiresAt = now + duration; // this node alone is a quorum
+      candidate = now + duration; // this node alone is a quorum
     } else {
       List<Long> times = new ArrayList<>();
       for (String name : expected) {
@@ -100,7 +104,16 @@ public final class Lease {
         }
       }
       times.sort((a, b) -> Long.compare(b, a));
-      expiresAt = times.size() >= needed ? times.get(needed - 1) + duration : Long.MIN_VALUE;
+      if (times.size() >= needed) {
+        candidate = times.get(needed - 1) + duration;
+      }
+    }
+    // Only forward: a lease a quorum granted stays until it expires, even when the membership
+    // grows (a new member's first acknowledgement is a heartbeat away); renewing it takes a quorum
+    // of the current membership.
+    long e = expiresAt;
+    if (candidate != Long.MIN_VALUE && (e == Long.MIN_VALUE || candidate - e > 0)) {
+      expiresAt = candidate;
     }
     return isValid() && held.compareAndSet(false, true);
   }

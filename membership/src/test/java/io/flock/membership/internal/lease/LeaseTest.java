@@ -48,7 +48,14 @@ class LeaseTest {
     lease.acked("a", now.get());
     assertThat(lease.recompute(true, Set.of("self", "a", "b"), 3, "self")).isFalse();
     assertThat(lease.isValid()).isTrue();
+    // A member joining does not take away a lease already granted ...
+    now.addAndGet(500 * MS);
+    assertThat(lease.isValid()).isTrue();
     lease.forget("a");
+    lease.recompute(true, Set.of("self", "a", "b"), 3, "self");
+    assertThat(lease.isValid()).isTrue();
+    // ... but renewing it takes a quorum of the members now.
+    now.addAndGet(600 * MS);
     lease.recompute(true, Set.of("self", "a", "b"), 3, "self");
     assertThat(lease.isValid()).isFalse();
   }

@@ -1,4 +1,4 @@
-package io.flock.cluster.containers;
+package io.flock.cluster;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -6,19 +6,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The children's own record, read from every node's {@code /ledger}: per child the copies that ran
- * ({@code node}, {@code generation}, from, to). Overlapping copies are duplicates, measured.
+ * The children's own record, read from every node's ledger ({@code /ledger}, or the file of {@code
+ * FLOCK_LEDGER}): per child the copies that ran ({@code node}, {@code generation}, from, to, in
+ * wall-clock ms). Overlapping copies are duplicates: what actually ran, not what nodes say about
+ * themselves. Not thread-safe.
  */
-final class Ledger {
-  record Copy(String node, long generation, long from, long to) {}
+public final class Ledger {
+  /** One copy of a child that ran from {@code from} to {@code to}. */
+  public record Copy(String node, long generation, long from, long to) {}
 
-  final Map<String, List<Copy>> copies = new HashMap<>();
+  private final Map<String, List<Copy>> copies = new HashMap<>();
+
+  /** Per child id, its copies. */
+  public Map<String, List<Copy>> copies() {
+    return copies;
+  }
 
   /**
    * Adds one node's ledger text; copies still open end at {@code openUntil} (now, or the moment the
    * node was killed).
    */
-  void add(String text, long openUntil) {
+  public void add(String text, long openUntil) {
     Map<String, long[]> open = new HashMap<>();
     for (String line : text.lines().toList()) {
       String[] f = line.split(" ", -1);
@@ -48,7 +56,7 @@ final class Ledger {
   }
 
   /** Every pair of copies of one child that ran at the same time. */
-  List<String> overlaps() {
+  public List<String> overlaps() {
     List<String> out = new ArrayList<>();
     copies.forEach(
         (id, list) -> {
