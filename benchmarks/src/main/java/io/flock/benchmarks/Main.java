@@ -19,6 +19,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *       iterations;
  *   <li>{@code report}: only the report (sizes, heap, simulated convergence);
  *   <li>{@code transport}: only the transport round trip and throughput;
+ *   <li>{@code lease}: the lease against the failure detector after a silent cut;
  *   <li>{@code supervisor}: only the local supervisor's start/stop rate and heap per child;
  *   <li>{@code cluster}: write visibility, crash detection, idle traffic, children at scale;
  *   <li>{@code jmh ARGS}: JMH itself, with its usual arguments.
@@ -40,6 +41,10 @@ public final class Main {
     }
     if (args.length > 0 && args[0].equals("cluster")) {
       ClusterBenchmark.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("lease")) {
+      LeaseBenchmark.main(Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     if (args.length > 0 && args[0].equals("supervisor")) {
