@@ -252,13 +252,24 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
-   * Core thread: whether {@code member}'s lease must have lapsed: it said it holds none, or a
-   * quorum of members report they have not acknowledged it for {@link ClusterSettings#lapseAfter}.
-   * This node's own silence alone is never enough: it may be the one that is cut off.
+   * Core thread: whether {@code member}'s lease must have lapsed: its process ended ({@link
+   * #isProcessGoneNow}), it said it holds none, or a quorum of members report they have not
+   * acknowledged it for {@link ClusterSettings#lapseAfter}. This node's own silence alone is never
+   * enough: it may be the one that is cut off.
    */
   public boolean isLeaseLapsedNow(NodeId member) {
     runtime.checkCore();
-    return node.lease().lapsed(member.name());
+    return node.isLeaseLapsed(member);
+  }
+
+  /**
+   * Core thread: whether {@code member}'s process is known to have ended: it left, was removed, was
+   * replaced by a newer incarnation, or its address refused connections (nothing listens there).
+   * Its work cannot be running any more; silence alone never makes this true.
+   */
+  public boolean isProcessGoneNow(NodeId member) {
+    runtime.checkCore();
+    return node.view().isProcessGone(member);
   }
 
   /**

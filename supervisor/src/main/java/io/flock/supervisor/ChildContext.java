@@ -27,6 +27,28 @@ public interface ChildContext {
   boolean stopRequested();
 
   /**
+   * Whether this copy is still the current one, cheaply, from the child's thread: it was not asked
+   * to stop and, under a distributed supervisor, its node holds its lease and its placement still
+   * names this node and this generation. Check it before each external effect. A process that was
+   * paused can act for an instant after it resumes and before it checks: effects on outside systems
+   * must also carry {@link #generation()} as a fencing token.
+   */
+  boolean isCurrent();
+
+  /**
+   * Throws unless {@link #isCurrent()}.
+   *
+   * @throws SupervisorException with reason {@link SupervisorException.Reason#FENCED}
+   */
+  default void ensureCurrent() {
+    if (!isCurrent()) {
+      throw new SupervisorException(
+          SupervisorException.Reason.FENCED,
+          "child " + id() + " generation " + generation() + " on " + node() + " is not current");
+    }
+  }
+
+  /**
    * A logger for the child. While {@link Child#run} runs, the SLF4J MDC holds {@code flock.node}
    * and {@code flock.child}, so log patterns can show both.
    */

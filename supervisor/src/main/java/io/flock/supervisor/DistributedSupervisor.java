@@ -13,7 +13,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,11 +43,17 @@ import org.slf4j.LoggerFactory;
  *       same claimer, which writes the new placement with generation + 1 (concurrent claims are
  *       resolved by the CRDT). Temporary children are dropped; transient ones that exited normally
  *       are gone already.
- *   <li><b>Quorum.</b> With a strategy that {@linkplain DistributionStrategy#requiresQuorum
- *       requires quorum}, a node without quorum stops its children and places none, and the
- *       majority claims a lost node's children only {@code fencingMargin} after it declared that
- *       node down, by when the minority must have fenced itself. The generation is the child's
- *       fencing token ({@link ChildContext#generation()}).
+ *   <li><b>Quorum and lease.</b> With a strategy that {@linkplain
+ *       DistributionStrategy#requiresQuorum requires quorum}, a node without quorum stops its
+ *       children and places none, and when its lease lapses ({@link Cluster#hasLease}) the lease
+ *       thread stops them at once, without waiting for the core. The others claim a lost node's
+ *       children only once its lease must have lapsed ({@link Cluster#isLeaseLapsedNow}: a quorum's
+ *       evidence or its own word, never one node's silence) and each child's shutdown timeout has
+ *       passed since, or at once when its process is known to have ended. The generation is the
+ *       child's fencing token ({@link ChildContext#generation()}); {@link ChildContext#isCurrent}
+ *       checks lease and generation before an effect.
+ *   <li><b>Claims take a lease.</b> Under any strategy a node claims orphans only while it holds
+ *       its lease: a node cut off one way, or stalled, takes nobody's children.
  *   <li><b>Redistribution.</b> {@link Redistribution#ACTIVE} also moves children whose best node
  *       changed when members join.
  *   <li><b>Graceful stop.</b> {@link #stop} hands this node's children to others, waits for the
@@ -75,7 +80,11 @@ public final class DistributedSupervisor implements AutoCloseable {
   private final Scope<String, Placement> scope;
   private final Counter failovers;
   private final Counter conflicts;
-  private final Map<String, Long> notLiveSince = new HashMap<>(); // node name -> nanos
+  // node incarnation -> nanos since it is an orphan source (lease lapsed, or gone)
+  private Map<NodeId, Long> orphanedSince = new HashMap<>();
+  // child -> generation of its placement on this node; read by the children's isCurrent()
+  private final Map<String, Long> current = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile boolean leaseLost;
   private final Map<String, Long> runningGeneration = new HashMap<>(); // child -> generation
   private volatile boolean stopping;
   private boolean wasFenced; // core thread
@@ -99,7 +108,15 @@ public final class DistributedSupervisor implements AutoCloseable {
     this.conflicts =
         Counter.builder("flock.children.conflicts").tag("supervisor", name).register(meters);
     // The local supervisor: the builder's factories, intensity, listeners and meters, plus ours.
-    this.local = b.local.copy().node(self.name()).listener(this::onLocalEvent).build();
+    this.local =
+        b.local
+            .copy()
+            .node(self.name())
+            .listener(this::onLocalEvent)
+            .currency(
+                (id, generation) ->
+                    cluster.hasLease() && Long.valueOf(generation).equals(current.get(id)))
+            .build();
     this.scope = cluster.scope("supervisor." + name);
     // Incremental: a change costs work for its keys only (a burst of 10,000 placements does not
     // trigger 10,000 full passes); claims and consistency are the periodic full pass's job.
@@ -126,7 +143,23 @@ public final class DistributedSupervisor implements AutoCloseable {
     return new Builder(name, cluster);
   }
 
+  /**
+   * The lease lapsed (on the lease thread, not the core): with a quorum strategy every child here
+   * is stopped at once; the core reconciles after.
+   */
+  private void onLeaseLost() {
+    leaseLost = true;
+    if (strategy.requiresQuorum() && !stopping) {
+      log.warn("[{}] {}: lease lost, stopping {} children now", self.name(), name, current.size());
+      for (String id : List.copyOf(current.keySet())) {
+        background(local.terminateChild(id), error -> {});
+      }
+    }
+    cluster.onCore().execute(this::scheduleReconcile);
+  }
+
   private DistributedSupervisor start() {
+    cluster.onLeaseLost(this::onLeaseLost);
     Thread sweeper =
         Thread.ofVirtual()
             .name("flock-sweep-" + name)
@@ -346,7 +379,10 @@ public final class DistributedSupervisor implements AutoCloseable {
 
   /** Core thread: whether this node must not run children now (updates the rejoin grace). */
   private boolean fencedNow() {
-    boolean noQuorum = strategy.requiresQuorum() && !cluster.hasQuorumNow();
+    if (leaseLost && cluster.hasLease()) {
+      leaseLost = false;
+    }
+    boolean noQuorum = strategy.requiresQuorum() && (!cluster.hasQuorumNow() || leaseLost);
     long nowNanos = System.nanoTime();
     if (noQuorum) {
       wasFenced = true;
@@ -372,6 +408,11 @@ public final class DistributedSupervisor implements AutoCloseable {
   /** Makes the local copy of {@code id} match its placement {@code p} (null: none). */
   private void ensureLocal(
       String id, @org.jspecify.annotations.Nullable Placement p, boolean fenced) {
+    if (p != null && p.node().equals(self)) {
+      current.put(id, p.generation());
+    } else {
+      current.remove(id);
+    }
     Long running = runningGeneration.get(id);
     if (p != null && p.node().equals(self) && !fenced) {
       long generation = p.generation();
@@ -399,6 +440,34 @@ public final class DistributedSupervisor implements AutoCloseable {
     }
   }
 
+  /**
+   * Core thread: whether {@code node}'s children are orphans. Plain strategy: it is gone (down,
+   * left, replaced). Quorum strategy: its lease must have lapsed (its process ended, a quorum's
+   * evidence, or its own word), even if this node still hears it (it may be cut off the other way),
+   * and never on this node's silence alone.
+   */
+  private boolean isOrphanSource(NodeId node, boolean quorumMode) {
+    return quorumMode ? cluster.isLeaseLapsedNow(node) : cluster.isGoneNow(node);
+  }
+
+  /**
+   * Whether an orphan may be claimed {@code orphanedFor} nanoseconds after its node became an
+   * orphan source. Plain strategy: at once. Quorum strategy: at once if the node's process is known
+   * to have ended; otherwise only once its lease must have lapsed (evidence, never this node's
+   * silence alone) and the child's own shutdown timeout has passed since, so the old copy has
+   * stopped (a child with an infinite shutdown moves only when its node's process is gone).
+   */
+  private boolean claimable(Placement p, long orphanedFor, boolean quorumMode) {
+    if (!quorumMode || cluster.isProcessGoneNow(p.node())) {
+      return true;
+    }
+    return switch (p.spec().shutdown()) {
+      case Shutdown.Brutal b -> true;
+      case Shutdown.Infinity i -> false;
+      case Shutdown.Timeout t -> orphanedFor >= t.timeout().toNanos();
+    };
+  }
+
   /** Makes this node run exactly its assigned children, and claims orphans it should. */
   private void reconcile() {
     reconcileScheduled = false;
@@ -407,26 +476,25 @@ public final class DistributedSupervisor implements AutoCloseable {
     }
     boolean fenced = fencedNow();
     List<NodeId> live = liveMembers();
-    Set<String> liveNames = new HashSet<>();
-    for (NodeId n : live) {
-      liveNames.add(n.name());
-    }
     long now = System.nanoTime();
-    notLiveSince.keySet().removeIf(liveNames::contains);
+    boolean quorumMode = strategy.requiresQuorum();
+    Map<NodeId, Boolean> orphanSource = new HashMap<>();
+    Map<NodeId, Long> since = new HashMap<>();
     Map<String, Placement> mine = new HashMap<>();
     List<Placement> orphans = new ArrayList<>();
     scope.forEachNow(
         (id, p) -> {
           if (p.node().equals(self)) {
             mine.put(id, p);
-          } else {
-            // Only from a node known to be gone: a node not heard of yet (a fresh view) is not.
-            if (cluster.isGoneNow(p.node())) {
-              notLiveSince.putIfAbsent(p.node().name(), now);
-              orphans.add(p);
-            }
+          } else if (orphanSource.computeIfAbsent(p.node(), n -> isOrphanSource(n, quorumMode))) {
+            // Only from a node known to be gone (or, with quorum, whose lease lapsed): a node not
+            // heard of yet (a fresh view) is neither.
+            Long first = orphanedSince.get(p.node());
+            since.putIfAbsent(p.node(), first == null ? now : first);
+            orphans.add(p);
           }
         });
+    orphanedSince = since; // keyed by incarnation: a quick same-name restart starts afresh
     // Run exactly what is ours (none when fenced).
     for (Map.Entry<String, Placement> e : mine.entrySet()) {
       ensureLocal(e.getKey(), e.getValue(), fenced);
@@ -436,19 +504,19 @@ public final class DistributedSupervisor implements AutoCloseable {
         ensureLocal(id, scope.getNow(id), fenced);
       }
     }
-    if (fenced) {
+    // Claims take a lease: a node the cluster does not demonstrably hear (cut off one way, stalled)
+    // never takes the others' children, whatever the strategy.
+    if (fenced || !cluster.hasLease()) {
       return;
     }
     // Claim orphans this node is the deterministic claimer of.
     Map<String, Integer> load = null;
     for (Placement p : orphans) {
-      Long since = notLiveSince.get(p.node().name());
-      long margin = strategy.requiresQuorum() ? fencingMargin.toNanos() : 0;
-      if (since == null || now - since < margin) {
+      if (!claimable(p, now - since.getOrDefault(p.node(), now), quorumMode)) {
         continue;
       }
       if (p.spec().restart() == Restart.TEMPORARY) {
-        if (live.get(0).equals(self)) {
+        if (!live.isEmpty() && live.get(0).equals(self)) {
           scope.removeNow(p.spec().id());
         }
         continue;

@@ -66,6 +66,7 @@ public final class LocalSupervisor implements AutoCloseable {
   private final Duration window;
   private final int maxChildren;
   private final LongSupplier nanoClock;
+  private final java.util.function.BiPredicate<String, Long> currency;
   private final List<SupervisorListener> listeners;
   private final ScheduledExecutorService exec;
   private final Map<String, Entry> children = new LinkedHashMap<>();
@@ -147,6 +148,11 @@ public final class LocalSupervisor implements AutoCloseable {
     }
 
     @Override
+    public boolean isCurrent() {
+      return !stopRequested && currency.test(entry.spec.id(), entry.generation);
+    }
+
+    @Override
     public Logger log() {
       return childLog;
     }
@@ -160,6 +166,7 @@ public final class LocalSupervisor implements AutoCloseable {
     this.window = b.window;
     this.maxChildren = b.maxChildren;
     this.nanoClock = b.nanoClock;
+    this.currency = b.currency;
     this.listeners = List.copyOf(b.listeners);
     this.exec =
         Executors.newSingleThreadScheduledExecutor(
@@ -610,6 +617,7 @@ public final class LocalSupervisor implements AutoCloseable {
     private Duration window = Duration.ofSeconds(5);
     private int maxChildren = Integer.MAX_VALUE;
     private LongSupplier nanoClock = System::nanoTime;
+    private java.util.function.BiPredicate<String, Long> currency = (id, generation) -> true;
     private final List<SupervisorListener> listeners = new ArrayList<>();
     private MeterRegistry meters = new CompositeMeterRegistry();
 
@@ -690,9 +698,16 @@ public final class LocalSupervisor implements AutoCloseable {
       return this;
     }
 
+    /** Whether a child (id, generation) is still current (the distributed supervisor's rule). */
+    Builder currency(java.util.function.BiPredicate<String, Long> rule) {
+      this.currency = requireNonNull(rule, "rule");
+      return this;
+    }
+
     /** An independent copy (the distributed supervisor adds its own listener to a copy). */
     Builder copy() {
       Builder b = new Builder(name);
+      b.currency = currency;
       b.node = node;
       b.factories.putAll(factories);
       b.maxRestarts = maxRestarts;

@@ -27,7 +27,12 @@ public final class SupervisorException extends RuntimeException {
     /** This node does not see a quorum of the cluster. */
     NO_QUORUM,
     /** The operation did not finish within its deadline. */
-    TIMEOUT
+    TIMEOUT,
+    /**
+     * This copy of the child is no longer the current one (its node lost its lease, or the child
+     * was placed anew elsewhere): {@link ChildContext#ensureCurrent} refuses the effect.
+     */
+    FENCED
   }
 
   private final Reason reason;

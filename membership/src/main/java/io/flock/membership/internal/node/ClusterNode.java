@@ -206,6 +206,11 @@ public final class ClusterNode {
     return lease;
   }
 
+  /** Whether {@code id}'s lease can no longer be in effect: its process ended, or the evidence. */
+  public boolean isLeaseLapsed(NodeId id) {
+    return view.isProcessGone(id) || lease.lapsed(id.name());
+  }
+
   /** The members that may run work: live, eligible, and not fenced (itself included). */
   public List<NodeId> liveMembers() {
     List<NodeId> live = new ArrayList<>();
@@ -301,6 +306,7 @@ public final class ClusterNode {
       return; // replaced, already down, or heard from again meanwhile
     }
     log.info("[{}] {} refuses connections: its process is gone", self.name(), peer);
+    p.processEnded();
     declareDown(p);
     scopes.neighbours(view.neighbours());
     updateQuorum();

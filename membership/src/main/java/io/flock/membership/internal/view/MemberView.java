@@ -202,6 +202,26 @@ public final class MemberView {
     return p.down() || p.recordStatus() == MemberStatus.LEFT;
   }
 
+  /**
+   * Whether {@code id}'s process is known to have ended: it left, was removed, was replaced by a
+   * newer incarnation of its name, or its address refused connections. Silence alone is not enough.
+   */
+  public boolean isProcessGone(NodeId id) {
+    if (id.name().equals(self.name())) {
+      return id.incarnation() < self.incarnation();
+    }
+    if (isRetired(id)) {
+      return true;
+    }
+    Peer p = peers.get(id.name());
+    if (p == null || p.id().incarnation() < id.incarnation()) {
+      return false;
+    }
+    return p.id().incarnation() > id.incarnation()
+        || p.processGone()
+        || p.recordStatus() == MemberStatus.LEFT;
+  }
+
   /** The replicas of the active peers: the replication neighbours. */
   public List<ReplicaId> neighbours() {
     List<ReplicaId> out = new ArrayList<>();

@@ -13,6 +13,7 @@ public final class Peer {
   private boolean reachable = true;
   private boolean down;
   private boolean announcedUp;
+  private boolean processGone;
 
   Peer(NodeId id) {
     this.id = id;
@@ -36,6 +37,16 @@ public final class Peer {
   /** Whether this node's failure detector declared it down. */
   public boolean down() {
     return down;
+  }
+
+  /** Whether its process is known to have ended (its address refused connections). */
+  public boolean processGone() {
+    return processGone;
+  }
+
+  /** Its address refused a connection: the process is gone. */
+  public void processEnded() {
+    processGone = true;
   }
 
   /** The status as this node shows it: DOWN when declared down and not gone. */
