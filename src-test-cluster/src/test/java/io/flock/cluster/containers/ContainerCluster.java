@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assertions;
@@ -246,6 +247,52 @@ final class ContainerCluster implements AutoCloseable {
         },
         name + " answers after its restart");
     return stoppedAt;
+  }
+
+  /**
+   * A one-way cut: drops every packet arriving at the node's Flock port (7000), inside the node's
+   * own network namespace (the host's {@code iptables} through {@code nsenter}), so the others can
+   * no longer reach it while its own outgoing connections (from ephemeral ports) still work. The
+   * rule lives in the container's namespace and goes with it; {@link #unblockInbound} removes it
+   * earlier.
+   */
+  void blockInbound(String name) throws Exception {
+    iptablesIn(name, "-I");
+  }
+
+  /** Removes the rule of {@link #blockInbound}. */
+  void unblockInbound(String name) throws Exception {
+    iptablesIn(name, "-D");
+  }
+
+  private void iptablesIn(String name, String op) throws Exception {
+    Long pid =
+        docker().inspectContainerCmd(node(name).getContainerId()).exec().getState().getPidLong();
+    if (pid == null || pid <= 0) {
+      throw new IllegalStateException(name + " has no process");
+    }
+    Process p =
+        new ProcessBuilder(
+                "nsenter",
+                "-t",
+                String.valueOf(pid),
+                "-n",
+                "iptables",
+                op,
+                "INPUT",
+                "-p",
+                "tcp",
+                "--dport",
+                "7000",
+                "-j",
+                "DROP")
+            .redirectErrorStream(true)
+            .start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException("iptables " + op + " in " + name + " failed: " + out);
+    }
   }
 
   /** SIGKILL. */
