@@ -78,7 +78,8 @@ public final class Cluster implements AutoCloseable {
             settings.nodeName(),
             transport,
             node::reachabilityChanges,
-            () -> node.router().unknownCount() + node.endpoints().unknownCount());
+            () -> node.router().unknownCount() + node.endpoints().unknownCount(),
+            node::clampedTimestamps);
     runtime.every("metrics refresh", Duration.ofSeconds(1), () -> metrics.refresh(statusNow()));
   }
 

@@ -35,6 +35,7 @@ import java.util.function.ToDoubleFunction;
  *   <tr><td>flock.transport.refused</td><td>counter: failed handshakes, bad frames, floods</td></tr>
  *   <tr><td>flock.transport.dropped</td><td>counter: sends refused (queue full, backpressure)</td></tr>
  *   <tr><td>flock.messages.unknown</td><td>counter: messages of a type with no handler</td></tr>
+ *   <tr><td>flock.hlc.clamped</td><td>counter: remote timestamps beyond the drift bound</td></tr>
  *   <tr><td>flock.replication.lag{scope}</td><td>gauge: largest unacknowledged local writes</td></tr>
  * </table>
  */
@@ -43,17 +44,23 @@ public final class MembershipMetrics implements MeterBinder {
   private final Transport transport;
   private final LongSupplier reachabilityChanges;
   private final LongSupplier unknownMessages;
+  private final LongSupplier clamped;
   private final List<MultiGauge> lagGauges = new CopyOnWriteArrayList<>();
   private volatile Map<MemberStatus, Integer> byStatus = new EnumMap<>(MemberStatus.class);
   private volatile boolean quorum;
 
   /** Meters of one node. */
   public MembershipMetrics(
-      String node, Transport transport, LongSupplier reachabilityChanges, LongSupplier unknown) {
+      String node,
+      Transport transport,
+      LongSupplier reachabilityChanges,
+      LongSupplier unknown,
+      LongSupplier clamped) {
     this.node = node;
     this.transport = transport;
     this.reachabilityChanges = reachabilityChanges;
     this.unknownMessages = unknown;
+    this.clamped = clamped;
   }
 
   /** Core thread: a fresh snapshot for the gauges. */
@@ -88,6 +95,7 @@ public final class MembershipMetrics implements MeterBinder {
         .register(registry);
     counter(registry, "flock.reachability.changes", tags, r -> reachabilityChanges.getAsLong());
     counter(registry, "flock.messages.unknown", tags, r -> unknownMessages.getAsLong());
+    counter(registry, "flock.hlc.clamped", tags, r -> clamped.getAsLong());
     stat(
         registry,
         "flock.transport.bytes",

@@ -362,6 +362,11 @@ public final class ClusterNode {
     removals.tick(now);
   }
 
+  /** Remote timestamps clamped by the HLC's drift bound (any thread). */
+  public long clampedTimestamps() {
+    return scopes.clampedTimestamps();
+  }
+
   /** Records life from {@code from}; false if it is an older incarnation (drop its message). */
   private boolean heard(NodeId from) {
     if (from.name().equals(Transport.ANY) || from.name().equals(self.name())) {

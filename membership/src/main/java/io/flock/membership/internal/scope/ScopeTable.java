@@ -45,6 +45,9 @@ public final class ScopeTable {
   private List<ReplicaId> neighbours = List.of();
   private final java.util.Set<Map.Entry<String, Long>> retirements =
       new java.util.LinkedHashSet<>();
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ScopeTable.class);
+
+  private long clampedLogged;
   private boolean flushScheduled;
   private long flushDeferredSince;
 
@@ -110,11 +113,29 @@ public final class ScopeTable {
     s.receive(from, message);
   }
 
-  /** Core thread: a gossip round (re-sends what is unacknowledged, compares digests). */
+  /**
+   * Core thread: a gossip round (re-sends what is unacknowledged, compares digests), and one WARN
+   * when remote timestamps were clamped by the clock's drift bound since the last round.
+   */
   public void tick() {
     for (ScopeImpl<?, ?> s : scopes.values()) {
       s.tick();
     }
+    long clamped = clock.clamped();
+    if (clamped > clampedLogged) {
+      log.warn(
+          "[{}] {} remote timestamps were more than {} ms ahead of this node's clock and were"
+              + " clamped (a peer's wall clock runs ahead)",
+          runtime.node(),
+          clamped - clampedLogged,
+          Hlc.DEFAULT_MAX_OFFSET_MILLIS);
+      clampedLogged = clamped;
+    }
+  }
+
+  /** Remote timestamps clamped by the clock's drift bound (any thread). */
+  public long clampedTimestamps() {
+    return clock.clamped();
   }
 
   /** Core thread: a flush after the current task, so writes made in one task coalesce. */
