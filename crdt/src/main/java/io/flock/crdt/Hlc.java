@@ -29,7 +29,8 @@ public final class Hlc {
   private final LongSupplier physicalMillis;
   private final long maxOffsetMillis;
   private long last;
-  private volatile long clamped;
+  private final java.util.concurrent.atomic.AtomicLong clamped =
+      new java.util.concurrent.atomic.AtomicLong(); // read by meters on other threads
 
   /**
    * A clock reading physical time from {@code physicalMillis}, with the default drift bound.
@@ -73,7 +74,7 @@ public final class Hlc {
     }
     long bound = ((physicalMillis.getAsLong() + maxOffsetMillis + 1) << LOGICAL_BITS) - 1;
     if (timestamp > bound || timestamp < 0) {
-      clamped++;
+      clamped.incrementAndGet();
       if (bound > last) {
         last = bound;
       }
@@ -84,7 +85,7 @@ public final class Hlc {
 
   /** How many observed timestamps were beyond the drift bound. */
   public long clamped() {
-    return clamped;
+    return clamped.get();
   }
 
   /** The greatest timestamp issued or observed so far. */

@@ -92,10 +92,10 @@ public final class Cluster implements AutoCloseable {
     return new ClusterBuilder(clusterName, nodeName);
   }
 
-  static Cluster start(ClusterSettings s, UnaryOperator<Transport> decorate) {
+  static Cluster start(ClusterSettings s, byte[] secret, UnaryOperator<Transport> decorate) {
     WireTypeRegistry types = new WireTypeRegistry(s.wireTypes(), Wire::newKryo);
     TransportConfig tc =
-        TransportConfig.defaults(s.clusterName(), s.secret(), types.registrar())
+        TransportConfig.defaults(s.clusterName(), secret, types.registrar())
             .withWireTypes(types.registrar(), types.manifest());
     TlsSettings tls = s.tls();
     if (tls != null) {

@@ -283,7 +283,6 @@ public final class ClusterBuilder {
     return new ClusterSettings(
         clusterName,
         nodeName,
-        secret,
         bindHost,
         bindPort,
         advertisedHost,
@@ -328,6 +327,6 @@ public final class ClusterBuilder {
    * @throws FlockException if the node cannot start (the address is in use); no thread is left
    */
   public Cluster start() {
-    return Cluster.start(settings(), transportDecorator);
+    return Cluster.start(settings(), secret.clone(), transportDecorator);
   }
 }

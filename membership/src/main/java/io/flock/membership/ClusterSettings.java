@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A node's settings, validated and frozen by {@link ClusterBuilder#start}: the running node reads
- * only this value, never its builder. Immutable.
+ * only this value, never its builder. Immutable. The shared secret is not part of it: it is handed
+ * to the transport once and never readable from a running node.
  *
  * @param clusterName the cluster every node shares
  * @param nodeName this node's unique name
@@ -31,11 +32,9 @@ import org.jspecify.annotations.Nullable;
  * @param wireTypes the sets of types this node may send (peers must have the same)
  * @param listeners who hears the node's events
  */
-@SuppressWarnings("ArrayRecordComponent") // copied in and out; compared by identity
 public record ClusterSettings(
     String clusterName,
     String nodeName,
-    byte[] secret,
     String bindHost,
     int bindPort,
     String advertisedHost,
@@ -58,15 +57,8 @@ public record ClusterSettings(
 
   /** Copies the arrays and lists. */
   public ClusterSettings {
-    secret = secret.clone();
     wireTypes = List.copyOf(wireTypes);
     listeners = List.copyOf(listeners);
-  }
-
-  /** A copy of the shared secret. */
-  @Override
-  public byte[] secret() {
-    return secret.clone();
   }
 
   /**
