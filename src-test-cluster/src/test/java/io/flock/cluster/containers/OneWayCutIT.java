@@ -34,7 +34,7 @@ class OneWayCutIT {
   }
 
   private static boolean onPath(String command) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":", -1)) {
       if (java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, command))) {
         return true;
       }
