@@ -27,6 +27,11 @@ public interface FailureDetector {
   /** Called once per heartbeat interval before the verdicts are read. */
   void tick(long now);
 
+  /** For log lines: what the detector knows of {@code peer}. */
+  default String describe(NodeId peer, long now) {
+    return "";
+  }
+
   /** The verdict on {@code peer} at {@code now}. */
   Health health(NodeId peer, long now);
 }

@@ -17,6 +17,7 @@ public final class HeartbeatDetector implements FailureDetector {
   private final long downAfter;
   private final Map<NodeId, Long> lastHeard = new HashMap<>();
   private long lastTick;
+  private long lastGap;
 
   /**
    * @throws IllegalArgumentException unless {@code interval < unreachableAfter < downAfter}
@@ -48,12 +49,24 @@ public final class HeartbeatDetector implements FailureDetector {
 
   @Override
   public void tick(long now) {
+    lastGap = lastTick == 0 ? 0 : now - lastTick;
     if (lastTick != 0 && now - lastTick > 2 * interval) {
       // This node was stalled and could not have heard anyone: every peer counts as heard when it
       // woke (safety does not rest on this: a stalled node's lease lapsed on its own clock).
       lastHeard.replaceAll((peer, heard) -> Math.max(heard + now - lastTick - interval, now));
     }
     lastTick = now;
+  }
+
+  /** For log lines: how long {@code peer} has been silent and when this detector last ticked. */
+  @Override
+  public String describe(NodeId peer, long now) {
+    Long heard = lastHeard.get(peer);
+    return "silent "
+        + (heard == null ? "?" : (now - heard) / 1_000_000 + " ms")
+        + ", ticks "
+        + lastGap / 1_000_000
+        + " ms apart";
   }
 
   @Override

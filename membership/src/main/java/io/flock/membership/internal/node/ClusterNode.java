@@ -166,6 +166,9 @@ public final class ClusterNode {
   public void start() {
     runtime.execute(
         () -> {
+          // The detector's first reference tick: a stall before the first periodic tick must
+          // still be recognised as this node's own silence.
+          detector.tick(runtime.nanoTime());
           writeOwnRecord(MemberStatus.JOINING);
           updateQuorum();
           join.attempt();
@@ -289,15 +292,33 @@ public final class ClusterNode {
    * incarnation on the same port: not evidence either way.
    */
   private void probe(NodeId peer) {
+    probe(peer, 0);
+  }
+
+  /** Probes again (after 100 ms, then 500 ms) while the peer stays unreachable and not down. */
+  private void probe(NodeId peer, int attempt) {
     var unused =
         transport
             .probeRefused(peer)
             .thenAccept(
-                refused -> {
-                  if (refused) {
-                    runtime.execute(() -> downOnRefusal(peer));
-                  }
-                });
+                refused ->
+                    runtime.execute(
+                        () -> {
+                          if (refused) {
+                            downOnRefusal(peer);
+                            return;
+                          }
+                          Peer p = view.get(peer.name());
+                          if (attempt < 2
+                              && p != null
+                              && p.id().equals(peer)
+                              && !p.reachable()
+                              && !p.down()) {
+                            runtime.schedule(
+                                () -> probe(peer, attempt + 1),
+                                java.time.Duration.ofMillis(attempt == 0 ? 100 : 500));
+                          }
+                        }));
   }
 
   private void downOnRefusal(NodeId peer) {
@@ -352,7 +373,11 @@ public final class ClusterNode {
         case ALIVE -> {}
         case UNREACHABLE -> emit(view.unreachable(p));
         case DOWN -> {
-          log.info("[{}] {} silent for longer than down: declared down", self.name(), p.id());
+          log.info(
+              "[{}] {} silent for longer than down ({}): declared down",
+              self.name(),
+              p.id(),
+              detector.describe(p.id(), now));
           changed |= declareDown(p);
         }
       }

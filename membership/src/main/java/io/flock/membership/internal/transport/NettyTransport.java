@@ -72,6 +72,7 @@ public final class NettyTransport implements Transport {
   private final Listener listener;
   private final EventLoopGroup group;
   private final DnsAddressResolverGroup resolver;
+  private final Probes probes;
   private final Cache<ByteBuffer, Boolean> nonces =
       Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
   private final ConcurrentHashMap<String, Outbound> outbound = new ConcurrentHashMap<>();
@@ -111,6 +112,7 @@ public final class NettyTransport implements Transport {
                 .socketChannelType(NioSocketChannel.class)
                 .ttl(0, 5)
                 .negativeTtl(0));
+    this.probes = new Probes(group, resolver, config);
   }
 
   /**
@@ -317,27 +319,7 @@ public final class NettyTransport implements Transport {
   @Override
   public java.util.concurrent.CompletableFuture<java.util.List<InetSocketAddress>> resolveAll(
       String host, int port) {
-    java.util.concurrent.CompletableFuture<java.util.List<InetSocketAddress>> out =
-        new java.util.concurrent.CompletableFuture<>();
-    try {
-      resolver
-          .getResolver(group.next())
-          .resolveAll(InetSocketAddress.createUnresolved(host, port))
-          .addListener(
-              f -> {
-                if (f.isSuccess()) {
-                  @SuppressWarnings("unchecked")
-                  java.util.List<InetSocketAddress> found =
-                      (java.util.List<InetSocketAddress>) f.getNow();
-                  out.complete(java.util.List.copyOf(found));
-                } else {
-                  out.completeExceptionally(f.cause());
-                }
-              });
-    } catch (RuntimeException e) {
-      out.completeExceptionally(e);
-    }
-    return out;
+    return probes.resolveAll(host, port);
   }
 
   /** A connection completed its handshake. */
@@ -457,47 +439,10 @@ public final class NettyTransport implements Transport {
 
   @Override
   public java.util.concurrent.CompletableFuture<Boolean> probeRefused(NodeId peer) {
-    java.util.concurrent.CompletableFuture<Boolean> refused =
-        new java.util.concurrent.CompletableFuture<>();
     if (closed) {
-      refused.complete(false);
-      return refused;
+      return java.util.concurrent.CompletableFuture.completedFuture(false);
     }
-    try {
-      ChannelFuture dial =
-          new Bootstrap()
-              .group(group)
-              .channel(NioSocketChannel.class)
-              .resolver(resolver)
-              .option(
-                  ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
-              .handler(new io.netty.channel.ChannelInboundHandlerAdapter())
-              .connect(peer.host(), peer.port());
-      dial.addListener(
-          f -> {
-            if (f.isSuccess()) {
-              dial.channel().close();
-              refused.complete(false);
-            } else {
-              refused.complete(isRefusal(f.cause()));
-            }
-          });
-    } catch (RuntimeException e) {
-      refused.complete(false);
-    }
-    return refused;
-  }
-
-  /** Whether {@code cause} is a connection refusal (RST on SYN), not a timeout or no route. */
-  static boolean isRefusal(@Nullable Throwable cause) {
-    for (Throwable t = cause; t != null; t = t.getCause()) {
-      if (t instanceof java.net.ConnectException
-          && !(t instanceof io.netty.channel.ConnectTimeoutException)
-          && String.valueOf(t.getMessage()).contains("refused")) {
-        return true;
-      }
-    }
-    return false;
+    return probes.probeRefused(peer);
   }
 
   @Override

@@ -52,6 +52,15 @@ class HeartbeatDetectorTest {
   }
 
   @Test
+  void aStallBeforeTheFirstPeriodicTickIsStillThisNodesOwnSilence() {
+    long t = 1_000 * MS;
+    d.tick(t); // the reference tick at start
+    d.heard(P, t + 50 * MS);
+    d.tick(t + 3_100 * MS); // the first periodic tick comes only after a 3 s stall
+    assertThat(d.health(P, t + 3_100 * MS)).isEqualTo(ALIVE);
+  }
+
+  @Test
   void aPeerNeverHeardGetsTheFullTimeoutFromFirstSight() {
     assertThat(d.health(P, 5 * MS)).isEqualTo(ALIVE);
     assertThat(d.health(P, 1_000 * MS)).isEqualTo(ALIVE);
