@@ -78,6 +78,7 @@ public final class ClusterNode {
   private final MessageRouter router;
   private final Endpoints endpoints;
   private final LeaseProtocol lease;
+  private final DeathProbe deathProbe;
   private final Removals removals;
   private boolean removedSelf;
   private final Scope<String, MemberRecord> members;
@@ -94,6 +95,7 @@ public final class ClusterNode {
     this.self = transport.self();
     this.view = new MemberView(self);
     this.bus = new EventBus(self.name(), settings.listeners());
+    this.deathProbe = new DeathProbe(runtime, transport, view, this::refused);
     this.gate = new InboundGate(20_000, 2_000, transport::reading);
     this.detector =
         new HeartbeatDetector(
@@ -280,53 +282,13 @@ public final class ClusterNode {
           if (p != null && p.id().equals(peer)) {
             emit(view.unreachable(p));
             updateQuorum();
-            probe(peer);
+            deathProbe.probe(peer);
           }
         });
   }
 
-  /**
-   * Certain evidence of death: the connection closed and a fresh connection to the same address is
-   * refused, so no process listens there any more. That incarnation is declared down at once;
-   * silence alone still takes the detector's timeout. A process that answers may be a new
-   * incarnation on the same port: not evidence either way.
-   */
-  private void probe(NodeId peer) {
-    probe(peer, 0);
-  }
-
-  /** Probes again (after 100 ms, then 500 ms) while the peer stays unreachable and not down. */
-  private void probe(NodeId peer, int attempt) {
-    var unused =
-        transport
-            .probeRefused(peer)
-            .thenAccept(
-                refused ->
-                    runtime.execute(
-                        () -> {
-                          if (refused) {
-                            downOnRefusal(peer);
-                            return;
-                          }
-                          Peer p = view.get(peer.name());
-                          if (attempt < 2
-                              && p != null
-                              && p.id().equals(peer)
-                              && !p.reachable()
-                              && !p.down()) {
-                            runtime.schedule(
-                                () -> probe(peer, attempt + 1),
-                                java.time.Duration.ofMillis(attempt == 0 ? 100 : 500));
-                          }
-                        }));
-  }
-
-  private void downOnRefusal(NodeId peer) {
-    Peer p = view.get(peer.name());
-    if (p == null || !p.id().equals(peer) || p.down() || p.reachable()) {
-      return; // replaced, already down, or heard from again meanwhile
-    }
-    log.info("[{}] {} refuses connections: its process is gone", self.name(), peer);
+  /** The death probe found {@code p}'s address refusing connections: its process is gone. */
+  private void refused(Peer p) {
     p.processEnded();
     declareDown(p);
     scopes.neighbours(view.neighbours());
