@@ -57,7 +57,13 @@ class TlsClusterTest {
               .tls(tls(other, "stranger"))
               .seeds(List.of(a.self().address()))
               .start()) {
-        Thread.sleep(1_500);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        a.metrics().bindTo(meters);
+        TestCluster.await(
+            Duration.ofSeconds(20),
+            () -> meters.get("flock.transport.refused").functionCounter().count() > 0,
+            "a refused the stranger's TLS handshake");
         assertThat(a.members().join()).extracting(m -> m.id().name()).containsOnly("a", "b");
         assertThat(stranger.members().join()).hasSize(1);
       }

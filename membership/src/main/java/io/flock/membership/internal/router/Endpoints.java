@@ -85,11 +85,6 @@ public final class Endpoints {
     return unknown.get();
   }
 
-  /** Requests still waiting for an answer. */
-  public int pendingCount() {
-    return pending.size();
-  }
-
   /** {@code gone} ended: every request to it fails with {@link Outcome#GONE}. */
   public void gone(NodeId gone) {
     for (Map.Entry<Long, Pending> e : List.copyOf(pending.entrySet())) {

@@ -235,11 +235,6 @@ public final class NodeRuntime implements AutoCloseable {
     return next instanceof Delayed d && d.getDelay(TimeUnit.NANOSECONDS) <= 0;
   }
 
-  /** Tasks waiting on the core (ready and scheduled). */
-  public int queued() {
-    return core.getQueue().size();
-  }
-
   private void guarded(String what, Runnable task) {
     if (closed) {
       return;

@@ -186,20 +186,7 @@ public final class MemberView {
    * incarnation. A node not heard of yet is not gone.
    */
   public boolean isGone(NodeId id) {
-    if (id.name().equals(self.name())) {
-      return id.incarnation() < self.incarnation();
-    }
-    if (isRetired(id)) {
-      return true;
-    }
-    Peer p = peers.get(id.name());
-    if (p == null || p.id().incarnation() < id.incarnation()) {
-      return false;
-    }
-    if (p.id().incarnation() > id.incarnation()) {
-      return true;
-    }
-    return p.down() || p.recordStatus() == MemberStatus.LEFT;
+    return ended(id, p -> p.down() || p.recordStatus() == MemberStatus.LEFT);
   }
 
   /**
@@ -207,6 +194,14 @@ public final class MemberView {
    * newer incarnation of its name, or its address refused connections. Silence alone is not enough.
    */
   public boolean isProcessGone(NodeId id) {
+    return ended(id, p -> p.processGone() || p.recordStatus() == MemberStatus.LEFT);
+  }
+
+  /**
+   * Whether {@code id} ended: an older incarnation of this node, retired, replaced by a newer
+   * incarnation, or (for the current one) {@code current} holds. A node not heard of has not.
+   */
+  private boolean ended(NodeId id, Predicate<Peer> current) {
     if (id.name().equals(self.name())) {
       return id.incarnation() < self.incarnation();
     }
@@ -217,9 +212,7 @@ public final class MemberView {
     if (p == null || p.id().incarnation() < id.incarnation()) {
       return false;
     }
-    return p.id().incarnation() > id.incarnation()
-        || p.processGone()
-        || p.recordStatus() == MemberStatus.LEFT;
+    return p.id().incarnation() > id.incarnation() || current.test(p);
   }
 
   /** The replicas of the active peers: the replication neighbours. */
