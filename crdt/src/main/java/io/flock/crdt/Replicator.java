@@ -376,6 +376,20 @@ public final class Replicator<K, V> {
     return seq;
   }
 
+  /**
+   * How many replicas hold every local delta below {@code upTo}: this one and each neighbour that
+   * acknowledged up to it.
+   */
+  public int holders(long upTo) {
+    int n = 1;
+    for (Peer peer : peers.values()) {
+      if (peer.acked >= upTo) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** How many local deltas {@code neighbour} has not acknowledged (0 for a non-neighbour). */
   public long lag(ReplicaId neighbour) {
     Peer peer = peers.get(neighbour);

@@ -6,6 +6,7 @@ import io.flock.membership.internal.metrics.MembershipMetrics;
 import io.flock.membership.internal.node.ClusterNode;
 import io.flock.membership.internal.node.Forwarder;
 import io.flock.membership.internal.node.GracefulLeave;
+import io.flock.membership.internal.node.ServiceStack;
 import io.flock.membership.internal.runtime.NodeRuntime;
 import io.flock.membership.internal.transport.NettyTransport;
 import io.flock.membership.internal.transport.TlsContexts;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -66,6 +68,7 @@ public final class Cluster implements AutoCloseable {
   private final ClusterNode node;
   private final MembershipMetrics metrics;
   private volatile boolean closed;
+  private final ServiceStack services;
 
   private Cluster(
       ClusterSettings settings, NodeRuntime runtime, Transport transport, WireTypeRegistry types) {
@@ -73,6 +76,7 @@ public final class Cluster implements AutoCloseable {
     this.runtime = runtime;
     this.transport = transport;
     this.node = new ClusterNode(settings, runtime, transport, types);
+    this.services = new ServiceStack(settings.nodeName());
     this.metrics =
         new MembershipMetrics(
             settings.nodeName(),
@@ -184,6 +188,75 @@ public final class Cluster implements AutoCloseable {
   /** The members as this node sees them (itself included). */
   public CompletableFuture<List<Member>> members() {
     return runtime.call(() -> node.view().members());
+  }
+
+  /**
+   * Adds {@code listener} for this node's events from now on; it runs on the core thread, must not
+   * block, and an exception it throws is logged and contained.
+   */
+  public void subscribe(ClusterListener listener) {
+    node.events().subscribe(requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Core thread: how many members (itself included) make a majority of the expected membership now;
+   * a write held by that many survives the loss of any minority.
+   */
+  public int majorityNow() {
+    runtime.checkCore();
+    return node.majority();
+  }
+
+  /**
+   * Something that runs on top of this node (a distributed supervisor) and must stop before it:
+   * {@link #leave} first stops every registered service (the last registered first) within its
+   * timeout, {@link #close} first closes them.
+   */
+  public interface Service {
+    /** Stops gracefully (hands work over); completes when done. */
+    CompletableFuture<Void> stop(Duration timeout);
+
+    /** Stops at once. */
+    void close();
+  }
+
+  /**
+   * Registers {@code service} to be stopped before this node leaves or closes (any thread).
+   *
+   * @throws ClusterClosedException if this node is closed
+   */
+  public void register(Service service) {
+    requireNonNull(service, "service");
+    if (closed) {
+      throw new ClusterClosedException(self().name());
+    }
+    services.add(service);
+  }
+
+  /** Forgets a registered service (it stopped by itself). */
+  public void unregister(Service service) {
+    services.remove(service);
+  }
+
+  /**
+   * Installs a JVM shutdown hook (SIGTERM, {@code System.exit}) that leaves gracefully within
+   * {@code timeout}: the registered services hand their work over first, so a stopped process does
+   * not take the crash path.
+   */
+  public void leaveOnShutdown(Duration timeout) {
+    requireNonNull(timeout, "timeout");
+    Thread hook =
+        new Thread(
+            () -> {
+              try {
+                leave(timeout).get(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+              } catch (Exception e) {
+                log.warn("[{}] leave on shutdown did not finish: {}", self().name(), e.toString());
+                close();
+              }
+            },
+            "flock-shutdown-" + settings.nodeName());
+    Runtime.getRuntime().addShutdownHook(hook);
   }
 
   /** Whether this node has quorum now. */
@@ -338,7 +411,14 @@ public final class Cluster implements AutoCloseable {
    */
   public CompletableFuture<Void> leave(Duration timeout) {
     requireNonNull(timeout, "timeout");
-    return GracefulLeave.start(runtime, node, timeout, this::close);
+    if (closed) {
+      return CompletableFuture.failedFuture(new ClusterClosedException(self().name()));
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    return services
+        .stopAll(deadline)
+        .thenCompose(
+            v -> GracefulLeave.start(runtime, node, ServiceStack.remaining(deadline), this::close));
   }
 
   /** Stops at once, without leaving (to the others it looks like a crash). Idempotent. */
@@ -350,6 +430,7 @@ public final class Cluster implements AutoCloseable {
       }
       closed = true;
     }
+    services.closeAll();
     runtime.close();
     node.lease().close();
     node.endpoints().close();

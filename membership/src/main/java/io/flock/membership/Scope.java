@@ -49,6 +49,19 @@ public interface Scope<K, V> {
   int sizeNow();
 
   /**
+   * Core thread: a mark for this node's writes to this scope so far, to pass to {@link
+   * #holdersNow}.
+   */
+  long writeMarkNow();
+
+  /**
+   * Core thread: how many members hold every write this node made to this scope up to {@code mark}
+   * (itself included): the ones that acknowledged them. A write held by a majority survives the
+   * loss of any minority.
+   */
+  int holdersNow(long mark);
+
+  /**
    * Subscribes to every change of the visible map, local or remote, in order, on the core thread.
    * An exception the subscriber throws is logged and contained.
    */

@@ -12,13 +12,14 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -31,41 +32,44 @@ import org.slf4j.LoggerFactory;
  * <h2>How it works</h2>
  *
  * Every node runs one of these over the same {@link Cluster} and name. Placements live in one
- * replicated scope: child id → (spec, node incarnation, generation). {@link #startChild} asks the
- * {@link DistributionStrategy} for a live node and writes the placement; every node then
- * <em>reconciles</em> on the scope's changes, membership events and a periodic sweep, so that its
- * {@link LocalSupervisor} runs exactly the children assigned to it: it starts the ones it lacks and
- * stops the ones no longer its own, including one that lost a conflict after a partition healed.
+ * replicated scope: child id → (spec, node incarnation, generation, writer); a second scope, the
+ * roster, says which nodes run the supervisor and with which factories. It is a facade over small
+ * parts, each with one job:
  *
  * <ul>
- *   <li><b>Failover.</b> The children of a node that is down, left, or replaced by a newer
- *       incarnation are re-placed by the strategy over the live members; every node computes the
- *       same claimer, which writes the new placement with generation + 1 (concurrent claims are
- *       resolved by the CRDT). Temporary children are dropped; transient ones that exited normally
- *       are gone already.
- *   <li><b>Quorum and lease.</b> With a strategy that {@linkplain
- *       DistributionStrategy#requiresQuorum requires quorum}, a node without quorum stops its
- *       children and places none, and when its lease lapses ({@link Cluster#hasLease}) the lease
- *       thread stops them at once, without waiting for the core. The others claim a lost node's
- *       children only once its lease must have lapsed ({@link Cluster#isLeaseLapsedNow}: a quorum's
- *       evidence or its own word, never one node's silence) and each child's shutdown timeout has
- *       passed since, or at once when its process is known to have ended. The generation is the
- *       child's fencing token ({@link ChildContext#generation()}); {@link ChildContext#isCurrent}
- *       checks lease and generation before an effect.
- *   <li><b>Claims take a lease.</b> Under any strategy a node claims orphans only while it holds
- *       its lease: a node cut off one way, or stalled, takes nobody's children.
- *   <li><b>Redistribution.</b> {@link Redistribution#ACTIVE} also moves children whose best node
- *       changed when members join.
- *   <li><b>Graceful stop.</b> {@link #stop} hands this node's children to others, waits for the
- *       hand-over to replicate, then stops its local supervisor.
+ *   <li><b>Starts</b> ({@code Starts}): every start of an id is decided by one arbiter (rendezvous
+ *       over the members that run the supervisor), which places it on a member the strategy chooses
+ *       among those with the factory, and answers once the child runs there and a majority (quorum
+ *       strategy) or two members hold the placement. Acknowledged means it will run.
+ *   <li><b>What runs here</b> ({@code LocalRuns}): the local supervisor runs exactly the children
+ *       placed on this node, driven by changes only; the target reports each start to the
+ *       placement's writer.
+ *   <li><b>Failover</b> ({@code Orphans}): the children of a node that is gone (plain strategy),
+ *       whose lease must have lapsed (quorum strategy: a quorum's evidence or its own word, never
+ *       one node's silence, and then only after each child's shutdown timeout, at once when its
+ *       process ended), or whose supervisor stopped, are claimed by exactly one claimer per child
+ *       (rendezvous over the members), which lets the strategy choose the target and writes
+ *       generation + 1. Claims take a lease: a node cut off one way, or stalled, takes nobody's.
+ *   <li><b>Fencing</b> ({@code Fence}): with a quorum strategy a node without quorum or lease runs
+ *       nothing; when the lease lapses the lease thread stops every child at once. The generation
+ *       is the child's fencing token ({@link ChildContext#generation()}); {@link
+ *       ChildContext#isCurrent} checks lease and generation before an effect.
+ *   <li><b>Hand-over</b> ({@code HandOver}): {@link #stop}, an escalation of the local supervisor,
+ *       and {@link Redistribution#ACTIVE} stop the old copy before they write the new placement.
  * </ul>
  *
+ * <p>Idle cost is flat in the number of children: nothing sweeps the placements periodically; a 100
+ * ms failover clock looks at the nodes that hold placements, and at orphans only.
+ *
  * <p>Threading: public methods may be called from any thread, return futures with a deadline, and
- * never hang. Reconciliation runs on the cluster's core thread; children run on virtual threads of
- * the local supervisor.
+ * never hang; after {@link #stop} or {@link #close} they fail at once with {@code STOPPED}. The
+ * parts run on the cluster's core thread; children run on virtual threads of the local supervisor.
  */
-public final class DistributedSupervisor implements AutoCloseable {
+public final class DistributedSupervisor implements AutoCloseable, Cluster.Service {
   private static final Logger log = LoggerFactory.getLogger(DistributedSupervisor.class);
+
+  /** Supervisor names in use per cluster node: two of one name on one node would run each twice. */
+  private static final Map<Cluster, Set<String>> NAMES = new WeakHashMap<>();
 
   private final String name;
   private final Cluster cluster;
@@ -73,61 +77,85 @@ public final class DistributedSupervisor implements AutoCloseable {
   private final DistributionStrategy strategy;
   private final Redistribution redistribution;
   private final Duration callTimeout;
-  private final Duration fencingMargin;
-  private final int maxChildren;
-  private final Set<String> factoryNames;
   private final LocalSupervisor local;
   private final Scope<String, Placement> scope;
+  private final Roster roster;
+  private final Fence fence;
+  private final LocalRuns runs;
+  private final Starts starts;
+  private final Orphans orphans;
+  private final HandOver handOver;
+  private final ScheduledExecutorService timer;
   private final Counter failovers;
-  private final Counter conflicts;
-  // node incarnation -> nanos since it is an orphan source (lease lapsed, or gone)
-  private Map<NodeId, Long> orphanedSince = new HashMap<>();
-  // child -> generation of its placement on this node; read by the children's isCurrent()
-  private final Map<String, Long> current = new java.util.concurrent.ConcurrentHashMap<>();
-  private volatile boolean leaseLost;
-  private final Map<String, Long> runningGeneration = new HashMap<>(); // child -> generation
+  private final Counter startFailures;
   private volatile boolean stopping;
-  private boolean wasFenced; // core thread
-  private boolean reconcileScheduled; // core thread
-  private long graceUntil; // core thread: nanoTime until which starts wait after regaining quorum
-  private Thread sweeperThread = Thread.currentThread();
+  private boolean tickScheduled; // core thread
 
   private DistributedSupervisor(Builder b) {
     this.name = b.name;
-    this.cluster = requireNonNull(b.cluster, "cluster");
+    this.cluster = b.cluster;
     this.self = cluster.self();
     this.strategy = b.strategy;
     this.redistribution = b.redistribution;
     this.callTimeout = b.callTimeout;
-    this.fencingMargin = b.fencingMargin;
-    this.maxChildren = b.maxChildren;
-    this.factoryNames = b.local.factoryNames();
     MeterRegistry meters = b.local.meters();
     this.failovers =
         Counter.builder("flock.children.failovers").tag("supervisor", name).register(meters);
-    this.conflicts =
-        Counter.builder("flock.children.conflicts").tag("supervisor", name).register(meters);
+    this.startFailures =
+        Counter.builder("flock.children.start.failures").tag("supervisor", name).register(meters);
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "flock-supervisor-" + name + "-" + self.name());
+              t.setDaemon(true);
+              return t;
+            });
+    this.fence = new Fence(cluster, strategy.requiresQuorum(), b.fencingMargin);
     // The local supervisor: the builder's factories, intensity, listeners and meters, plus ours.
     this.local =
         b.local
             .copy()
             .node(self.name())
             .listener(this::onLocalEvent)
-            .currency(
-                (id, generation) ->
-                    cluster.hasLease() && Long.valueOf(generation).equals(current.get(id)))
+            .currency((id, generation) -> cluster.hasLease() && isCurrent(id, generation))
             .build();
     this.scope = cluster.scope("supervisor." + name);
-    // Incremental: a change costs work for its keys only (a burst of 10,000 placements does not
-    // trigger 10,000 full passes); claims and consistency are the periodic full pass's job.
-    scope.subscribe(this::onPlacementChanges);
+    this.roster = new Roster(cluster, name, List.copyOf(b.local.factoryNames()));
+    this.starts =
+        new Starts(
+            cluster,
+            name,
+            scope,
+            roster,
+            strategy,
+            fence,
+            callTimeout,
+            b.maxChildren,
+            timer,
+            () -> stopping);
+    this.runs =
+        new LocalRuns(
+            name,
+            self,
+            scope,
+            local,
+            fence,
+            starts::report,
+            startFailures::increment,
+            cluster.onCore(),
+            timer);
+    this.orphans =
+        new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
+    this.handOver = new HandOver(cluster, name, scope, roster, strategy, runs, timer);
+  }
+
+  private boolean isCurrent(String id, long generation) {
+    LocalRuns r = runs;
+    return r != null && r.isCurrent(id, generation);
   }
 
   /** The name of the supervisor's set of wire types. */
   public static final String WIRE_TYPES = "flock.supervisor";
-
-  private static final WireTypes TYPES =
-      WireTypes.builder(WIRE_TYPES).add(300, Placement.class, new Placement.Format()).build();
 
   /**
    * The supervisor's wire types: pass them to {@link io.flock.membership.ClusterBuilder#wireTypes}
@@ -135,7 +163,7 @@ public final class DistributedSupervisor implements AutoCloseable {
    * refused by the others at the handshake, and {@link #builder} refuses a cluster that lacks them.
    */
   public static WireTypes wireTypes() {
-    return TYPES;
+    return SupervisorMessages.TYPES;
   }
 
   /** A builder for a supervisor named {@code name} over {@code cluster}. */
@@ -143,86 +171,89 @@ public final class DistributedSupervisor implements AutoCloseable {
     return new Builder(name, cluster);
   }
 
+  private DistributedSupervisor start() {
+    cluster.onLeaseLost(this::onLeaseLost);
+    cluster.register(this);
+    cluster
+        .onCore()
+        .execute(
+            () -> {
+              scope.subscribe(
+                  changes -> {
+                    if (!stopping) {
+                      runs.onChanges(changes);
+                    }
+                  });
+              roster.scope().subscribe(changes -> scheduleTick());
+              cluster.subscribe(event -> scheduleTick());
+              roster.announce(true);
+              // What was placed here before this supervisor started (or replicated already).
+              List<Change<String, Placement>> existing = new ArrayList<>();
+              scope.forEachNow((id, p) -> existing.add(new Change.Added<>(id, p)));
+              runs.onChanges(existing);
+              scheduleTick();
+            });
+    // The failover clock: cheap (it looks at nodes, and at orphans only), never a pass over all.
+    var unused =
+        timer.scheduleWithFixedDelay(
+            () -> cluster.onCore().execute(this::scheduleTick), 100, 100, TimeUnit.MILLISECONDS);
+    return this;
+  }
+
   /**
    * The lease lapsed (on the lease thread, not the core): with a quorum strategy every child here
    * is stopped at once; the core reconciles after.
    */
   private void onLeaseLost() {
-    leaseLost = true;
+    fence.leaseLost();
     if (strategy.requiresQuorum() && !stopping) {
-      log.warn("[{}] {}: lease lost, stopping {} children now", self.name(), name, current.size());
-      for (String id : List.copyOf(current.keySet())) {
-        background(local.terminateChild(id), error -> {});
-      }
+      log.warn("[{}] {}: lease lost, stopping the children here now", self.name(), name);
+      runs.stopAllNow();
     }
-    cluster.onCore().execute(this::scheduleReconcile);
+    cluster.onCore().execute(this::scheduleTick);
   }
 
-  private DistributedSupervisor start() {
-    cluster.onLeaseLost(this::onLeaseLost);
-    Thread sweeper =
-        Thread.ofVirtual()
-            .name("flock-sweep-" + name)
-            .start(
-                () -> {
-                  while (!stopping) {
-                    cluster.onCore().execute(this::scheduleReconcile);
-                    try {
-                      Thread.sleep(100);
-                    } catch (InterruptedException e) {
-                      return;
-                    }
-                  }
-                });
-    sweeperThread = sweeper;
-    cluster.onCore().execute(this::scheduleReconcile);
-    return this;
+  /** Core thread: runs one {@link #tick} after the current task, however often asked. */
+  private void scheduleTick() {
+    if (!tickScheduled) {
+      tickScheduled = true;
+      cluster.onCore().execute(this::tick);
+    }
+  }
+
+  private void tick() {
+    tickScheduled = false;
+    if (stopping) {
+      return;
+    }
+    runs.ensureAll();
+    orphans.tick();
+    if (redistribution == Redistribution.ACTIVE && !fence.fencedNow()) {
+      handOver.rebalance();
+    }
   }
 
   /**
-   * Starts a child somewhere in the cluster.
+   * Starts a child somewhere in the cluster. The call completes when the child runs on its target
+   * and enough members hold its placement that losing the origin or any minority cannot lose it (a
+   * majority with a quorum strategy, two members otherwise).
    *
-   * @return where it was placed; fails with {@link SupervisorException}: {@code ALREADY_STARTED}
-   *     (with the existing {@link ChildRef}), {@code NO_MEMBERS}, {@code NO_QUORUM}, {@code
-   *     MAX_CHILDREN}, {@code UNKNOWN_FACTORY}, {@code STOPPED}, {@code TIMEOUT}
+   * @return where it runs; fails with {@link SupervisorException}: {@code ALREADY_STARTED} (with
+   *     the existing {@link ChildRef}; of two concurrent starts of one id one is told this), {@code
+   *     NO_MEMBERS}, {@code NO_QUORUM}, {@code MAX_CHILDREN}, {@code UNKNOWN_FACTORY} (no live
+   *     member has it), {@code FACTORY_FAILED} (it threw on the target), {@code STOPPED}: nothing
+   *     was placed; {@code TIMEOUT}: the outcome is unknown, the child may run
    */
   public CompletableFuture<ChildRef> startChild(ChildSpec spec) {
     requireNonNull(spec, "spec");
-    return onCore(
-        () -> {
-          checkRunning();
-          Placement existing = scope.getNow(spec.id());
-          if (existing != null) {
-            throw new SupervisorException(
-                Reason.ALREADY_STARTED,
-                "child " + spec.id() + " already started",
-                existing.ref(),
-                null);
-          }
-          if (!factoryNames.contains(spec.factory())) {
-            throw new SupervisorException(
-                Reason.UNKNOWN_FACTORY, "no factory named '" + spec.factory() + "'");
-          }
-          if (scope.sizeNow() >= maxChildren) {
-            throw new SupervisorException(
-                Reason.MAX_CHILDREN, "supervisor " + name + " holds " + maxChildren + " children");
-          }
-          if (strategy.requiresQuorum() && !cluster.hasQuorumNow()) {
-            throw new SupervisorException(Reason.NO_QUORUM, self.name() + " has no quorum");
-          }
-          NodeId node =
-              choose(spec.id(), liveMembers(), load())
-                  .orElseThrow(() -> new SupervisorException(Reason.NO_MEMBERS, "no live member"));
-          Placement p = new Placement(spec, node, 1);
-          scope.putNow(spec.id(), p);
-          return p.ref();
-        });
+    return onCoreCompose(() -> starts.start(spec), callTimeout.plusSeconds(1));
   }
 
   /**
-   * Stops a child wherever it runs and forgets it.
+   * Stops a child wherever it runs and forgets it. With a quorum strategy it needs quorum.
    *
-   * @return completes once the removal is recorded; fails with {@code NOT_FOUND}
+   * @return completes once the removal is recorded; fails with {@code NOT_FOUND}, {@code
+   *     NO_QUORUM}, {@code STOPPED}
    */
   public CompletableFuture<Void> terminateChild(String id) {
     requireNonNull(id, "id");
@@ -231,7 +262,10 @@ public final class DistributedSupervisor implements AutoCloseable {
           if (scope.getNow(id) == null) {
             throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
           }
-          scope.removeNow(id);
+          if (strategy.requiresQuorum() && !cluster.hasQuorumNow()) {
+            throw new SupervisorException(Reason.NO_QUORUM, self.name() + " has no quorum");
+          }
+          var unused = scope.removeNow(id);
           return null;
         });
   }
@@ -247,12 +281,15 @@ public final class DistributedSupervisor implements AutoCloseable {
         });
   }
 
-  /** Counts of the cluster's children, from the replicated state. */
+  /**
+   * Counts: {@code specs} and {@code workers} are the cluster's placements (from the replicated
+   * state), {@code active} the children whose thread runs on this node now.
+   */
   public CompletableFuture<ChildCounts> countChildren() {
     return onCore(
         () -> {
           int n = scope.sizeNow();
-          return new ChildCounts(n, n, n);
+          return new ChildCounts(n, runs.runningCount(), n);
         });
   }
 
@@ -267,326 +304,156 @@ public final class DistributedSupervisor implements AutoCloseable {
   }
 
   /**
-   * Stops gracefully: hands this node's children over to other live members (generation + 1), waits
-   * up to {@code timeout} for that to replicate, then stops the local supervisor. The cluster node
-   * stays up; leave it with {@link Cluster#leave} afterwards.
+   * Stops gracefully: stops this node's children, then hands them over to other members (generation
+   * + 1; never two copies at once) and completes once every live member acknowledged the hand-over,
+   * or {@code timeout} passed. The cluster node stays up; {@link Cluster#leave} stops its
+   * supervisors this way by itself.
+   *
+   * @return fails with {@link SupervisorException} {@code TIMEOUT} if the children did not stop in
+   *     time (they are then closed)
    */
+  @Override
   public CompletableFuture<Void> stop(Duration timeout) {
     requireNonNull(timeout, "timeout");
-    // First stop what runs here (no new starts: stopping), then hand the placements over, so two
-    // copies never run at once; the children are down for the stop plus one replication hop.
-    CompletableFuture<Void> stoppedHere =
-        onCore(
-                () -> {
-                  stopping = true;
-                  return null;
-                })
-            .thenCompose(v -> local.stop());
-    return stoppedHere
-        .thenCompose(v -> onCore(this::handOver))
-        .thenCompose(v -> CompletableFuture.runAsync(() -> sleepQuietly(Duration.ofMillis(200))))
-        .orTimeout(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS)
-        .whenComplete((v, e) -> sweeperThread.interrupt());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    if (stopping) {
+      return CompletableFuture.completedFuture(null);
+    }
+    stopping = true;
+    cluster.unregister(this);
+    return local
+        .stop()
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .thenCompose(v -> coreCompose(() -> handOverThenFail(deadline)))
+        .handle(
+            (v, e) -> {
+              shutDown();
+              if (e != null) {
+                local.close();
+                throw new SupervisorException(
+                    Reason.TIMEOUT,
+                    "supervisor " + name + " did not stop within " + timeout,
+                    null,
+                    e);
+              }
+              return (Void) null;
+            });
   }
 
-  private @org.jspecify.annotations.Nullable Void handOver() {
-    List<NodeId> others = new ArrayList<>(liveMembers());
-    others.removeIf(n -> n.equals(self));
-    Map<String, Integer> load = load();
-    List<Placement> mine = new ArrayList<>();
-    scope.forEachNow(
-        (id, p) -> {
-          if (p.node().equals(self)) {
-            mine.add(p);
-          }
-        });
-    for (Placement p : mine) {
-      Optional<NodeId> to = choose(p.spec().id(), others, load);
-      if (to.isPresent()) {
-        scope.putNow(p.spec().id(), new Placement(p.spec(), to.get(), p.generation() + 1));
-        load.merge(to.get().name(), 1, Integer::sum);
-      }
-    }
-    runningGeneration.clear();
-    return null;
+  private CompletableFuture<Void> handOverThenFail(long deadline) {
+    starts.failAll();
+    return handOver.handOverAll(deadline);
   }
 
   /** Stops at once, without handing over (to the cluster this node's children look orphaned). */
   @Override
   public void close() {
+    boolean wasStopping = stopping;
     stopping = true;
-    sweeperThread.interrupt();
+    cluster.unregister(this);
     local.close();
+    if (!wasStopping) {
+      cluster
+          .onCore()
+          .execute(
+              () -> {
+                starts.failAll();
+                roster.announce(false);
+              });
+    }
+    shutDown();
   }
 
-  // ---- core thread ----
+  private void shutDown() {
+    timer.shutdownNow();
+    synchronized (NAMES) {
+      Set<String> names = NAMES.get(cluster);
+      if (names != null) {
+        names.remove(name);
+      }
+    }
+  }
+
+  /** A local child ended for good, or the local supervisor escalated. */
+  private void onLocalEvent(SupervisorEvent event) {
+    switch (event) {
+      case SupervisorEvent.Exited exit ->
+          cluster.onCore().execute(() -> exited(exit.id(), exit.normal()));
+      case SupervisorEvent.Escalated e ->
+          cluster
+              .onCore()
+              .execute(
+                  () -> {
+                    log.warn(
+                        "[{}] {}: the local supervisor escalated; handing its children over",
+                        self.name(),
+                        name);
+                    stopping = true;
+                    var unused = handOver.handOverAll(System.nanoTime() + callTimeout.toNanos());
+                  });
+      default -> {}
+    }
+  }
+
+  private void exited(String id, boolean normal) {
+    Placement p = scope.getNow(id);
+    if (p != null && p.node().equals(self) && !p.spec().restart().restartsAfter(normal)) {
+      runs.ended(id);
+      var unused = scope.removeNow(id);
+    }
+  }
+
+  // ---- calls ----
 
   private <T> CompletableFuture<T> onCore(Supplier<T> task) {
+    return onCoreCompose(() -> CompletableFuture.completedFuture(task.get()), callTimeout);
+  }
+
+  private <T> CompletableFuture<T> onCoreCompose(
+      Supplier<CompletableFuture<T>> task, Duration deadline) {
+    if (stopping || cluster.isClosed()) {
+      return CompletableFuture.failedFuture(
+          new SupervisorException(Reason.STOPPED, "supervisor " + name + " is stopped"));
+    }
+    return coreCompose(task)
+        .orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .exceptionallyCompose(
+            e ->
+                CompletableFuture.failedFuture(
+                    e instanceof TimeoutException
+                        ? new SupervisorException(
+                            Reason.TIMEOUT,
+                            "no answer within " + deadline + ": the outcome is unknown",
+                            null,
+                            e)
+                        : e instanceof java.util.concurrent.CompletionException c
+                                && c.getCause() != null
+                            ? c.getCause()
+                            : e));
+  }
+
+  private <T> CompletableFuture<T> coreCompose(Supplier<CompletableFuture<T>> task) {
     CompletableFuture<T> result = new CompletableFuture<>();
     cluster
         .onCore()
         .execute(
             () -> {
               try {
-                result.complete(task.get());
+                var unused =
+                    task.get()
+                        .whenComplete(
+                            (v, e) -> {
+                              if (e != null) {
+                                result.completeExceptionally(e);
+                              } else {
+                                result.complete(v);
+                              }
+                            });
               } catch (RuntimeException e) {
                 result.completeExceptionally(e);
               }
             });
-    return result
-        .orTimeout(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
-        .exceptionallyCompose(
-            e ->
-                CompletableFuture.failedFuture(
-                    e instanceof TimeoutException
-                        ? new SupervisorException(
-                            Reason.TIMEOUT, "no answer within " + callTimeout, null, e)
-                        : e));
-  }
-
-  private void checkRunning() {
-    if (stopping) {
-      throw new SupervisorException(Reason.STOPPED, "supervisor " + name + " is stopping");
-    }
-  }
-
-  private List<NodeId> liveMembers() {
-    List<NodeId> live = new ArrayList<>(cluster.liveMembersNow());
-    live.sort((a, b) -> a.name().compareTo(b.name()));
-    return live;
-  }
-
-  private Map<String, Integer> load() {
-    if (!strategy.usesLoad()) {
-      return new HashMap<>(); // not read: skip the O(children) count
-    }
-    Map<String, Integer> load = new TreeMap<>();
-    scope.forEachNow((id, p) -> load.merge(p.node().name(), 1, Integer::sum));
-    return load;
-  }
-
-  private Optional<NodeId> choose(String id, List<NodeId> live, Map<String, Integer> load) {
-    return strategy.choose(id, live, load);
-  }
-
-  /** Core thread: runs one {@link #reconcile} after the current task, however often asked. */
-  private void scheduleReconcile() {
-    if (!reconcileScheduled) {
-      reconcileScheduled = true;
-      cluster.onCore().execute(this::reconcile);
-    }
-  }
-
-  /** Core thread: whether this node must not run children now (updates the rejoin grace). */
-  private boolean fencedNow() {
-    if (leaseLost && cluster.hasLease()) {
-      leaseLost = false;
-    }
-    boolean noQuorum = strategy.requiresQuorum() && (!cluster.hasQuorumNow() || leaseLost);
-    long nowNanos = System.nanoTime();
-    if (noQuorum) {
-      wasFenced = true;
-    } else if (wasFenced) {
-      wasFenced = false; // quorum regained: the majority's newer placements are on their way
-      graceUntil = nowNanos + fencingMargin.toNanos();
-    }
-    // Until a grace period after regaining quorum has passed, stay fenced: starting our stale
-    // placements before the majority's re-placements replicate would run a child twice.
-    return noQuorum || nowNanos - graceUntil < 0;
-  }
-
-  private void onPlacementChanges(List<Change<String, Placement>> changes) {
-    if (stopping) {
-      return;
-    }
-    boolean fenced = fencedNow();
-    for (Change<String, Placement> c : changes) {
-      ensureLocal(c.key(), scope.getNow(c.key()), fenced);
-    }
-  }
-
-  /** Makes the local copy of {@code id} match its placement {@code p} (null: none). */
-  private void ensureLocal(
-      String id, @org.jspecify.annotations.Nullable Placement p, boolean fenced) {
-    if (p != null && p.node().equals(self)) {
-      current.put(id, p.generation());
-    } else {
-      current.remove(id);
-    }
-    Long running = runningGeneration.get(id);
-    if (p != null && p.node().equals(self) && !fenced) {
-      long generation = p.generation();
-      if (running == null) {
-        runningGeneration.put(id, generation);
-        background(
-            local.startChild(p.spec(), generation),
-            error -> cluster.onCore().execute(() -> runningGeneration.remove(id, generation)));
-      } else if (running != generation) {
-        runningGeneration.remove(id);
-        background(local.terminateChild(id), error -> {}); // restarts at the new generation
-      }
-    } else if (running != null) {
-      if (p != null && !fenced) {
-        conflicts.increment();
-        log.info(
-            "[{}] {}: child {} now belongs to {}; stopping it here",
-            self.name(),
-            name,
-            id,
-            p.node());
-      }
-      runningGeneration.remove(id);
-      background(local.terminateChild(id), error -> {});
-    }
-  }
-
-  /**
-   * Core thread: whether {@code node}'s children are orphans. Plain strategy: it is gone (down,
-   * left, replaced). Quorum strategy: its lease must have lapsed (its process ended, a quorum's
-   * evidence, or its own word), even if this node still hears it (it may be cut off the other way),
-   * and never on this node's silence alone.
-   */
-  private boolean isOrphanSource(NodeId node, boolean quorumMode) {
-    return quorumMode ? cluster.isLeaseLapsedNow(node) : cluster.isGoneNow(node);
-  }
-
-  /**
-   * Whether an orphan may be claimed {@code orphanedFor} nanoseconds after its node became an
-   * orphan source. Plain strategy: at once. Quorum strategy: at once if the node's process is known
-   * to have ended; otherwise only once its lease must have lapsed (evidence, never this node's
-   * silence alone) and the child's own shutdown timeout has passed since, so the old copy has
-   * stopped (a child with an infinite shutdown moves only when its node's process is gone).
-   */
-  private boolean claimable(Placement p, long orphanedFor, boolean quorumMode) {
-    if (!quorumMode || cluster.isProcessGoneNow(p.node())) {
-      return true;
-    }
-    return switch (p.spec().shutdown()) {
-      case Shutdown.Brutal b -> true;
-      case Shutdown.Infinity i -> false;
-      case Shutdown.Timeout t -> orphanedFor >= t.timeout().toNanos();
-    };
-  }
-
-  /** Makes this node run exactly its assigned children, and claims orphans it should. */
-  private void reconcile() {
-    reconcileScheduled = false;
-    if (stopping) {
-      return;
-    }
-    boolean fenced = fencedNow();
-    List<NodeId> live = liveMembers();
-    long now = System.nanoTime();
-    boolean quorumMode = strategy.requiresQuorum();
-    Map<NodeId, Boolean> orphanSource = new HashMap<>();
-    Map<NodeId, Long> since = new HashMap<>();
-    Map<String, Placement> mine = new HashMap<>();
-    List<Placement> orphans = new ArrayList<>();
-    scope.forEachNow(
-        (id, p) -> {
-          if (p.node().equals(self)) {
-            mine.put(id, p);
-          } else if (orphanSource.computeIfAbsent(p.node(), n -> isOrphanSource(n, quorumMode))) {
-            // Only from a node known to be gone (or, with quorum, whose lease lapsed): a node not
-            // heard of yet (a fresh view) is neither.
-            Long first = orphanedSince.get(p.node());
-            since.putIfAbsent(p.node(), first == null ? now : first);
-            orphans.add(p);
-          }
-        });
-    orphanedSince = since; // keyed by incarnation: a quick same-name restart starts afresh
-    // Run exactly what is ours (none when fenced).
-    for (Map.Entry<String, Placement> e : mine.entrySet()) {
-      ensureLocal(e.getKey(), e.getValue(), fenced);
-    }
-    for (String id : List.copyOf(runningGeneration.keySet())) {
-      if (!mine.containsKey(id)) {
-        ensureLocal(id, scope.getNow(id), fenced);
-      }
-    }
-    // Claims take a lease: a node the cluster does not demonstrably hear (cut off one way, stalled)
-    // never takes the others' children, whatever the strategy.
-    if (fenced || !cluster.hasLease()) {
-      return;
-    }
-    // Claim orphans this node is the deterministic claimer of.
-    Map<String, Integer> load = null;
-    for (Placement p : orphans) {
-      if (!claimable(p, now - since.getOrDefault(p.node(), now), quorumMode)) {
-        continue;
-      }
-      if (p.spec().restart() == Restart.TEMPORARY) {
-        if (!live.isEmpty() && live.get(0).equals(self)) {
-          scope.removeNow(p.spec().id());
-        }
-        continue;
-      }
-      if (load == null) {
-        load = load();
-      }
-      Optional<NodeId> claimer = choose(p.spec().id(), live, load);
-      if (claimer.isPresent() && claimer.get().equals(self)) {
-        failovers.increment();
-        log.info(
-            "[{}] {}: claiming {} from {} (generation {})",
-            self.name(),
-            name,
-            p.spec().id(),
-            p.node(),
-            p.generation() + 1);
-        scope.putNow(p.spec().id(), new Placement(p.spec(), self, p.generation() + 1));
-        load.merge(self.name(), 1, Integer::sum);
-      }
-    }
-    if (redistribution == Redistribution.ACTIVE) {
-      Map<String, Integer> current = load();
-      for (Placement p : mine.values()) {
-        Optional<NodeId> best = DistributionStrategy.Rendezvous.best(p.spec().id(), live);
-        if (best.isPresent() && !best.get().equals(self)) {
-          scope.putNow(p.spec().id(), new Placement(p.spec(), best.get(), p.generation() + 1));
-          current.merge(best.get().name(), 1, Integer::sum);
-        }
-      }
-    }
-  }
-
-  /** A local child ended for good: forget it cluster-wide. */
-  private void onLocalEvent(SupervisorEvent event) {
-    if (event instanceof SupervisorEvent.Exited exit) {
-      cluster
-          .onCore()
-          .execute(
-              () -> {
-                Placement p = scope.getNow(exit.id());
-                if (p != null
-                    && p.node().equals(self)
-                    && !p.spec().restart().restartsAfter(exit.normal())) {
-                  runningGeneration.remove(exit.id());
-                  scope.removeNow(exit.id());
-                }
-              });
-    }
-  }
-
-  /** Lets a local operation finish on its own; a failure goes to {@code onError} and the log. */
-  private void background(CompletableFuture<?> f, java.util.function.Consumer<Throwable> onError) {
-    CompletableFuture<?> unused =
-        f.whenComplete(
-            (v, error) -> {
-              if (error != null) {
-                log.debug(
-                    "[{}] {}: local operation failed: {}", self.name(), name, error.toString());
-                onError.accept(error);
-              }
-            });
-  }
-
-  private static void sleepQuietly(Duration d) {
-    try {
-      Thread.sleep(d.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    return result;
   }
 
   /** Builds a {@link DistributedSupervisor}; every setter validates its argument at once. */
@@ -639,7 +506,10 @@ public final class DistributedSupervisor implements AutoCloseable {
       return this;
     }
 
-    /** With a quorum strategy: how long after declaring a node down the majority waits. */
+    /**
+     * With a quorum strategy: how long a node that regained quorum and lease waits before it runs
+     * its placements again, so the majority's newer placements reach it first (default 1 s).
+     */
     public Builder fencingMargin(Duration margin) {
       requireNonNull(margin, "margin");
       if (margin.isNegative()) {
@@ -684,9 +554,27 @@ public final class DistributedSupervisor implements AutoCloseable {
       return this;
     }
 
-    /** Starts the supervisor on this node. */
+    /**
+     * Starts the supervisor on this node.
+     *
+     * @throws IllegalStateException if a supervisor of this name already runs on this node
+     * @throws io.flock.membership.ClusterClosedException if the cluster node is closed
+     */
     public DistributedSupervisor start() {
-      return new DistributedSupervisor(this).start();
+      synchronized (NAMES) {
+        if (!NAMES.computeIfAbsent(cluster, c -> new HashSet<>()).add(name)) {
+          throw new IllegalStateException(
+              "a distributed supervisor named '" + name + "' already runs on " + cluster.self());
+        }
+      }
+      try {
+        return new DistributedSupervisor(this).start();
+      } catch (RuntimeException e) {
+        synchronized (NAMES) {
+          NAMES.get(cluster).remove(name);
+        }
+        throw e;
+      }
     }
   }
 }

@@ -635,11 +635,18 @@ public final class LocalSupervisor implements AutoCloseable {
       return this;
     }
 
-    /** Registers a factory under {@code factoryName}. */
+    /**
+     * Registers a factory under {@code factoryName}.
+     *
+     * @throws IllegalArgumentException if the name is taken
+     */
     public Builder factory(String factoryName, ChildFactory factory) {
       requireNonNull(factoryName, "factoryName");
       requireNonNull(factory, "factory");
-      factories.put(factoryName, factory);
+      if (factories.putIfAbsent(factoryName, factory) != null) {
+        throw new IllegalArgumentException(
+            "factoryName '" + factoryName + "' is already registered");
+      }
       return this;
     }
 

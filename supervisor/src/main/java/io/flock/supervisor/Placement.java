@@ -14,8 +14,10 @@ import java.util.Map;
  * @param spec what to run
  * @param node the node (incarnation) assigned to run it
  * @param generation the placement generation (fencing token)
+ * @param by the incarnation that wrote this placement (the arbiter of a start, the claimer of a
+ *     failover, the node handing over): the target reports to it that the child started
  */
-record Placement(ChildSpec spec, NodeId node, long generation) {
+record Placement(ChildSpec spec, NodeId node, long generation, NodeId by) {
 
   ChildRef ref() {
     return new ChildRef(spec.id(), node, generation);
@@ -25,7 +27,21 @@ record Placement(ChildSpec spec, NodeId node, long generation) {
   static final class Format implements WireFormat<Placement> {
     @Override
     public void write(WireOutput out, Placement p) {
-      ChildSpec s = p.spec();
+      writeSpec(out, p.spec());
+      out.write(NodeId.class, p.node());
+      out.writeVarLong(p.generation());
+      out.write(NodeId.class, p.by());
+    }
+
+    @Override
+    public Placement read(WireInput in) {
+      ChildSpec spec = readSpec(in);
+      NodeId node = in.read(NodeId.class);
+      long generation = in.readVarLong();
+      return new Placement(spec, node, generation, in.read(NodeId.class));
+    }
+
+    static void writeSpec(WireOutput out, ChildSpec s) {
       out.writeString(s.id());
       out.writeString(s.factory());
       out.writeVarInt(s.args().size());
@@ -44,12 +60,9 @@ record Placement(ChildSpec spec, NodeId node, long generation) {
           out.writeVarLong(t.timeout().toMillis());
         }
       }
-      out.write(NodeId.class, p.node());
-      out.writeVarLong(p.generation());
     }
 
-    @Override
-    public Placement read(WireInput in) {
+    static ChildSpec readSpec(WireInput in) {
       String id = in.readString();
       String factory = in.readString();
       int n = in.readVarInt();
@@ -68,9 +81,7 @@ record Placement(ChildSpec spec, NodeId node, long generation) {
             case 2 -> new Shutdown.Timeout(Duration.ofMillis(in.readVarLong()));
             default -> throw new IllegalArgumentException("malformed placement: shutdown kind");
           };
-      NodeId node = in.read(NodeId.class);
-      long generation = in.readVarLong();
-      return new Placement(new ChildSpec(id, factory, args, restart, shutdown), node, generation);
+      return new ChildSpec(id, factory, args, restart, shutdown);
     }
   }
 }

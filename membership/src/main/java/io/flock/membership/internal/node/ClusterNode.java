@@ -229,6 +229,16 @@ public final class ClusterNode {
     return live;
   }
 
+  /** This node's event bus (to subscribe to events from now on). */
+  public EventBus events() {
+    return bus;
+  }
+
+  /** How many members make a majority of the expected membership now (itself included). */
+  public int majority() {
+    return quorum.size(expected()) / 2 + 1;
+  }
+
   private java.util.Set<String> expected() {
     MemberSet set = config.getNow(MEMBER_SET_KEY);
     return Quorum.expected(view, set == null ? null : set.names());

@@ -139,6 +139,18 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   }
 
   @Override
+  public long writeMarkNow() {
+    table.runtime().checkCore();
+    return replicator.sequence();
+  }
+
+  @Override
+  public int holdersNow(long mark) {
+    table.runtime().checkCore();
+    return replicator.holders(mark);
+  }
+
+  @Override
   public void subscribe(Consumer<List<Change<K, V>>> subscriber) {
     subscribers.add(requireNonNull(subscriber, "subscriber"));
   }

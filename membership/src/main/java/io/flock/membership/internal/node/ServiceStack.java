@@ -1,0 +1,79 @@
+package io.flock.membership.internal.node;
+
+import io.flock.membership.Cluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The services on top of a node (distributed supervisors), stopped before it leaves and closed
+ * before it closes, the last registered first (Pekko's coordinated shutdown, one phase).
+ *
+ * <p>Threading: any thread.
+ */
+public final class ServiceStack {
+  private static final Logger log = LoggerFactory.getLogger(ServiceStack.class);
+
+  private final String node;
+  private final List<Cluster.Service> services = new CopyOnWriteArrayList<>();
+
+  public ServiceStack(String node) {
+    this.node = node;
+  }
+
+  public void add(Cluster.Service s) {
+    services.add(s);
+  }
+
+  public void remove(Cluster.Service s) {
+    services.remove(s);
+  }
+
+  /**
+   * Stops every service in turn, each within what is left until {@code deadline} (nanoTime); one
+   * that fails or times out is closed and the next one stops anyway. Never fails.
+   */
+  public CompletableFuture<Void> stopAll(long deadline) {
+    CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+    for (Cluster.Service s : reversed()) {
+      done =
+          done.thenCompose(
+              v ->
+                  s.stop(remaining(deadline))
+                      .exceptionally(
+                          e -> {
+                            log.warn("[{}] a service did not stop: {}", node, e.toString());
+                            s.close();
+                            return null;
+                          }));
+    }
+    return done;
+  }
+
+  /** Closes every service at once. */
+  public void closeAll() {
+    for (Cluster.Service s : reversed()) {
+      try {
+        s.close();
+      } catch (RuntimeException e) {
+        log.warn("[{}] a service failed to close", node, e);
+      }
+    }
+  }
+
+  /** What is left until {@code deadline}, at least 1 ms. */
+  public static Duration remaining(long deadline) {
+    return Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()));
+  }
+
+  private List<Cluster.Service> reversed() {
+    List<Cluster.Service> r = new ArrayList<>(services);
+    Collections.reverse(r);
+    return r;
+  }
+}

@@ -1,0 +1,138 @@
+package io.flock.supervisor;
+
+import io.flock.membership.Cluster;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves children off this node without ever running two copies: the old copy stops first, then the
+ * new placement (generation + 1) is written. Used by a graceful stop and an escalation (all of this
+ * node's children, once the local supervisor stopped them) and by active redistribution (one child
+ * at a time, to the node the configured strategy now prefers).
+ *
+ * <p>Threading: core thread.
+ */
+final class HandOver {
+  private static final Logger log = LoggerFactory.getLogger(HandOver.class);
+
+  private final Cluster cluster;
+  private final String name;
+  private final Scope<String, Placement> scope;
+  private final Roster roster;
+  private final DistributionStrategy strategy;
+  private final LocalRuns runs;
+  private final ScheduledExecutorService timer;
+  private List<NodeId> lastMembers = List.of();
+
+  HandOver(
+      Cluster cluster,
+      String name,
+      Scope<String, Placement> scope,
+      Roster roster,
+      DistributionStrategy strategy,
+      LocalRuns runs,
+      ScheduledExecutorService timer) {
+    this.cluster = cluster;
+    this.name = name;
+    this.scope = scope;
+    this.roster = roster;
+    this.strategy = strategy;
+    this.runs = runs;
+    this.timer = timer;
+  }
+
+  /**
+   * The local supervisor stopped every child here: says so in the roster and places each of this
+   * node's children on another member. Completes once every live member acknowledged the hand-over,
+   * or at {@code deadline} (nanoTime).
+   */
+  CompletableFuture<Void> handOverAll(long deadline) {
+    roster.announce(false);
+    runs.clear();
+    Map<String, Integer> load = Load.of(strategy, scope);
+    int moved = 0;
+    for (String id : runs.placedHere()) {
+      Placement p = scope.getNow(id);
+      if (p == null) {
+        continue;
+      }
+      List<NodeId> others = new ArrayList<>(roster.targets(p.spec().factory()));
+      others.remove(cluster.self());
+      Optional<NodeId> to = strategy.choose(id, others, load);
+      if (to.isPresent()) {
+        var unused =
+            scope.putNow(id, new Placement(p.spec(), to.get(), p.generation() + 1, cluster.self()));
+        load.merge(to.get().name(), 1, Integer::sum);
+        moved++;
+      }
+    }
+    log.info("[{}] {}: handed {} children over", cluster.self().name(), name, moved);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    awaitHeld(scope.writeMarkNow(), deadline, done);
+    return done;
+  }
+
+  private void awaitHeld(long mark, long deadline, CompletableFuture<Void> done) {
+    int live = Math.max(1, cluster.liveMembersNow().size());
+    boolean held =
+        scope.holdersNow(mark) >= live
+            && roster.scope().holdersNow(roster.scope().writeMarkNow()) >= live;
+    if (held || System.nanoTime() - deadline > 0) {
+      done.complete(null);
+      return;
+    }
+    var unused =
+        timer.schedule(
+            () -> cluster.onCore().execute(() -> awaitHeld(mark, deadline, done)),
+            5,
+            TimeUnit.MILLISECONDS);
+  }
+
+  private void place(Placement old, NodeId to) {
+    var unused =
+        scope.putNow(
+            old.spec().id(), new Placement(old.spec(), to, old.generation() + 1, cluster.self()));
+  }
+
+  /**
+   * Active redistribution: when the members changed, moves each child here whose best node under
+   * the configured strategy is now another one (stop here, then place there).
+   */
+  void rebalance() {
+    List<NodeId> members = roster.members();
+    if (members.equals(lastMembers)) {
+      return;
+    }
+    lastMembers = members;
+    Map<String, Integer> load = Load.of(strategy, scope);
+    for (String id : runs.placedHere()) {
+      Placement p = scope.getNow(id);
+      if (p == null) {
+        continue;
+      }
+      Optional<NodeId> best = strategy.choose(id, roster.targets(p.spec().factory()), load);
+      if (best.isEmpty() || best.get().equals(cluster.self())) {
+        continue;
+      }
+      NodeId to = best.get();
+      load.merge(to.name(), 1, Integer::sum);
+      CompletableFuture<Void> unused =
+          runs.stopForMove(id)
+              .thenRun(
+                  () -> {
+                    if (p.equals(scope.getNow(id))) {
+                      place(p, to);
+                    }
+                  });
+    }
+  }
+}

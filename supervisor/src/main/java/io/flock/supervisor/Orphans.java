@@ -1,0 +1,156 @@
+package io.flock.supervisor;
+
+import io.flock.membership.Cluster;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Failover: finds the nodes whose children are orphans and claims them. Each orphan has exactly one
+ * claimer, the rendezvous choice for its id among the live members that run the supervisor (the
+ * same on every node that sees the same members, whatever the strategy); the claimer then lets the
+ * strategy choose the target among the members with the child's factory and writes the placement
+ * with generation + 1.
+ *
+ * <p>A node is an orphan source when it is gone (plain strategy: down, left, replaced), or with a
+ * quorum strategy when its lease must have lapsed (its process ended, a quorum's evidence, or its
+ * own word), or when its supervisor says it stopped. With a quorum strategy a child is claimed only
+ * once its own shutdown timeout has passed since (so the old copy has stopped), at once when the
+ * process is known to have ended. Clocks are kept per incarnation: a quick restart under the same
+ * name starts afresh and never stalls an older incarnation's clock.
+ *
+ * <p>Cost: each {@link #tick} looks at the nodes that hold placements, and at the children of
+ * orphan sources only: flat in the number of children when nothing fails.
+ *
+ * <p>Threading: core thread.
+ */
+final class Orphans {
+  private static final Logger log = LoggerFactory.getLogger(Orphans.class);
+
+  private final Cluster cluster;
+  private final String name;
+  private final Scope<String, Placement> scope;
+  private final Roster roster;
+  private final DistributionStrategy strategy;
+  private final LocalRuns runs;
+  private final Fence fence;
+  private final Runnable onClaim;
+  private Map<NodeId, Long> orphanedSince = new HashMap<>();
+
+  Orphans(
+      Cluster cluster,
+      String name,
+      Scope<String, Placement> scope,
+      Roster roster,
+      DistributionStrategy strategy,
+      LocalRuns runs,
+      Fence fence,
+      Runnable onClaim) {
+    this.cluster = cluster;
+    this.name = name;
+    this.scope = scope;
+    this.roster = roster;
+    this.strategy = strategy;
+    this.runs = runs;
+    this.fence = fence;
+    this.onClaim = onClaim;
+  }
+
+  /** Whether there are orphans waiting (for their claimer, or their shutdown timeout). */
+  boolean waiting() {
+    return !orphanedSince.isEmpty();
+  }
+
+  private boolean isSource(NodeId node) {
+    if (node.equals(cluster.self())) {
+      return false;
+    }
+    if (roster.stopped(node)) {
+      return true;
+    }
+    return strategy.requiresQuorum() ? cluster.isLeaseLapsedNow(node) : cluster.isGoneNow(node);
+  }
+
+  /** One pass: updates the orphan clocks and claims what this node is the claimer of. */
+  void tick() {
+    long now = System.nanoTime();
+    Map<NodeId, Long> since = new HashMap<>();
+    for (NodeId node : runs.nodes()) {
+      if (isSource(node)) {
+        since.put(node, orphanedSince.getOrDefault(node, now));
+      }
+    }
+    orphanedSince = since;
+    if (since.isEmpty() || !fence.mayClaim()) {
+      return; // claims take a lease: a node cut off one way, or stalled, takes nobody's children
+    }
+    List<NodeId> members = roster.members();
+    Map<String, Integer> load = null;
+    for (Map.Entry<NodeId, Long> e : since.entrySet()) {
+      long orphanedFor = now - e.getValue();
+      for (String id : runs.placedOn(e.getKey())) {
+        Placement p = scope.getNow(id);
+        if (p == null || !claimable(p, orphanedFor)) {
+          continue;
+        }
+        Optional<NodeId> claimer = DistributionStrategy.Rendezvous.best(id, members);
+        if (claimer.isEmpty() || !claimer.get().equals(cluster.self())) {
+          continue;
+        }
+        if (p.spec().restart() == Restart.TEMPORARY) {
+          var unused = scope.removeNow(id); // a temporary child is not restarted anywhere
+          continue;
+        }
+        if (load == null) {
+          load = Load.of(strategy, scope);
+        }
+        claim(p, load);
+      }
+    }
+  }
+
+  private void claim(Placement p, Map<String, Integer> load) {
+    String id = p.spec().id();
+    Optional<NodeId> target = strategy.choose(id, roster.targets(p.spec().factory()), load);
+    if (target.isEmpty()) {
+      return; // no live member has its factory: it waits
+    }
+    onClaim.run();
+    log.info(
+        "[{}] {}: claiming {} from {} for {} (generation {})",
+        cluster.self().name(),
+        name,
+        id,
+        p.node(),
+        target.get(),
+        p.generation() + 1);
+    var unused =
+        scope.putNow(id, new Placement(p.spec(), target.get(), p.generation() + 1, cluster.self()));
+    load.merge(target.get().name(), 1, Integer::sum);
+  }
+
+  /**
+   * Whether an orphan may be claimed {@code orphanedFor} nanoseconds after its node became a
+   * source: plain strategy at once; quorum strategy at once if the process ended, else after the
+   * child's shutdown timeout (never for an infinite one).
+   */
+  private boolean claimable(@Nullable Placement p, long orphanedFor) {
+    if (p == null) {
+      return false;
+    }
+    if (!strategy.requiresQuorum() || cluster.isProcessGoneNow(p.node())) {
+      return true;
+    }
+    return switch (p.spec().shutdown()) {
+      case Shutdown.Brutal b -> true;
+      case Shutdown.Infinity i -> false;
+      case Shutdown.Timeout t -> orphanedFor >= t.timeout().toNanos();
+    };
+  }
+}

@@ -1,0 +1,288 @@
+package io.flock.supervisor;
+
+import io.flock.membership.Cluster;
+import io.flock.membership.Endpoint;
+import io.flock.membership.EndpointException;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import io.flock.supervisor.SupervisorException.Reason;
+import io.flock.supervisor.SupervisorMessages.StartReply;
+import io.flock.supervisor.SupervisorMessages.StartReport;
+import io.flock.supervisor.SupervisorMessages.StartRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How a start is decided and acknowledged. Every start of an id goes to one <em>arbiter</em>, the
+ * rendezvous choice for the id among the live members that run the supervisor, so two concurrent
+ * starts of one id meet on one core thread: the first is placed, the second is told {@code
+ * ALREADY_STARTED}. The arbiter checks, lets the strategy choose a target among the members that
+ * have the factory, writes the placement, and answers only when the target reports the child
+ * started <em>and</em> enough members hold the placement (a majority with a quorum strategy, two
+ * otherwise when there are two): an acknowledged child survives the loss of the origin, the arbiter
+ * or any minority. A target that cannot start it (a throwing factory) reports why; the arbiter
+ * removes the placement and fails the call with that reason.
+ *
+ * <p>A {@code TIMEOUT} means the outcome is unknown (the child may have been placed); every other
+ * failure means nothing was placed. Two arbiters exist only while two nodes' views of the members
+ * differ (a membership change in flight); then concurrent starts of one id may both be placed and
+ * the placement order keeps one.
+ *
+ * <p>Threading: core thread, except {@link #start} (any thread).
+ */
+final class Starts {
+  private final Cluster cluster;
+  private final String name;
+  private final Scope<String, Placement> scope;
+  private final Roster roster;
+  private final DistributionStrategy strategy;
+  private final Fence fence;
+  private final Duration timeout;
+  private final int maxChildren;
+  private final ScheduledExecutorService timer;
+  private final Endpoint<StartRequest> requests;
+  private final Endpoint<StartReport> reports;
+  private final Map<String, Pending> pending = new HashMap<>();
+  private @Nullable ScheduledFuture<?> poll;
+
+  private static final class Pending {
+    final Placement placement;
+    final CompletableFuture<StartReply> reply = new CompletableFuture<>();
+    final long mark;
+    final long deadline;
+    boolean started;
+
+    Pending(Placement placement, long mark, long deadline) {
+      this.placement = placement;
+      this.mark = mark;
+      this.deadline = deadline;
+    }
+  }
+
+  Starts(
+      Cluster cluster,
+      String name,
+      Scope<String, Placement> scope,
+      Roster roster,
+      DistributionStrategy strategy,
+      Fence fence,
+      Duration timeout,
+      int maxChildren,
+      ScheduledExecutorService timer,
+      BooleanSupplier stopping) {
+    this.cluster = cluster;
+    this.name = name;
+    this.scope = scope;
+    this.roster = roster;
+    this.strategy = strategy;
+    this.fence = fence;
+    this.timeout = timeout;
+    this.maxChildren = maxChildren;
+    this.timer = timer;
+    this.requests =
+        cluster.endpoint(
+            "supervisor." + name + ".start",
+            StartRequest.class,
+            (from, r) -> stopping.getAsBoolean() ? stoppedReply() : decide(r.spec()));
+    this.reports =
+        cluster.endpoint(
+            "supervisor." + name + ".started", StartReport.class, (from, r) -> onReport(r));
+  }
+
+  /** The target's report goes to the placement's writer (this node: no hop). */
+  void report(NodeId writer, StartReport report) {
+    if (writer.equals(cluster.self())) {
+      onReport(report);
+    } else {
+      boolean unused = reports.send(writer, report);
+    }
+  }
+
+  /** Core thread: sends {@code spec} to its arbiter and maps the answer. */
+  CompletableFuture<ChildRef> start(ChildSpec spec) {
+    Optional<NodeId> arbiter = DistributionStrategy.Rendezvous.best(spec.id(), roster.members());
+    if (arbiter.isEmpty()) {
+      return CompletableFuture.failedFuture(
+          new SupervisorException(Reason.NO_MEMBERS, "no live member runs supervisor " + name));
+    }
+    CompletableFuture<StartReply> reply =
+        arbiter.get().equals(cluster.self())
+            ? decide(spec)
+            : requests.request(arbiter.get(), new StartRequest(spec), StartReply.class, timeout);
+    return reply.handle(
+        (r, error) -> {
+          if (error != null) {
+            throw failure(error, arbiter.get());
+          }
+          if (r.reason() == null && r.ref() != null) {
+            return r.ref();
+          }
+          throw new SupervisorException(
+              r.reason() == null ? Reason.TIMEOUT : Reason.valueOf(r.reason()),
+              r.message(),
+              r.ref(),
+              null);
+        });
+  }
+
+  private static SupervisorException failure(Throwable error, NodeId arbiter) {
+    Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+    if (cause instanceof EndpointException e) {
+      return switch (e.outcome()) {
+        case NOT_SENT, FAILED ->
+            new SupervisorException(
+                Reason.NO_MEMBERS, "arbiter " + arbiter + " not reached: not started", null, e);
+        case CLOSED -> new SupervisorException(Reason.STOPPED, "this node closed", null, e);
+        case TIMED_OUT, GONE ->
+            new SupervisorException(
+                Reason.TIMEOUT,
+                "no answer from arbiter " + arbiter + ": the child may have been placed",
+                null,
+                e);
+      };
+    }
+    return new SupervisorException(Reason.TIMEOUT, "start failed: " + cause, null, cause);
+  }
+
+  private static CompletableFuture<StartReply> stoppedReply() {
+    return CompletableFuture.completedFuture(
+        new StartReply(Reason.STOPPED.name(), "the arbiter's supervisor is stopping", null));
+  }
+
+  private static CompletableFuture<StartReply> refuse(Reason reason, String message) {
+    return refuse(reason, message, null);
+  }
+
+  private static CompletableFuture<StartReply> refuse(
+      Reason reason, String message, @Nullable ChildRef ref) {
+    return CompletableFuture.completedFuture(new StartReply(reason.name(), message, ref));
+  }
+
+  /** Core thread, on the arbiter: decides one start. */
+  private CompletableFuture<StartReply> decide(ChildSpec spec) {
+    String id = spec.id();
+    Placement existing = scope.getNow(id);
+    if (existing != null) {
+      return refuse(Reason.ALREADY_STARTED, "child " + id + " already started", existing.ref());
+    }
+    Pending inFlight = pending.get(id);
+    if (inFlight != null) {
+      return refuse(
+          Reason.ALREADY_STARTED, "child " + id + " is being started", inFlight.placement.ref());
+    }
+    if (scope.sizeNow() >= maxChildren) {
+      return refuse(Reason.MAX_CHILDREN, "supervisor " + name + " holds " + maxChildren);
+    }
+    if (strategy.requiresQuorum() && (!cluster.hasQuorumNow() || !fence.mayPlace())) {
+      return refuse(Reason.NO_QUORUM, cluster.self().name() + " has no quorum (or no lease)");
+    }
+    List<NodeId> targets = roster.targets(spec.factory());
+    if (targets.isEmpty()) {
+      return roster.members().isEmpty()
+          ? refuse(Reason.NO_MEMBERS, "no live member runs supervisor " + name)
+          : refuse(Reason.UNKNOWN_FACTORY, "no live member has a factory '" + spec.factory() + "'");
+    }
+    Optional<NodeId> target = strategy.choose(id, targets, Load.of(strategy, scope));
+    if (target.isEmpty()) {
+      return refuse(Reason.NO_MEMBERS, "the strategy chose no member");
+    }
+    Placement p = new Placement(spec, target.get(), 1, cluster.self());
+    var unused = scope.putNow(id, p);
+    Pending pd = new Pending(p, scope.writeMarkNow(), System.nanoTime() + timeout.toNanos());
+    pending.put(id, pd);
+    armPoll();
+    return pd.reply;
+  }
+
+  /** Core thread: a target's report about a placement this node wrote. */
+  private @Nullable Void onReport(StartReport r) {
+    Pending pd = pending.get(r.id());
+    if (pd == null || pd.placement.generation() != r.generation()) {
+      return null; // a claim's or hand-over's start: nobody waits for it
+    }
+    String failure = r.failure();
+    if (failure != null) {
+      pending.remove(r.id());
+      if (pd.placement.equals(scope.getNow(r.id()))) {
+        var unused = scope.removeNow(r.id());
+      }
+      pd.reply.complete(
+          new StartReply(failure, "child " + r.id() + " cannot start: " + r.message(), null));
+      return null;
+    }
+    pd.started = true;
+    check();
+    return null;
+  }
+
+  private int holdersNeeded() {
+    return strategy.requiresQuorum()
+        ? cluster.majorityNow()
+        : Math.min(2, Math.max(1, roster.members().size()));
+  }
+
+  /** Core thread: completes the starts that are now held by enough members; expires old ones. */
+  private void check() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    int needed = holdersNeeded();
+    long now = System.nanoTime();
+    for (Pending pd : new ArrayList<>(pending.values())) {
+      String id = pd.placement.spec().id();
+      Placement p = scope.getNow(id);
+      if (p == null) {
+        pending.remove(id);
+        pd.reply.complete(
+            new StartReply(Reason.NOT_FOUND.name(), "child " + id + " was terminated", null));
+      } else if (pd.started && scope.holdersNow(pd.mark) >= needed) {
+        pending.remove(id);
+        pd.reply.complete(new StartReply(null, "", p.ref()));
+      } else if (now - pd.deadline > 0) {
+        pending.remove(id); // the origin's request timed out already: the outcome is unknown
+        pd.reply.complete(
+            new StartReply(
+                Reason.TIMEOUT.name(), "child " + id + " not confirmed in time", p.ref()));
+      }
+    }
+  }
+
+  private void armPoll() {
+    if (poll == null || poll.isDone()) {
+      poll =
+          timer.scheduleWithFixedDelay(
+              () ->
+                  cluster
+                      .onCore()
+                      .execute(
+                          () -> {
+                            check();
+                            if (pending.isEmpty() && poll != null) {
+                              poll.cancel(false);
+                            }
+                          }),
+              2,
+              2,
+              TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Core thread: fails every start in flight (the supervisor stops). */
+  void failAll() {
+    for (Pending pd : pending.values()) {
+      pd.reply.complete(stoppedReply().join());
+    }
+    pending.clear();
+  }
+}

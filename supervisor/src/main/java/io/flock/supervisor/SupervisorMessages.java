@@ -1,0 +1,135 @@
+package io.flock.supervisor;
+
+import io.flock.membership.NodeId;
+import io.flock.membership.WireFormat;
+import io.flock.membership.WireInput;
+import io.flock.membership.WireOutput;
+import io.flock.membership.WireTypes;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** What distributed supervisors tell each other, with their wire forms (ids 300–304). */
+final class SupervisorMessages {
+  private SupervisorMessages() {}
+
+  /**
+   * A node's entry in a supervisor's roster: whether this supervisor runs there and which factories
+   * it has. Only nodes whose entry is running and has a child's factory are chosen for it.
+   */
+  record RosterEntry(NodeId node, List<String> factories, boolean running) {}
+
+  /** Origin → arbiter: start this child (the arbiter decides, places and waits for the start). */
+  record StartRequest(ChildSpec spec) {}
+
+  /**
+   * Arbiter → origin: the outcome of a start.
+   *
+   * @param reason null when the child runs, else the {@link SupervisorException.Reason}'s name
+   * @param ref where it runs, or for {@code ALREADY_STARTED} where the existing one is (else null)
+   */
+  record StartReply(@Nullable String reason, String message, @Nullable ChildRef ref) {}
+
+  /**
+   * Target → the placement's writer: the child started at this generation ({@code failure} null),
+   * or could not start (the reason's name and why).
+   */
+  record StartReport(String id, long generation, @Nullable String failure, String message) {}
+
+  static final WireTypes TYPES =
+      WireTypes.builder(DistributedSupervisor.WIRE_TYPES)
+          .add(300, Placement.class, new Placement.Format())
+          .add(301, RosterEntry.class, new RosterFormat())
+          .add(302, StartRequest.class, new StartRequestFormat())
+          .add(303, StartReply.class, new StartReplyFormat())
+          .add(304, StartReport.class, new StartReportFormat())
+          .build();
+
+  private static void writeNullable(WireOutput out, @Nullable String s) {
+    out.writeBoolean(s != null);
+    if (s != null) {
+      out.writeString(s);
+    }
+  }
+
+  private static @Nullable String readNullable(WireInput in) {
+    return in.readBoolean() ? in.readString() : null;
+  }
+
+  static final class RosterFormat implements WireFormat<RosterEntry> {
+    @Override
+    public void write(WireOutput out, RosterEntry e) {
+      out.write(NodeId.class, e.node());
+      out.writeVarInt(e.factories().size());
+      e.factories().forEach(out::writeString);
+      out.writeBoolean(e.running());
+    }
+
+    @Override
+    public RosterEntry read(WireInput in) {
+      NodeId node = in.read(NodeId.class);
+      int n = in.readVarInt();
+      if (n < 0 || n > 10_000) {
+        throw new IllegalArgumentException("malformed roster entry: " + n + " factories");
+      }
+      List<String> factories = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        factories.add(in.readString());
+      }
+      return new RosterEntry(node, List.copyOf(factories), in.readBoolean());
+    }
+  }
+
+  static final class StartRequestFormat implements WireFormat<StartRequest> {
+    @Override
+    public void write(WireOutput out, StartRequest r) {
+      Placement.Format.writeSpec(out, r.spec());
+    }
+
+    @Override
+    public StartRequest read(WireInput in) {
+      return new StartRequest(Placement.Format.readSpec(in));
+    }
+  }
+
+  static final class StartReplyFormat implements WireFormat<StartReply> {
+    @Override
+    public void write(WireOutput out, StartReply r) {
+      writeNullable(out, r.reason());
+      out.writeString(r.message());
+      ChildRef ref = r.ref();
+      out.writeBoolean(ref != null);
+      if (ref != null) {
+        out.writeString(ref.id());
+        out.write(NodeId.class, ref.node());
+        out.writeVarLong(ref.generation());
+      }
+    }
+
+    @Override
+    public StartReply read(WireInput in) {
+      String reason = readNullable(in);
+      String message = in.readString();
+      ChildRef ref =
+          in.readBoolean()
+              ? new ChildRef(in.readString(), in.read(NodeId.class), in.readVarLong())
+              : null;
+      return new StartReply(reason, message, ref);
+    }
+  }
+
+  static final class StartReportFormat implements WireFormat<StartReport> {
+    @Override
+    public void write(WireOutput out, StartReport r) {
+      out.writeString(r.id());
+      out.writeVarLong(r.generation());
+      writeNullable(out, r.failure());
+      out.writeString(r.message());
+    }
+
+    @Override
+    public StartReport read(WireInput in) {
+      return new StartReport(in.readString(), in.readVarLong(), readNullable(in), in.readString());
+    }
+  }
+}
