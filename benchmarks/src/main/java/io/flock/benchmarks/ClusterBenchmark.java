@@ -42,6 +42,16 @@ public final class ClusterBenchmark {
       silentCutFailover();
       return;
     }
+    if (args.length > 0 && args[0].equals("idle")) {
+      for (int children : new int[] {1, 10_000, 100_000}) {
+        supervisorScale(children);
+      }
+      return;
+    }
+    if (args.length > 0 && args[0].equals("latency")) {
+      startLatency();
+      return;
+    }
     if (args.length > 0 && args[0].equals("scale")) {
       supervisorScale(10_000);
       if (args.length < 2 || !args[1].equals("10k")) {
@@ -223,6 +233,81 @@ public final class ClusterBenchmark {
               children,
               ms(placed),
               heapPerNode / 1e6));
+      idleCpu(children);
+      sups.forEach(DistributedSupervisor::close);
+    }
+  }
+
+  /** CPU the 3 idle nodes of this JVM use over 10 s, per node, in % of one core. */
+  private static void idleCpu(int children) throws InterruptedException {
+    var os =
+        (com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    Thread.sleep(2_000); // let the last gossip settle
+    long cpu0 = os.getProcessCpuTime();
+    long t0 = System.nanoTime();
+    Thread.sleep(10_000);
+    double share = (os.getProcessCpuTime() - cpu0) / (double) (System.nanoTime() - t0);
+    row(
+        "idle CPU per node (children parked, after convergence, 10 s)",
+        3,
+        String.format(Locale.ROOT, "%.2f%%", share * 100 / 3),
+        "-",
+        "-",
+        String.format(
+            Locale.ROOT, "%,d children; the whole JVM (3 nodes) over 3, of one core", children));
+  }
+
+  /** startChild latency with the acknowledgement rule: sequential, then 64 in flight. */
+  private static void startLatency() throws Exception {
+    try (TestCluster c =
+        TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
+      List<DistributedSupervisor> sups = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        sups.add(
+            DistributedSupervisor.builder("bench", c.node(i))
+                .factory("park", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
+                .start());
+      }
+      TestCluster.await(WAIT, c::converged, "3 nodes up");
+      int n = 2_000;
+      long[] lat = new long[n];
+      for (int i = 0; i < n; i++) {
+        long t = System.nanoTime();
+        sups.get(0).startChild(ChildSpec.of("seq-" + i, "park")).get(10, TimeUnit.SECONDS);
+        lat[i] = System.nanoTime() - t;
+      }
+      java.util.Arrays.sort(lat);
+      row(
+          "startChild, sequential (acknowledged: running on its target, held by 2)",
+          3,
+          ms(lat[n / 2]),
+          ms(lat[n * 99 / 100]),
+          ms(lat[n - 1]),
+          String.format(Locale.ROOT, "%,d calls from one node", n));
+      int total = 10_000;
+      java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(64);
+      long t0 = System.nanoTime();
+      List<CompletableFuture<ChildRef>> all = new ArrayList<>(total);
+      for (int i = 0; i < total; i++) {
+        window.acquire();
+        CompletableFuture<ChildRef> f = sups.get(0).startChild(ChildSpec.of("par-" + i, "park"));
+        var unused = f.whenComplete((r, e) -> window.release());
+        all.add(f);
+      }
+      CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(120, TimeUnit.SECONDS);
+      long acked = System.nanoTime() - t0;
+      awaitSlowly(
+          Duration.ofMinutes(2),
+          () -> sups.stream().allMatch(s -> s.countChildren().join().specs() == total + n),
+          "every node counts them");
+      row(
+          "10,000 starts, 64 in flight, until every node counts them",
+          3,
+          ms(System.nanoTime() - t0),
+          "-",
+          "-",
+          "all acknowledged after " + ms(acked));
       sups.forEach(DistributedSupervisor::close);
     }
   }

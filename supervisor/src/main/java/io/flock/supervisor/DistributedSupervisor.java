@@ -379,18 +379,22 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     switch (event) {
       case SupervisorEvent.Exited exit ->
           cluster.onCore().execute(() -> exited(exit.id(), exit.normal()));
-      case SupervisorEvent.Escalated e ->
-          cluster
-              .onCore()
-              .execute(
-                  () -> {
-                    log.warn(
-                        "[{}] {}: the local supervisor escalated; handing its children over",
-                        self.name(),
-                        name);
-                    stopping = true;
-                    var unused = handOver.handOverAll(System.nanoTime() + callTimeout.toNanos());
-                  });
+      case SupervisorEvent.Escalated e -> {
+        log.warn(
+            "[{}] {}: the local supervisor escalated; its children move once they stopped",
+            self.name(),
+            name);
+        stopping = true;
+        // Hand over only once every child here stopped: two copies never run at once.
+        CompletableFuture<?> unused =
+            local
+                .stop()
+                .handle((v, error) -> null)
+                .thenCompose(
+                    v ->
+                        coreCompose(
+                            () -> handOver.handOverAll(System.nanoTime() + callTimeout.toNanos())));
+      }
       default -> {}
     }
   }

@@ -246,11 +246,14 @@ final class LocalRuns {
                   cause.toString());
               running.remove(id, generation);
               reporter.report(
-                  p.by(),
-                  new StartReport(
-                      id, generation, reason.name(), String.valueOf(cause.getMessage())));
+                  p.by(), new StartReport(id, generation, reason.name(), describe(cause)));
             },
             core);
+  }
+
+  private static String describe(Throwable t) {
+    Throwable inner = t.getCause();
+    return inner == null ? String.valueOf(t.getMessage()) : t.getMessage() + ": " + inner;
   }
 
   /** Runs {@link #ensure} for {@code id} on the core after {@code delayMillis}. */

@@ -1,0 +1,326 @@
+package io.flock.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flock.membership.Cluster;
+import io.flock.membership.NodeId;
+import io.flock.membership.TestCluster;
+import io.flock.supervisor.SupervisorException.Reason;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The supervisor's promises, one regression test per finding of the issue "Distributed supervisor:
+ * at most one copy under every fault, nothing acknowledged lost". The checker is the ledger the
+ * children write while they run, never what the nodes say of themselves.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class SupervisorGuaranteesTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  private final Ledger ledger = new Ledger();
+  private final List<DistributedSupervisor> supervisors = new ArrayList<>();
+  private TestCluster cluster = TestCluster.start(0);
+
+  private void start(int n, Consumer<DistributedSupervisor.Builder> custom) {
+    cluster = TestCluster.start(n, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
+    for (int i = 0; i < n; i++) {
+      supervisors.add(boot(i, custom));
+    }
+    TestCluster.await(WAIT, cluster::converged, n + " nodes up");
+  }
+
+  private DistributedSupervisor boot(int i, Consumer<DistributedSupervisor.Builder> custom) {
+    DistributedSupervisor.Builder b =
+        DistributedSupervisor.builder("workers", cluster.node(i))
+            .factory("worker", ledger.factory());
+    custom.accept(b);
+    return b.start();
+  }
+
+  private DistributedSupervisor sup(int i) {
+    return supervisors.get(i);
+  }
+
+  @AfterEach
+  void stopAll() {
+    supervisors.forEach(DistributedSupervisor::close);
+    cluster.close();
+  }
+
+  private static SupervisorException failure(CompletableFuture<?> f) {
+    try {
+      f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof SupervisorException s) {
+        return s;
+      }
+      throw e;
+    }
+    throw new AssertionError("expected a failure");
+  }
+
+  private static Set<String> ids(String prefix, int n) {
+    Set<String> ids = new TreeSet<>();
+    for (int i = 0; i < n; i++) {
+      ids.add(prefix + i);
+    }
+    return ids;
+  }
+
+  /**
+   * Finding 8: starts were acknowledged after a local write; the origin killed at once, 0 of them
+   * known anywhere. Here the origin's outgoing traffic is cut while it acknowledges (the write
+   * cannot have left it), then it is killed: every start it acknowledged must run.
+   */
+  @Test
+  void acknowledgedStartsSurviveTheOriginKilledAtOnce() throws Exception {
+    start(3, b -> {});
+    Set<String> acked = new TreeSet<>();
+    for (String id : ids("before-", 10)) {
+      acked.add(sup(0).startChild(ChildSpec.of(id, "worker")).join().id());
+    }
+    cluster.cut(0, 1);
+    cluster.cut(0, 2);
+    List<CompletableFuture<ChildRef>> inFlight = new ArrayList<>();
+    for (String id : ids("during-", 20)) {
+      inFlight.add(sup(0).startChild(ChildSpec.of(id, "worker")));
+    }
+    Thread.sleep(1_000);
+    for (CompletableFuture<ChildRef> f : inFlight) {
+      if (f.isDone() && !f.isCompletedExceptionally()) {
+        acked.add(f.join().id());
+      }
+    }
+    sup(0).close();
+    cluster.kill(0);
+    TestCluster.await(
+        WAIT,
+        () -> ledger.exactlyOnce(acked) && ledger.on("n0") == 0,
+        "every acknowledged child (" + acked.size() + ") runs once on the survivors");
+    assertThat(acked).hasSizeGreaterThanOrEqualTo(10);
+    assertThat(ledger.duplicates).isEmpty();
+  }
+
+  /** Finding 6: two nodes starting one id at the same moment both got OK; one spec was lost. */
+  @Test
+  void concurrentStartsOfOneIdTellExactlyOneCallerOk() {
+    start(3, b -> {});
+    for (int i = 0; i < 20; i++) {
+      String id = "same-" + i;
+      CompletableFuture<ChildRef> a = sup(0).startChild(ChildSpec.of(id, "worker"));
+      CompletableFuture<ChildRef> b = sup(1).startChild(ChildSpec.of(id, "worker"));
+      int ok = 0;
+      for (CompletableFuture<ChildRef> f : List.of(a, b)) {
+        try {
+          f.join();
+          ok++;
+        } catch (CompletionException e) {
+          assertThat(e.getCause())
+              .isInstanceOfSatisfying(
+                  SupervisorException.class,
+                  s -> assertThat(s.reason()).isEqualTo(Reason.ALREADY_STARTED));
+        }
+      }
+      assertThat(ok).as("callers told OK for " + id).isEqualTo(1);
+    }
+  }
+
+  /** Finding 12: a factory missing or throwing on the target: OK returned, the child never ran. */
+  @Test
+  void aFactoryThatThrowsOnItsTargetFailsTheStartAndLeavesNoPlacement() {
+    AtomicInteger calls = new AtomicInteger();
+    start(
+        3,
+        b ->
+            b.factory(
+                "broken",
+                spec -> {
+                  calls.incrementAndGet();
+                  throw new IllegalStateException("cannot build " + spec.id());
+                }));
+    SupervisorException e = failure(sup(0).startChild(ChildSpec.of("b-1", "broken")));
+    assertThat(e.reason()).isEqualTo(Reason.FACTORY_FAILED);
+    assertThat(e.getMessage()).contains("cannot build b-1");
+    assertThat(sup(1).whichChildren().join()).isEmpty();
+    assertThat(calls.get()).as("no retry loop").isEqualTo(1);
+  }
+
+  /** Finding 12: nodes that lack a factory are never chosen for it. */
+  @Test
+  void aChildRunsOnlyWhereItsFactoryIsRegistered() {
+    cluster = TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
+    for (int i = 0; i < 3; i++) {
+      int n = i;
+      supervisors.add(
+          boot(
+              i,
+              b -> {
+                if (n == 2) {
+                  b.factory("rare", ledger.factory());
+                }
+              }));
+    }
+    TestCluster.await(WAIT, cluster::converged, "3 nodes up");
+    Set<String> ids = ids("rare-", 15);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "rare")).join();
+    }
+    assertThat(ledger.exactlyOnce(ids)).isTrue();
+    assertThat(ledger.on("n2")).isEqualTo(15);
+  }
+
+  /** Finding 11: a node whose supervisor was stopped kept receiving placements it never ran. */
+  @Test
+  void aStoppedSupervisorReceivesNoPlacements() {
+    start(3, b -> {});
+    sup(2).stop(Duration.ofSeconds(10)).join();
+    Set<String> ids = ids("after-stop-", 30);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    assertThat(ledger.exactlyOnce(ids)).isTrue();
+    assertThat(ledger.on("n2")).isZero();
+    assertThat(failure(sup(2).startChild(ChildSpec.of("x", "worker"))).reason())
+        .as("fails fast after stop")
+        .isEqualTo(Reason.STOPPED);
+  }
+
+  /** Finding 10: after an escalation the node stayed eligible and its placements never ran. */
+  @Test
+  void anEscalatedSupervisorHandsItsChildrenOverAndTakesNoNewOnes() {
+    DistributionStrategy bombsOnN2 =
+        new DistributionStrategy() {
+          @Override
+          public Optional<NodeId> choose(String id, List<NodeId> live, Map<String, Integer> load) {
+            if (id.startsWith("bomb")) {
+              return live.stream().filter(n -> n.name().equals("n2")).findFirst();
+            }
+            return DistributionStrategy.uniform().choose(id, live, load);
+          }
+        };
+    start(
+        3,
+        b ->
+            b.strategy(bombsOnN2)
+                .intensity(0, Duration.ofSeconds(5))
+                .factory(
+                    "bomb",
+                    spec ->
+                        ctx -> {
+                          throw new IllegalStateException("boom");
+                        }));
+    Set<String> ids = ids("w-", 30);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    assertThat(ledger.on("n2")).isPositive();
+    var unused = sup(0).startChild(ChildSpec.of("bomb-1", "bomb")).exceptionally(e -> null);
+    TestCluster.await(
+        WAIT,
+        () -> ledger.exactlyOnce(ids) && ledger.on("n2") == 0,
+        "n2 escalated: its workers run once elsewhere");
+    Set<String> more = ids("later-", 20);
+    for (String id : more) {
+      sup(1).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    assertThat(ledger.on("n2")).as("no new placements on the escalated node").isZero();
+    assertThat(ledger.duplicates).isEmpty();
+  }
+
+  /** Finding 4: Cluster.leave() without stopping the supervisor: 6 children ran twice. */
+  @Test
+  void leavingTheClusterStopsItsSupervisorsFirstAndNoChildRunsTwice() {
+    start(3, b -> {});
+    Set<String> ids = ids("leave-", 40);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    assertThat(ledger.on("n1")).isPositive();
+    cluster.node(1).leave(Duration.ofSeconds(10)).join();
+    TestCluster.await(
+        WAIT, () -> ledger.exactlyOnce(ids) && ledger.on("n1") == 0, "all run once without n1");
+    assertThat(ledger.duplicates).isEmpty();
+  }
+
+  /** Finding 4: a closed cluster node closes its supervisors: their children stop at once. */
+  @Test
+  void closingTheClusterNodeStopsTheChildrenOnIt() {
+    start(3, b -> {});
+    Set<String> ids = ids("close-", 30);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    assertThat(ledger.on("n2")).isPositive();
+    cluster.kill(2);
+    TestCluster.await(WAIT, () -> ledger.on("n2") == 0, "n2's children stopped with its node");
+    TestCluster.await(WAIT, () -> ledger.exactlyOnce(ids), "and run once elsewhere");
+    assertThat(ledger.duplicates).isEmpty();
+  }
+
+  /** Finding 2: with uniformRandom several nodes claimed one orphan (11 duplicates). */
+  @Test
+  void everyOrphanHasOneClaimerWhateverTheStrategy() {
+    start(4, b -> b.strategy(DistributionStrategy.uniformRandom()));
+    Set<String> ids = ids("rnd-", 80);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    assertThat(ledger.on("n3")).isPositive();
+    sup(3).close();
+    cluster.kill(3);
+    TestCluster.await(
+        WAIT, () -> ledger.exactlyOnce(ids) && ledger.on("n3") == 0, "all run once after kill");
+    assertThat(ledger.highestGeneration.values())
+        .as("claimed once: generation 2 at most")
+        .allMatch(g -> g <= 2);
+    assertThat(ledger.duplicates).isEmpty();
+  }
+
+  /** The API: two supervisors of one name on one node ran each child twice; factories replaced. */
+  @Test
+  void duplicateSupervisorAndFactoryNamesAreRejected() {
+    start(1, b -> {});
+    Cluster node = cluster.node(0);
+    assertThatThrownBy(
+            () ->
+                DistributedSupervisor.builder("workers", node)
+                    .factory("w", ledger.factory())
+                    .start())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already runs");
+    assertThatThrownBy(
+            () ->
+                DistributedSupervisor.builder("other", node)
+                    .factory("w", ledger.factory())
+                    .factory("w", ledger.factory()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("factoryName");
+  }
+
+  /** The API: after close, calls waited 5 s and failed with TIMEOUT instead of STOPPED. */
+  @Test
+  void callsAfterCloseFailAtOnceWithStopped() {
+    start(1, b -> {});
+    sup(0).close();
+    long t0 = System.nanoTime();
+    assertThat(failure(sup(0).whichChildren()).reason()).isEqualTo(Reason.STOPPED);
+    assertThat(failure(sup(0).startChild(ChildSpec.of("a", "worker"))).reason())
+        .isEqualTo(Reason.STOPPED);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+  }
+}
