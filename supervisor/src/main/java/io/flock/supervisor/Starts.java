@@ -171,6 +171,25 @@ final class Starts {
 
   /** Core thread, on the arbiter: decides one start. */
   private CompletableFuture<StartReply> decide(ChildSpec spec) {
+    return decide(spec, System.nanoTime() + timeout.toNanos() / 2);
+  }
+
+  private static java.util.function.BiConsumer<StartReply, @Nullable Throwable> complete(
+      CompletableFuture<StartReply> to) {
+    return (r, e) -> {
+      if (e != null) {
+        to.completeExceptionally(e);
+      } else {
+        to.complete(r);
+      }
+    };
+  }
+
+  private void later(ChildSpec spec, long waitUntil, CompletableFuture<StartReply> to) {
+    var unused = decide(spec, waitUntil).whenComplete(complete(to));
+  }
+
+  private CompletableFuture<StartReply> decide(ChildSpec spec, long waitUntil) {
     String id = spec.id();
     Placement existing = scope.getNow(id);
     if (existing != null) {
@@ -185,6 +204,16 @@ final class Starts {
       return refuse(Reason.MAX_CHILDREN, "supervisor " + name + " holds " + maxChildren);
     }
     if (strategy.requiresQuorum() && (!cluster.hasQuorumNow() || !fence.mayPlace())) {
+      // Often transient (a node that just joined has no lease yet): wait up to half the deadline.
+      if (System.nanoTime() - waitUntil < 0) {
+        CompletableFuture<StartReply> later = new CompletableFuture<>();
+        var unused =
+            timer.schedule(
+                () -> cluster.onCore().execute(() -> later(spec, waitUntil, later)),
+                10,
+                TimeUnit.MILLISECONDS);
+        return later;
+      }
       return refuse(Reason.NO_QUORUM, cluster.self().name() + " has no quorum (or no lease)");
     }
     List<NodeId> targets = roster.targets(spec.factory());
