@@ -40,4 +40,10 @@ public interface Endpoint<M> {
    *     positive
    */
   <R> CompletableFuture<R> request(NodeId to, M message, Class<R> replyType, Duration deadline);
+
+  /**
+   * Unregisters this endpoint on this node (its name is free again); messages for it are then
+   * counted as unknown, and requests to it fail at their senders. Idempotent.
+   */
+  void close();
 }

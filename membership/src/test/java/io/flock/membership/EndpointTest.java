@@ -77,6 +77,21 @@ class EndpointTest {
   }
 
   @Test
+  void aClosedEndpointFreesItsNameAndItsRequestsFailAtTheSender() {
+    try (TestCluster c = TestCluster.start(2)) {
+      TestCluster.await(WAIT, c::converged, "2 nodes up");
+      Endpoint<String> first = c.node(1).endpoint("echo", String.class, (from, s) -> s);
+      Endpoint<String> asker = c.node(0).endpoint("echo", String.class, (from, s) -> s);
+      assertThat(asker.request(c.node(1).self(), "a", String.class, WAIT).join()).isEqualTo("a");
+      first.close();
+      assertThat(outcome(asker.request(c.node(1).self(), "b", String.class, WAIT)))
+          .isEqualTo(Outcome.FAILED);
+      c.node(1).endpoint("echo", String.class, (from, s) -> s + "!");
+      assertThat(asker.request(c.node(1).self(), "c", String.class, WAIT).join()).isEqualTo("c!");
+    }
+  }
+
+  @Test
   void theDeadlineIsHonouredWhenNoAnswerComes() {
     try (TestCluster c = TestCluster.start(2)) {
       TestCluster.await(WAIT, c::converged, "2 nodes up");

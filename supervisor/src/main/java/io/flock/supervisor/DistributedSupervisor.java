@@ -366,6 +366,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
 
   private void shutDown() {
     timer.shutdownNow();
+    starts.close();
     synchronized (NAMES) {
       Set<String> names = NAMES.get(cluster);
       if (names != null) {

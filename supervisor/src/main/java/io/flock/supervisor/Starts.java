@@ -307,6 +307,12 @@ final class Starts {
     }
   }
 
+  /** Frees the endpoints (a supervisor of this name may start on this node again). */
+  void close() {
+    requests.close();
+    reports.close();
+  }
+
   /** Core thread: fails every start in flight (the supervisor stops). */
   void failAll() {
     for (Pending pd : pending.values()) {

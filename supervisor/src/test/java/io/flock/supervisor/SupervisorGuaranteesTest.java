@@ -344,6 +344,19 @@ class SupervisorGuaranteesTest {
         .hasMessageContaining("factoryName");
   }
 
+  /** A supervisor closed on a node can be started again there under its name. */
+  @Test
+  void aSupervisorCanBeStartedAgainOnTheSameNodeAfterClose() {
+    start(2, b -> {});
+    sup(1).close();
+    supervisors.set(1, boot(1, b -> {}));
+    Set<String> ids = ids("again-", 20);
+    for (String id : ids) {
+      sup(1).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    TestCluster.await(WAIT, () -> ledger.exactlyOnce(ids), "20 run once");
+  }
+
   /** The API: after close, calls waited 5 s and failed with TIMEOUT instead of STOPPED. */
   @Test
   void callsAfterCloseFailAtOnceWithStopped() {

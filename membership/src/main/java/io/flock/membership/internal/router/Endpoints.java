@@ -211,6 +211,11 @@ public final class Endpoints {
     }
 
     @Override
+    public void close() {
+      rows.remove(name);
+    }
+
+    @Override
     public boolean send(NodeId to, M message) {
       requireNonNull(to, "to");
       int unused = types.check(message, "message");
