@@ -330,6 +330,8 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
               shutDown();
               if (e != null) {
                 local.close();
+                // Not handed over: say so, so the others treat its children as orphans.
+                cluster.onCore().execute(() -> roster.announce(false));
                 throw new SupervisorException(
                     Reason.TIMEOUT,
                     "supervisor " + name + " did not stop within " + timeout,
