@@ -102,7 +102,7 @@ final class LocalRuns {
 
   /** Placement changes: index them and make this node's copies match. */
   void onChanges(List<Change<String, Placement>> changes) {
-    fenced = fence.fencedNow();
+    ensureAll(); // a fence change re-checks every child here, not just the changed ones
     for (Change<String, Placement> c : changes) {
       switch (c) {
         case Change.Added<String, Placement> a -> index(a.key(), null, a.newValue());
