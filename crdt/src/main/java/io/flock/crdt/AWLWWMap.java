@@ -3,6 +3,7 @@ package io.flock.crdt;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +27,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>a put concurrent with a remove wins (the remove did not observe its dot: <b>add wins</b>);
  *   <li>a causally later write always replaces an earlier one, whatever the wall clocks say;
  *   <li>of concurrent puts, the visible value is the one with the greatest {@code (HLC timestamp,
- *       replica id)}; the others stay in the state until a later write covers them, so every
- *       replica picks the same winner.
+ *       replica id)}, or, for a map made with a <em>conflict order</em> over values, the greatest
+ *       value by that order first (a distributed supervisor orders placements by generation, so a
+ *       fast clock cannot win over a higher generation); the others stay in the state until a later
+ *       write covers them, so every replica picks the same winner.
  * </ul>
  *
  * <h2>Representation</h2>
@@ -56,6 +59,8 @@ public final class AWLWWMap<K, V> {
   public static final int BUCKETS = 1 << BUCKET_BITS;
 
   private final ReplicaId self;
+  // Volatile: set once, possibly from another thread, before the owner reads with it.
+  private volatile @Nullable Comparator<? super V> order;
   private final Hlc clock;
   private final HashMap<K, Object> store = new HashMap<>(); // value: Dotted<V> or Dotted<V>[]
   private final CausalContext.Builder context = new CausalContext.Builder();
@@ -71,8 +76,29 @@ public final class AWLWWMap<K, V> {
    * @throws NullPointerException if an argument is null
    */
   public AWLWWMap(ReplicaId self, Hlc clock) {
+    this(self, clock, null);
+  }
+
+  /**
+   * An empty replica whose concurrent writes are ordered by {@code order} over their values first,
+   * then by timestamp and replica. Every replica of the map must use the same order; it must be
+   * total and consistent with {@code equals}.
+   *
+   * @param order the conflict order, or null for last-writer-wins
+   * @throws NullPointerException if {@code self} or {@code clock} is null
+   */
+  public AWLWWMap(ReplicaId self, Hlc clock, @Nullable Comparator<? super V> order) {
     this.self = requireNonNull(self, "self");
     this.clock = requireNonNull(clock, "clock");
+    this.order = order;
+  }
+
+  /**
+   * Sets the conflict order (null: last-writer-wins). The state is the same under every order; only
+   * which of concurrent entries is visible changes, so set it before anyone reads the map.
+   */
+  public void conflictOrder(@Nullable Comparator<? super V> newOrder) {
+    this.order = newOrder;
   }
 
   /** This replica's id. */
@@ -462,7 +488,7 @@ public final class AWLWWMap<K, V> {
     } else {
       store.put(key, kept.toArray(new Dotted<?>[0]));
     }
-    Dotted<V> after = Delta.winner(kept);
+    Dotted<V> after = Delta.winner(kept, order);
     V oldValue = before == null ? null : before.value();
     V newValue = after == null ? null : after.value();
     if (oldValue == null) {
@@ -538,7 +564,7 @@ public final class AWLWWMap<K, V> {
   }
 
   @SuppressWarnings("unchecked")
-  private static <V> @Nullable Dotted<V> winnerOf(@Nullable Object stored) {
+  private @Nullable Dotted<V> winnerOf(@Nullable Object stored) {
     if (stored == null) {
       return null;
     }
@@ -547,8 +573,9 @@ public final class AWLWWMap<K, V> {
     }
     Dotted<V> best = null;
     for (Dotted<?> d : (Dotted<?>[]) stored) {
-      if (best == null || d.winsOver(best)) {
-        best = (Dotted<V>) d;
+      Dotted<V> e = (Dotted<V>) d;
+      if (best == null || e.winsOver(best, order)) {
+        best = e;
       }
     }
     return best;

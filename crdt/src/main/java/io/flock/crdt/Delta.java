@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -262,10 +263,15 @@ public final class Delta<K, V> {
   }
 
   static <V> @Nullable Dotted<V> winner(List<Dotted<V>> list) {
+    return winner(list, null);
+  }
+
+  static <V> @Nullable Dotted<V> winner(
+      List<Dotted<V>> list, @Nullable Comparator<? super V> order) {
     Dotted<V> best = null;
     for (int i = 0; i < list.size(); i++) {
       Dotted<V> d = list.get(i);
-      if (best == null || d.winsOver(best)) {
+      if (best == null || d.winsOver(best, order)) {
         best = d;
       }
     }

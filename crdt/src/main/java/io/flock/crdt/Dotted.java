@@ -2,6 +2,9 @@ package io.flock.crdt;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.Comparator;
+import org.jspecify.annotations.Nullable;
+
 /**
  * A value as the map stores it: the write's dot (replica and counter), its hybrid-logical-clock
  * timestamp and the value. Immutable.
@@ -47,7 +50,23 @@ public record Dotted<V>(ReplicaId replica, long counter, long timestamp, V value
     if (timestamp != other.timestamp) {
       return timestamp > other.timestamp;
     }
+
     int byReplica = replica.compareTo(other.replica);
     return byReplica != 0 ? byReplica > 0 : counter > other.counter;
+  }
+
+  /**
+   * The map's order for concurrent entries: {@code order} over the values first (the greater wins),
+   * then {@link #winsOver(Dotted)}: ties fall back to last-writer-wins, so the order stays total
+   * and the same on every replica.
+   */
+  boolean winsOver(Dotted<V> other, @Nullable Comparator<? super V> order) {
+    if (order != null) {
+      int byValue = order.compare(value, other.value);
+      if (byValue != 0) {
+        return byValue > 0;
+      }
+    }
+    return winsOver(other);
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -92,6 +93,35 @@ class CrdtLawsProperties {
     assertThat(History.fresh("x", List.of(grouped)).state()).isEqualTo(viaStates.state());
     // The one-pass group the replicator sends equals the pairwise fold.
     assertThat(Delta.joinAll(deliveries)).isEqualTo(grouped);
+  }
+
+  /** The value order a distributed supervisor uses in spirit: a greater value wins a conflict. */
+  private static final java.util.Comparator<String> BY_VALUE = java.util.Comparator.naturalOrder();
+
+  /**
+   * With a conflict order: after everyone has everything all replicas show the same visible map,
+   * each key's value is the greatest among the entries the state still holds for it, and delivering
+   * the deltas in any order reaches it too.
+   */
+  @Property(tries = 1000)
+  void aConflictOrderConvergesAndPicksTheGreatestConcurrentValue(
+      @ForAll("histories") List<History.Op> ops, @ForAll long seed) {
+    History h = History.run(3, ops, BY_VALUE);
+    List<Delta<String, String>> s = states(h);
+    for (AWLWWMap<String, String> replica : h.replicas) {
+      s.forEach(state -> History.joinChecked(replica, state));
+    }
+    Map<String, String> visible = h.replicas.get(0).snapshot();
+    assertThat(h.replicas.get(1).snapshot()).isEqualTo(visible);
+    assertThat(h.replicas.get(2).snapshot()).isEqualTo(visible);
+    Delta<String, String> all = h.replicas.get(0).state();
+    for (String key : visible.keySet()) {
+      String greatest = all.entries(key).stream().map(Dotted::value).max(BY_VALUE).orElseThrow();
+      assertThat(visible.get(key)).isEqualTo(greatest);
+    }
+    List<Delta<String, String>> shuffled = new ArrayList<>(h.allDeltas);
+    Collections.shuffle(shuffled, new Random(seed));
+    assertThat(History.fresh("x", shuffled, BY_VALUE).snapshot()).isEqualTo(visible);
   }
 
   /** After everyone has everything, all replicas show the same visible map. */

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Generated histories of operations on a few replicas with independent, skewed clocks. Running one
@@ -59,17 +60,25 @@ final class History {
   final List<List<Delta<String, String>>> deltasBy = new ArrayList<>();
   final List<Delta<String, String>> allDeltas = new ArrayList<>();
 
-  History(int n) {
+  /** The conflict order this history's replicas use (null: last-writer-wins). */
+  final java.util.@Nullable Comparator<String> order;
+
+  History(int n, java.util.@Nullable Comparator<String> order) {
+    this.order = order;
     for (int i = 0; i < n; i++) {
       AtomicLong physical = new AtomicLong(1_000 + i * 7L);
       clocks.add(physical);
-      replicas.add(new AWLWWMap<>(new ReplicaId("n" + i, 1), new Hlc(physical::get)));
+      replicas.add(new AWLWWMap<>(new ReplicaId("n" + i, 1), new Hlc(physical::get), order));
       deltasBy.add(new ArrayList<>());
     }
   }
 
   static History run(int n, List<Op> ops) {
-    History h = new History(n);
+    return run(n, ops, null);
+  }
+
+  static History run(int n, List<Op> ops, java.util.@Nullable Comparator<String> order) {
+    History h = new History(n, order);
     ops.forEach(h::apply);
     return h;
   }
@@ -131,7 +140,14 @@ final class History {
 
   /** A fresh replica holding the join of the given fragments, applied in order. */
   static AWLWWMap<String, String> fresh(String name, List<Delta<String, String>> fragments) {
-    AWLWWMap<String, String> map = new AWLWWMap<>(new ReplicaId(name, 1), new Hlc(() -> 0));
+    return fresh(name, fragments, null);
+  }
+
+  static AWLWWMap<String, String> fresh(
+      String name,
+      List<Delta<String, String>> fragments,
+      java.util.@Nullable Comparator<String> order) {
+    AWLWWMap<String, String> map = new AWLWWMap<>(new ReplicaId(name, 1), new Hlc(() -> 0), order);
     fragments.forEach(f -> joinChecked(map, f));
     return map;
   }

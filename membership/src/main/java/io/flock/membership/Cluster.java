@@ -17,6 +17,7 @@ import io.flock.membership.internal.transport.Wire;
 import io.flock.membership.internal.wire.WireTypeRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -173,6 +174,24 @@ public final class Cluster implements AutoCloseable {
       throw new IllegalArgumentException("scope names starting with 'flock.' are reserved");
     }
     return node.scopes().scope(name);
+  }
+
+  /**
+   * The replicated scope named {@code name}, whose concurrent writes of one key are ordered by
+   * {@code conflictOrder} over their values first (the greater wins), then by timestamp and
+   * replica: a causally later write still always replaces an earlier one. Every node must use the
+   * same order (total, consistent with equals) for the name; pass the same instance on each call.
+   *
+   * @throws IllegalArgumentException if the name is reserved ({@code flock.*})
+   * @throws IllegalStateException if the scope exists already with another order
+   */
+  public <K, V> Scope<K, V> scope(String name, Comparator<? super V> conflictOrder) {
+    requireNonNull(name, "name");
+    requireNonNull(conflictOrder, "conflictOrder");
+    if (name.startsWith("flock.")) {
+      throw new IllegalArgumentException("scope names starting with 'flock.' are reserved");
+    }
+    return node.scopes().scope(name, conflictOrder);
   }
 
   /**

@@ -91,6 +91,9 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private volatile boolean stopping;
   private boolean tickScheduled; // core thread
 
+  /** How long a terminate marker stays: far longer than a claim can be on its way. */
+  private static final long MARKER_AGE_NANOS = TimeUnit.SECONDS.toNanos(30);
+
   private DistributedSupervisor(Builder b) {
     this.name = b.name;
     this.cluster = b.cluster;
@@ -119,7 +122,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             .listener(this::onLocalEvent)
             .currency((id, generation) -> cluster.hasLease() && isCurrent(id, generation))
             .build();
-    this.scope = cluster.scope("supervisor." + name);
+    this.scope = cluster.scope("supervisor." + name, Placement.ORDER);
     this.roster = new Roster(cluster, name, List.copyOf(b.local.factoryNames()));
     this.starts =
         new Starts(
@@ -131,6 +134,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             fence,
             callTimeout,
             b.maxChildren,
+            this::placedCount,
             timer,
             () -> stopping);
     this.runs =
@@ -147,6 +151,10 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     this.orphans =
         new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
     this.handOver = new HandOver(cluster, name, scope, roster, strategy, runs, timer);
+  }
+
+  private int placedCount() {
+    return runs.placedCount();
   }
 
   private boolean isCurrent(String id, long generation) {
@@ -228,6 +236,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     }
     runs.ensureAll();
     orphans.tick();
+    orphans.collectMarkers(MARKER_AGE_NANOS);
     if (redistribution == Redistribution.ACTIVE && !fence.fencedNow()) {
       handOver.rebalance();
     }
@@ -259,13 +268,16 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     requireNonNull(id, "id");
     return onCore(
         () -> {
-          if (scope.getNow(id) == null) {
+          Placement p = scope.getNow(id);
+          if (p == null || p.terminated()) {
             throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
           }
           if (strategy.requiresQuorum() && !cluster.hasQuorumNow()) {
             throw new SupervisorException(Reason.NO_QUORUM, self.name() + " has no quorum");
           }
-          var unused = scope.removeNow(id);
+          // A marker of generation + 1 beats a concurrent claim (add-wins would let a plain
+          // remove lose to it); it is collected later.
+          var unused = scope.putNow(id, p.terminatedBy(self));
           return null;
         });
   }
@@ -275,7 +287,12 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     return onCore(
         () -> {
           List<ChildRef> out = new ArrayList<>();
-          scope.forEachNow((id, p) -> out.add(p.ref()));
+          scope.forEachNow(
+              (id, p) -> {
+                if (!p.terminated()) {
+                  out.add(p.ref());
+                }
+              });
           out.sort((a, b) -> a.id().compareTo(b.id()));
           return out;
         });
@@ -288,7 +305,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   public CompletableFuture<ChildCounts> countChildren() {
     return onCore(
         () -> {
-          int n = scope.sizeNow();
+          int n = runs.placedCount();
           return new ChildCounts(n, runs.runningCount(), n);
         });
   }
@@ -404,9 +421,12 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
 
   private void exited(String id, boolean normal) {
     Placement p = scope.getNow(id);
-    if (p != null && p.node().equals(self) && !p.spec().restart().restartsAfter(normal)) {
+    if (p != null
+        && !p.terminated()
+        && p.node().equals(self)
+        && !p.spec().restart().restartsAfter(normal)) {
       runs.ended(id);
-      var unused = scope.removeNow(id);
+      var unused = scope.putNow(id, p.terminatedBy(self));
     }
   }
 

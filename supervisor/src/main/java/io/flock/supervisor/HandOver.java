@@ -62,7 +62,7 @@ final class HandOver {
     int moved = 0;
     for (String id : runs.placedHere()) {
       Placement p = scope.getNow(id);
-      if (p == null) {
+      if (p == null || p.terminated()) {
         continue;
       }
       List<NodeId> others = new ArrayList<>(roster.targets(p.spec().factory()));
@@ -116,7 +116,7 @@ final class HandOver {
     Map<String, Integer> load = Load.of(strategy, scope);
     for (String id : runs.placedHere()) {
       Placement p = scope.getNow(id);
-      if (p == null) {
+      if (p == null || p.terminated()) {
         continue;
       }
       Optional<NodeId> best = strategy.choose(id, roster.targets(p.spec().factory()), load);

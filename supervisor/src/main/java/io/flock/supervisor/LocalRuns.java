@@ -52,6 +52,8 @@ final class LocalRuns {
   private final Map<String, Long> running = new HashMap<>(); // child -> generation started here
   private final Map<NodeId, Set<String>> byNode = new HashMap<>();
   private final Set<String> moving = new HashSet<>(); // stopping here before a hand-over
+  private final Map<String, Long> markers = new HashMap<>(); // terminate markers -> nanos seen
+  private int live; // placements that are not markers
   private boolean fenced;
 
   LocalRuns(
@@ -114,15 +116,39 @@ final class LocalRuns {
   }
 
   private void index(String id, @Nullable Placement old, @Nullable Placement now) {
-    if (old != null) {
+    if (old != null && !old.terminated()) {
       Set<String> ids = byNode.get(old.node());
-      if (ids != null && ids.remove(id) && ids.isEmpty()) {
-        byNode.remove(old.node());
+      if (ids != null && ids.remove(id)) {
+        live--;
+        if (ids.isEmpty()) {
+          byNode.remove(old.node());
+        }
       }
     }
-    if (now != null) {
-      byNode.computeIfAbsent(now.node(), n -> new HashSet<>()).add(id);
+    markers.remove(id);
+    if (now != null && now.terminated()) {
+      markers.put(id, System.nanoTime());
+    } else if (now != null && byNode.computeIfAbsent(now.node(), n -> new HashSet<>()).add(id)) {
+      live++;
     }
+  }
+
+  /** The number of children placed in the cluster (terminate markers not counted). */
+  int placedCount() {
+    return live;
+  }
+
+  /** The ids of terminate markers seen at least {@code ageNanos} ago. */
+  List<String> markersOlderThan(long ageNanos) {
+    long now = System.nanoTime();
+    List<String> out = new ArrayList<>();
+    markers.forEach(
+        (id, seen) -> {
+          if (now - seen >= ageNanos) {
+            out.add(id);
+          }
+        });
+    return out;
   }
 
   /** Re-checks every child placed or running here (after the fence may have changed). */
@@ -179,6 +205,9 @@ final class LocalRuns {
 
   private void ensure(String id) {
     Placement p = scope.getNow(id);
+    if (p != null && p.terminated()) {
+      p = null; // a terminate marker: the child is gone
+    }
     Placement mine = p != null && p.node().equals(self) ? p : null;
     if (mine != null) {
       current.put(id, mine.generation());

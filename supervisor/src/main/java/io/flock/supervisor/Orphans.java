@@ -77,6 +77,24 @@ final class Orphans {
     return strategy.requiresQuorum() ? cluster.isLeaseLapsedNow(node) : cluster.isGoneNow(node);
   }
 
+  /**
+   * Removes the terminate markers seen at least {@code ageNanos} ago that this node is the claimer
+   * of: by then no claim written before the marker can still be on its way.
+   */
+  void collectMarkers(long ageNanos) {
+    List<NodeId> members = roster.members();
+    for (String id : runs.markersOlderThan(ageNanos)) {
+      Placement p = scope.getNow(id);
+      Optional<NodeId> collector = DistributionStrategy.Rendezvous.best(id, members);
+      if (p != null
+          && p.terminated()
+          && collector.isPresent()
+          && collector.get().equals(cluster.self())) {
+        var unused = scope.removeNow(id);
+      }
+    }
+  }
+
   /** One pass: updates the orphan clocks and claims what this node is the claimer of. */
   void tick() {
     long now = System.nanoTime();
@@ -96,7 +114,7 @@ final class Orphans {
       long orphanedFor = now - e.getValue();
       for (String id : runs.placedOn(e.getKey())) {
         Placement p = scope.getNow(id);
-        if (p == null || !claimable(p, orphanedFor)) {
+        if (p == null || p.terminated() || !claimable(p, orphanedFor)) {
           continue;
         }
         Optional<NodeId> claimer = DistributionStrategy.Rendezvous.best(id, members);
@@ -104,7 +122,8 @@ final class Orphans {
           continue;
         }
         if (p.spec().restart() == Restart.TEMPORARY) {
-          var unused = scope.removeNow(id); // a temporary child is not restarted anywhere
+          // A temporary child is not restarted anywhere.
+          var unused = scope.putNow(id, p.terminatedBy(cluster.self()));
           continue;
         }
         if (load == null) {

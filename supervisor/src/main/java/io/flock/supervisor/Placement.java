@@ -16,8 +16,31 @@ import java.util.Map;
  * @param generation the placement generation (fencing token)
  * @param by the incarnation that wrote this placement (the arbiter of a start, the claimer of a
  *     failover, the node handing over): the target reports to it that the child started
+ * @param terminated a terminate marker: the child is stopped and forgotten; it beats a concurrent
+ *     claim of the same generation and is collected later
  */
-record Placement(ChildSpec spec, NodeId node, long generation, NodeId by) {
+record Placement(ChildSpec spec, NodeId node, long generation, NodeId by, boolean terminated) {
+
+  Placement(ChildSpec spec, NodeId node, long generation, NodeId by) {
+    this(spec, node, generation, by, false);
+  }
+
+  /**
+   * The conflict order of concurrent placements of one child: generation first, then a terminate
+   * marker over a placement, then the writer (name, incarnation). So a fast clock never wins over a
+   * higher generation, and (generation, writer) is a unique, totally ordered fencing token: two
+   * copies never carry the same one.
+   */
+  static final java.util.Comparator<Placement> ORDER =
+      java.util.Comparator.comparingLong(Placement::generation)
+          .thenComparing(Placement::terminated)
+          .thenComparing(p -> p.by().name())
+          .thenComparingLong(p -> p.by().incarnation());
+
+  /** A terminate marker for this placement: generation + 1, written by {@code by}. */
+  Placement terminatedBy(NodeId writer) {
+    return new Placement(spec, node, generation + 1, writer, true);
+  }
 
   ChildRef ref() {
     return new ChildRef(spec.id(), node, generation);
@@ -31,6 +54,7 @@ record Placement(ChildSpec spec, NodeId node, long generation, NodeId by) {
       out.write(NodeId.class, p.node());
       out.writeVarLong(p.generation());
       out.write(NodeId.class, p.by());
+      out.writeBoolean(p.terminated());
     }
 
     @Override
@@ -38,7 +62,8 @@ record Placement(ChildSpec spec, NodeId node, long generation, NodeId by) {
       ChildSpec spec = readSpec(in);
       NodeId node = in.read(NodeId.class);
       long generation = in.readVarLong();
-      return new Placement(spec, node, generation, in.read(NodeId.class));
+      NodeId by = in.read(NodeId.class);
+      return new Placement(spec, node, generation, by, in.readBoolean());
     }
 
     static void writeSpec(WireOutput out, ChildSpec s) {

@@ -50,6 +50,7 @@ final class Starts {
   private final Fence fence;
   private final Duration timeout;
   private final int maxChildren;
+  private final java.util.function.IntSupplier placed;
   private final ScheduledExecutorService timer;
   private final Endpoint<StartRequest> requests;
   private final Endpoint<StartReport> reports;
@@ -79,6 +80,7 @@ final class Starts {
       Fence fence,
       Duration timeout,
       int maxChildren,
+      java.util.function.IntSupplier placed,
       ScheduledExecutorService timer,
       BooleanSupplier stopping) {
     this.cluster = cluster;
@@ -89,6 +91,7 @@ final class Starts {
     this.fence = fence;
     this.timeout = timeout;
     this.maxChildren = maxChildren;
+    this.placed = placed;
     this.timer = timer;
     this.requests =
         cluster.endpoint(
@@ -192,7 +195,7 @@ final class Starts {
   private CompletableFuture<StartReply> decide(ChildSpec spec, long waitUntil) {
     String id = spec.id();
     Placement existing = scope.getNow(id);
-    if (existing != null) {
+    if (existing != null && !existing.terminated()) {
       return refuse(Reason.ALREADY_STARTED, "child " + id + " already started", existing.ref());
     }
     Pending inFlight = pending.get(id);
@@ -200,7 +203,7 @@ final class Starts {
       return refuse(
           Reason.ALREADY_STARTED, "child " + id + " is being started", inFlight.placement.ref());
     }
-    if (scope.sizeNow() >= maxChildren) {
+    if (placed.getAsInt() >= maxChildren) {
       return refuse(Reason.MAX_CHILDREN, "supervisor " + name + " holds " + maxChildren);
     }
     if (strategy.requiresQuorum() && (!cluster.hasQuorumNow() || !fence.mayPlace())) {
@@ -226,7 +229,9 @@ final class Starts {
     if (target.isEmpty()) {
       return refuse(Reason.NO_MEMBERS, "the strategy chose no member");
     }
-    Placement p = new Placement(spec, target.get(), 1, cluster.self());
+    // Over a terminate marker the generation goes on growing, so the new placement beats it.
+    long generation = existing == null ? 1 : existing.generation() + 1;
+    Placement p = new Placement(spec, target.get(), generation, cluster.self());
     var unused = scope.putNow(id, p);
     Pending pd = new Pending(p, scope.writeMarkNow(), System.nanoTime() + timeout.toNanos());
     pending.put(id, pd);
@@ -244,7 +249,7 @@ final class Starts {
     if (failure != null) {
       pending.remove(r.id());
       if (pd.placement.equals(scope.getNow(r.id()))) {
-        var unused = scope.removeNow(r.id());
+        var unused = scope.putNow(r.id(), pd.placement.terminatedBy(cluster.self()));
       }
       pd.reply.complete(
           new StartReply(failure, "child " + r.id() + " cannot start: " + r.message(), null));
@@ -271,7 +276,7 @@ final class Starts {
     for (Pending pd : new ArrayList<>(pending.values())) {
       String id = pd.placement.spec().id();
       Placement p = scope.getNow(id);
-      if (p == null) {
+      if (p == null || p.terminated()) {
         pending.remove(id);
         pd.reply.complete(
             new StartReply(Reason.NOT_FOUND.name(), "child " + id + " was terminated", null));

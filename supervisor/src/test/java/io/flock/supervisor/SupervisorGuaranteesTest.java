@@ -323,6 +323,37 @@ class SupervisorGuaranteesTest {
     assertThat(ledger.duplicates).isEmpty();
   }
 
+  /**
+   * Finding 13: terminateChild succeeded without quorum and a concurrent claim revived the child.
+   * Now the minority is refused, and a terminate (a marker of generation + 1) sticks: the child
+   * stays stopped, is not listed, and its id can be started again.
+   */
+  @Test
+  void terminateNeedsQuorumAndATerminatedChildStaysStopped() {
+    start(3, b -> b.strategy(DistributionStrategy.uniformQuorum()));
+    Set<String> ids = ids("t-", 10);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    cluster.partition(Set.of(2));
+    TestCluster.await(WAIT, () -> !cluster.node(2).hasQuorum().join(), "n2 alone");
+    assertThat(failure(sup(2).terminateChild("t-1")).reason()).isEqualTo(Reason.NO_QUORUM);
+    cluster.heal();
+    TestCluster.await(WAIT, cluster::converged, "healed");
+    TestCluster.await(
+        WAIT, () -> sup(2).terminateChild("t-1").handle((v, e) -> e == null).join(), "terminated");
+    ids.remove("t-1");
+    TestCluster.await(WAIT, () -> ledger.exactlyOnce(ids), "t-1 stopped, the rest run once");
+    assertThat(sup(0).whichChildren().join()).extracting(ChildRef::id).doesNotContain("t-1");
+    TestCluster.await(
+        WAIT, () -> sup(1).countChildren().join().specs() == 9, "counted without the marker");
+    ChildRef again = sup(1).startChild(ChildSpec.of("t-1", "worker")).join();
+    assertThat(again.generation()).as("above the marker's generation").isGreaterThan(2);
+    ids.add("t-1");
+    TestCluster.await(WAIT, () -> ledger.exactlyOnce(ids), "t-1 runs again, once");
+    assertThat(ledger.duplicates).isEmpty();
+  }
+
   /** The API: two supervisors of one name on one node ran each child twice; factories replaced. */
   @Test
   void duplicateSupervisorAndFactoryNamesAreRejected() {

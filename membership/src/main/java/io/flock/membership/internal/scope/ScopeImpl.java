@@ -13,6 +13,7 @@ import io.flock.membership.ClusterStatus;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -31,14 +32,46 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   private final String name;
   private final AWLWWMap<K, V> map;
   private final Replicator<K, V> replicator;
+  private volatile @Nullable Comparator<? super V> order;
+  private boolean used; // a local user asked for it (it was not only made by a message)
   private final List<Consumer<List<Change<K, V>>>> subscribers = new CopyOnWriteArrayList<>();
 
   ScopeImpl(
-      ScopeTable table, String name, ReplicaId self, Hlc clock, Replicator.Settings settings) {
+      ScopeTable table,
+      String name,
+      ReplicaId self,
+      Hlc clock,
+      Replicator.Settings settings,
+      @Nullable Comparator<? super V> order) {
     this.table = table;
     this.name = name;
-    this.map = new AWLWWMap<>(self, clock);
+    this.map = new AWLWWMap<>(self, clock, order);
+    this.order = order;
     this.replicator = new Replicator<>(map, settings);
+  }
+
+  @Nullable Comparator<? super V> order() {
+    return order;
+  }
+
+  /**
+   * Adopts {@code newOrder} if this scope was made by a message and no local user has it yet (its
+   * state is the same under every order); false otherwise.
+   */
+  @SuppressWarnings("unchecked")
+  synchronized boolean adoptOrder(@Nullable Comparator<?> newOrder) {
+    if (used || order != null || newOrder == null) {
+      return false;
+    }
+    order = (Comparator<? super V>) newOrder;
+    map.conflictOrder(order);
+    used = true;
+    return true;
+  }
+
+  /** Marks the scope as handed to a local user (its order is fixed from now on). */
+  synchronized void markUsed() {
+    used = true;
   }
 
   Replicator<K, V> replicator() {

@@ -12,9 +12,11 @@ import io.flock.membership.Scope;
 import io.flock.membership.internal.runtime.NodeRuntime;
 import io.flock.membership.internal.wire.WireTypeRegistry;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every replicated scope of a node, sharing one HLC and one transport: creation, incoming
@@ -80,13 +82,31 @@ public final class ScopeTable {
   }
 
   /** The scope named {@code name}, created on first use (any thread). */
-  @SuppressWarnings("unchecked")
   public <K, V> Scope<K, V> scope(String name) {
-    return (Scope<K, V>) scopes.computeIfAbsent(name, this::create);
+    return scope(name, null);
   }
 
-  private ScopeImpl<?, ?> create(String name) {
-    ScopeImpl<Object, Object> scope = new ScopeImpl<>(this, name, self, clock, settings);
+  /**
+   * The scope named {@code name} with a conflict order over its values, created on first use (any
+   * thread).
+   *
+   * @throws IllegalStateException if the scope exists already with another order
+   */
+  @SuppressWarnings("unchecked")
+  public <K, V> Scope<K, V> scope(String name, @Nullable Comparator<? super V> order) {
+    ScopeImpl<?, ?> s = scopes.computeIfAbsent(name, n -> create(n, order));
+    if (s.order() != order && !s.adoptOrder(order)) {
+      throw new IllegalStateException("scope " + name + " exists with another conflict order");
+    }
+    s.markUsed();
+    return (Scope<K, V>) s;
+  }
+
+  @SuppressWarnings("unchecked")
+  private ScopeImpl<?, ?> create(String name, @Nullable Comparator<?> order) {
+    ScopeImpl<Object, Object> scope =
+        new ScopeImpl<>(
+            this, name, self, clock, settings, (Comparator<Object>) (Comparator<?>) order);
     if (runtime.isCoreThread()) {
       configure(scope);
     } else {
@@ -109,7 +129,9 @@ public final class ScopeTable {
    * up later.
    */
   public void receive(NodeId from, String scope, ReplicationMessage<?, ?> message) {
-    ScopeImpl<?, ?> s = (ScopeImpl<?, ?>) scope(scope);
+    // A scope first seen here by a message is made without an order; a local user that asks for
+    // one later adopts it (the state does not depend on the order, only the visible winner does).
+    ScopeImpl<?, ?> s = scopes.computeIfAbsent(scope, n -> create(n, null));
     s.receive(from, message);
   }
 
