@@ -32,4 +32,39 @@ class ScopeTest {
       assertThat(late.get("k499").join()).isEqualTo("v");
     }
   }
+
+  /**
+   * A scope with a conflict order: concurrent writes of one key resolve by the order, not by the
+   * clock, on every node, also on one that first saw the scope in a message and asked for the order
+   * later; asking for it with another order fails.
+   */
+  @Test
+  void aConflictOrderDecidesConcurrentWritesOnEveryNode() {
+    java.util.Comparator<String> byLength = java.util.Comparator.comparingInt(String::length);
+    try (TestCluster c = TestCluster.start(3)) {
+      TestCluster.await(Duration.ofSeconds(20), c::converged, "up");
+      Scope<String, String> s0 = c.node(0).scope("ordered", byLength);
+      s0.put("warm", "up").join();
+      TestCluster.await(
+          Duration.ofSeconds(10),
+          () ->
+              c.node(2).status().join().scopes().stream().anyMatch(x -> x.name().equals("ordered")),
+          "node 2 made the scope from a message");
+      Scope<String, String> s1 = c.node(1).scope("ordered", byLength);
+      Scope<String, String> s2 = c.node(2).scope("ordered", byLength);
+      c.partition(java.util.Set.of(1));
+      s1.put("k", "long-value").join(); // earlier, but greater by the order
+      s0.put("k", "short").join();
+      c.heal();
+      TestCluster.await(
+          Duration.ofSeconds(20),
+          () ->
+              "long-value".equals(s0.get("k").join())
+                  && "long-value".equals(s1.get("k").join())
+                  && "long-value".equals(s2.get("k").join()),
+          "the greater value wins everywhere");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.node(2).scope("ordered"))
+          .isInstanceOf(IllegalStateException.class);
+    }
+  }
 }
