@@ -266,6 +266,18 @@ public final class CrdtKryo {
     if (n < 0 || n > MAX_COLLECTION) {
       throw new KryoException("malformed input: " + what + " count " + n + " out of range");
     }
+    // Every element takes at least one byte: a count beyond what remains is a lie, refused
+    // before anything is allocated for it (an input over a stream has no known end: limit -1).
+    if (in.getInputStream() == null && n > in.limit() - in.position()) {
+      throw new KryoException(
+          "malformed input: "
+              + what
+              + " count "
+              + n
+              + " exceeds the "
+              + (in.limit() - in.position())
+              + " bytes that remain");
+    }
     return n;
   }
 

@@ -209,7 +209,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
     if (t != null) {
       t.cancel(false);
     }
-    decoder.maxFrameBytes(transport.config().maxFrameBytes());
+    decoder.authenticated(transport.config().maxFrameBytes());
     NodeId p = peer;
     if (p != null) {
       transport.authenticated(this, ctx.channel(), p, client);

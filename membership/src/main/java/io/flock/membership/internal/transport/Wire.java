@@ -19,10 +19,13 @@ import java.util.function.Consumer;
  */
 public final class Wire {
   /** The wire format version carried by every frame and the handshake. */
-  static final byte VERSION = 3;
+  static final byte VERSION = 4;
 
   /** The header byte of a frame whose Kryo body is deflated (this version, high bit set). */
   static final byte DEFLATED = (byte) (0x80 | VERSION);
+
+  /** The header byte of a handshake frame ({@link HandshakeCodec}, no Kryo). */
+  static final byte HANDSHAKE = (byte) (0x40 | VERSION);
 
   static final int NONCE_BYTES = 16;
   static final int MAC_BYTES = 32;

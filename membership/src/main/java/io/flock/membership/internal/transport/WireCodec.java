@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Frames and Kryo, one instance pair per channel (not {@code @Sharable}: each holds its Kryo).
@@ -42,8 +43,9 @@ final class WireCodec {
 
   /** Length-prefixed frames with a hard, adjustable maximum, decoded into records. */
   static final class Decoder extends ByteToMessageDecoder {
-    private final Kryo kryo;
-    private final Inflater inflater = new Inflater();
+    private final Consumer<Kryo> registrar;
+    private @Nullable Kryo kryo; // made once the handshake succeeded
+    private @Nullable Inflater inflater; // made at the first deflated frame
     private final java.util.concurrent.atomic.LongAdder bytesIn;
     private int maxFrameBytes;
     private boolean failed;
@@ -53,14 +55,18 @@ final class WireCodec {
     }
 
     Decoder(Consumer<Kryo> registrar, int maxFrameBytes, java.util.concurrent.atomic.LongAdder in) {
-      this.kryo = Wire.newKryo(registrar);
+      this.registrar = registrar;
       this.maxFrameBytes = maxFrameBytes;
       this.bytesIn = in;
     }
 
-    /** Raises (or lowers) the frame limit, from the channel's event loop. */
-    void maxFrameBytes(int max) {
+    /**
+     * The handshake succeeded (on the channel's event loop): from now on Kryo frames decode, up to
+     * {@code max} bytes. Before this only handshake frames do.
+     */
+    void authenticated(int max) {
       this.maxFrameBytes = max;
+      this.kryo = Wire.newKryo(registrar);
     }
 
     @Override
@@ -97,6 +103,15 @@ final class WireCodec {
       bytesIn.add(4L + length);
       byte[] frame = ByteBufUtil.getBytes(in, in.readerIndex(), length);
       in.skipBytes(length);
+      if (frame[0] == Wire.HANDSHAKE) {
+        out.add(HandshakeCodec.decode(frame, 1, length));
+        return;
+      }
+      Kryo k = kryo;
+      if (k == null) {
+        throw new CorruptedFrameException(
+            "a frame with header " + frame[0] + " before authentication (only the handshake)");
+      }
       Input input;
       if (frame[0] == Wire.VERSION) {
         input = new Input(frame, 1, length - 1);
@@ -109,7 +124,7 @@ final class WireCodec {
       }
       Object message;
       try {
-        message = kryo.readClassAndObject(input);
+        message = k.readClassAndObject(input);
       } catch (RuntimeException e) {
         throw new DecoderException("undecodable message: " + e.getMessage(), e);
       }
@@ -125,6 +140,11 @@ final class WireCodec {
 
     /** The deflated body of {@code frame}, inflated into at most the frame limit. */
     private byte[] inflate(byte[] frame, int length) {
+      Inflater inflater = this.inflater;
+      if (inflater == null) {
+        inflater = new Inflater();
+        this.inflater = inflater;
+      }
       inflater.reset();
       inflater.setInput(frame, 1, length - 1);
       byte[] out = new byte[Math.min(maxFrameBytes, Math.max(64, 4 * length))];
@@ -156,16 +176,32 @@ final class WireCodec {
 
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
-      inflater.end();
+      Inflater i = inflater;
+      if (i != null) {
+        i.end();
+      }
     }
+  }
+
+  private static boolean overflowed(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof com.esotericsoftware.kryo.io.KryoBufferOverflowException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Records into length-prefixed frames. */
   static final class Encoder extends MessageToByteEncoder<Object> {
-    private final Kryo kryo;
+    /** Buffers grown past this by one large frame are dropped after it. */
+    static final int KEEP_BUFFER_BYTES = 64 * 1024;
+
+    private final Consumer<Kryo> registrar;
+    private @Nullable Kryo kryo; // made at the first message after the handshake
     private final int maxFrameBytes;
-    private final Output output = new Output(1024, -1);
-    private final Deflater deflater = new Deflater(Deflater.BEST_SPEED);
+    private Output output;
+    private @Nullable Deflater deflater; // made at the first large frame
     private byte[] deflated = new byte[0];
     private final java.util.concurrent.atomic.LongAdder bytesOut;
 
@@ -175,25 +211,57 @@ final class WireCodec {
 
     Encoder(
         Consumer<Kryo> registrar, int maxFrameBytes, java.util.concurrent.atomic.LongAdder out) {
-      this.kryo = Wire.newKryo(registrar);
+      this.registrar = registrar;
       this.maxFrameBytes = maxFrameBytes;
       this.bytesOut = out;
+      // Bounded: a message larger than a frame fails while it is written, not after.
+      this.output = new Output(1024, maxFrameBytes);
     }
 
     @Override
     protected void encode(ChannelHandlerContext ctx, Object message, ByteBuf out) {
+      if (HandshakeCodec.handles(message)) {
+        byte[] body = HandshakeCodec.encode(message);
+        out.writeInt(1 + body.length);
+        out.writeByte(Wire.HANDSHAKE);
+        out.writeBytes(body);
+        bytesOut.add(5L + body.length);
+        return;
+      }
+      Kryo k = kryo;
+      if (k == null) {
+        k = Wire.newKryo(registrar);
+        kryo = k;
+      }
+      try {
+        encodeKryo(k, message, out);
+      } finally {
+        if (output.getBuffer().length > KEEP_BUFFER_BYTES) {
+          output = new Output(1024, maxFrameBytes);
+        }
+        if (deflated.length > KEEP_BUFFER_BYTES) {
+          deflated = new byte[0];
+        }
+      }
+    }
+
+    private void encodeKryo(Kryo k, Object message, ByteBuf out) {
       output.reset();
       output.writeByte(Wire.VERSION);
-      kryo.writeClassAndObject(output, message);
-      int length = output.position();
-      if (length > maxFrameBytes) {
+      try {
+        k.writeClassAndObject(output, message);
+      } catch (com.esotericsoftware.kryo.KryoException e) {
+        if (!overflowed(e)) {
+          throw e;
+        }
         throw new EncoderException(
             message.getClass().getSimpleName()
-                + " of "
-                + length
-                + " bytes exceeds the frame limit of "
-                + maxFrameBytes);
+                + " exceeds the frame limit of "
+                + maxFrameBytes
+                + " bytes",
+            e);
       }
+      int length = output.position();
       byte[] body = output.getBuffer();
       if (length - 1 > COMPRESS_ABOVE) {
         int packed = deflate(body, length);
@@ -218,6 +286,11 @@ final class WireCodec {
       if (deflated.length < length) {
         deflated = new byte[length];
       }
+      Deflater deflater = this.deflater;
+      if (deflater == null) {
+        deflater = new Deflater(Deflater.BEST_SPEED);
+        this.deflater = deflater;
+      }
       deflater.reset();
       deflater.setInput(body, 1, length - 1);
       deflater.finish();
@@ -231,7 +304,10 @@ final class WireCodec {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
-      deflater.end();
+      Deflater d = deflater;
+      if (d != null) {
+        d.end();
+      }
       super.handlerRemoved(ctx);
     }
   }

@@ -29,6 +29,13 @@ final class RawClient implements AutoCloseable {
   }
 
   byte[] frame(Object message) {
+    if (HandshakeCodec.handles(message)) {
+      byte[] body = HandshakeCodec.encode(message);
+      byte[] frame = new byte[1 + body.length];
+      frame[0] = Wire.HANDSHAKE;
+      System.arraycopy(body, 0, frame, 1, body.length);
+      return frame;
+    }
     Output o = new Output(256, -1);
     o.writeByte(Wire.VERSION);
     kryo.writeClassAndObject(o, message);
@@ -54,6 +61,9 @@ final class RawClient implements AutoCloseable {
     int length = in.readInt();
     byte[] frame = new byte[length];
     in.readFully(frame);
+    if (frame[0] == Wire.HANDSHAKE) {
+      return HandshakeCodec.decode(frame, 1, length);
+    }
     return kryo.readClassAndObject(new Input(frame, 1, length - 1));
   }
 

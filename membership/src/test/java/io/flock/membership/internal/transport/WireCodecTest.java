@@ -27,9 +27,11 @@ class WireCodecTest {
   private static final NodeId A = new NodeId("a", "127.0.0.1", 7000, 1);
   private static final NodeId B = new NodeId("b", "127.0.0.1", 7001, 2);
 
+  /** A channel whose handshake succeeded (Kryo frames decode). */
   private static EmbeddedChannel channel(int maxFrame) {
-    return new EmbeddedChannel(
-        new WireCodec.Decoder(k -> {}, maxFrame), new WireCodec.Encoder(k -> {}, 1 << 20));
+    WireCodec.Decoder decoder = new WireCodec.Decoder(k -> {}, maxFrame);
+    decoder.authenticated(maxFrame);
+    return new EmbeddedChannel(decoder, new WireCodec.Encoder(k -> {}, 1 << 20));
   }
 
   private static ByteBuf encode(Object message) {
