@@ -81,6 +81,12 @@ public final class NettyTransport implements Transport {
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong overflowed = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
+  // Accepted connections still in their handshake, and a mark per such channel.
+  private final java.util.concurrent.atomic.AtomicInteger unauthenticated =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private static final io.netty.util.AttributeKey<java.util.concurrent.atomic.AtomicBoolean>
+      PENDING = io.netty.util.AttributeKey.valueOf("flock.unauthenticated");
+  private volatile long lastCapLog;
   private final java.util.concurrent.atomic.LongAdder bytesOut =
       new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder bytesIn =
@@ -167,6 +173,9 @@ public final class NettyTransport implements Transport {
       protected void initChannel(SocketChannel ch) {
         if (self == null || closed) {
           ch.close();
+          return;
+        }
+        if (!client && !admitUnauthenticated(ch)) {
           return;
         }
         channels.add(ch);
@@ -322,9 +331,49 @@ public final class NettyTransport implements Transport {
     return probes.resolveAll(host, port);
   }
 
+  /**
+   * Counts an accepted connection that has yet to authenticate; closes it (one log line a second at
+   * most, and a refusal counted) when {@code maxUnauthenticated} are pending already.
+   */
+  private boolean admitUnauthenticated(Channel ch) {
+    if (unauthenticated.incrementAndGet() > config.maxUnauthenticated()) {
+      unauthenticated.decrementAndGet();
+      refused.incrementAndGet();
+      long now = System.nanoTime();
+      if (now - lastCapLog > 1_000_000_000L) {
+        lastCapLog = now;
+        log.warn(
+            "[{}] {} connections are in their handshake already: closing {}",
+            self == null ? "?" : self().name(),
+            config.maxUnauthenticated(),
+            ch.remoteAddress());
+      }
+      ch.close();
+      return false;
+    }
+    java.util.concurrent.atomic.AtomicBoolean pending =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    ch.attr(PENDING).set(pending);
+    ch.closeFuture().addListener(f -> releaseUnauthenticated(ch));
+    return true;
+  }
+
+  private void releaseUnauthenticated(Channel ch) {
+    java.util.concurrent.atomic.AtomicBoolean pending = ch.attr(PENDING).get();
+    if (pending != null && pending.getAndSet(false)) {
+      unauthenticated.decrementAndGet();
+    }
+  }
+
+  /** How many accepted connections are in their handshake now. */
+  int unauthenticatedNow() {
+    return unauthenticated.get();
+  }
+
   /** A connection completed its handshake. */
   void authenticated(Connection connection, Channel channel, NodeId peer, boolean client) {
     if (!client) {
+      releaseUnauthenticated(channel);
       return;
     }
     Outbound o = outbound.get(connection.dialKey());

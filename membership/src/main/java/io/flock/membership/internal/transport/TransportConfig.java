@@ -22,6 +22,8 @@ import org.jspecify.annotations.Nullable;
  * @param backoffMax largest reconnect delay
  * @param maxQueuedPerPeer messages queued for a peer while connecting; beyond it sends fail
  * @param maxMessagesPerSecond a peer sending faster than this is disconnected as flooding
+ * @param maxUnauthenticated accepted connections that have not finished their handshake; one more
+ *     is closed at once (default 256); each must finish within {@code handshakeTimeout}
  * @param serverSsl TLS for accepted connections (mutual when it requires client auth), or null
  * @param clientSsl TLS for outgoing connections, or null
  * @param registrar registers every type above the transport's and the CRDT's on each Kryo
@@ -39,6 +41,7 @@ public record TransportConfig(
     Duration backoffMax,
     int maxQueuedPerPeer,
     int maxMessagesPerSecond,
+    int maxUnauthenticated,
     @Nullable SslContext serverSsl,
     @Nullable SslContext clientSsl,
     Consumer<Kryo> registrar,
@@ -77,6 +80,10 @@ public record TransportConfig(
     if (maxQueuedPerPeer < 1) {
       throw new IllegalArgumentException("maxQueuedPerPeer must be >= 1, was " + maxQueuedPerPeer);
     }
+    if (maxUnauthenticated < 1) {
+      throw new IllegalArgumentException(
+          "maxUnauthenticated must be >= 1, was " + maxUnauthenticated);
+    }
     if (maxMessagesPerSecond < 1) {
       throw new IllegalArgumentException(
           "maxMessagesPerSecond must be >= 1, was " + maxMessagesPerSecond);
@@ -107,6 +114,7 @@ public record TransportConfig(
         Duration.ofSeconds(5),
         10_000,
         1_000_000,
+        256,
         null,
         null,
         registrar,
@@ -125,6 +133,7 @@ public record TransportConfig(
         backoffMax,
         maxQueuedPerPeer,
         maxMessagesPerSecond,
+        maxUnauthenticated,
         server,
         client,
         registrar,
@@ -143,6 +152,27 @@ public record TransportConfig(
         backoffMax,
         maxQueued,
         maxRate,
+        maxUnauthenticated,
+        serverSsl,
+        clientSsl,
+        registrar,
+        wireManifest);
+  }
+
+  /** The same settings with another cap on unauthenticated connections. */
+  public TransportConfig withMaxUnauthenticated(int max) {
+    return new TransportConfig(
+        cluster,
+        secret,
+        maxFrameBytes,
+        handshakeFrameBytes,
+        handshakeTimeout,
+        connectTimeout,
+        backoffMin,
+        backoffMax,
+        maxQueuedPerPeer,
+        maxMessagesPerSecond,
+        max,
         serverSsl,
         clientSsl,
         registrar,
@@ -162,6 +192,7 @@ public record TransportConfig(
         backoffMax,
         maxQueuedPerPeer,
         maxMessagesPerSecond,
+        maxUnauthenticated,
         serverSsl,
         clientSsl,
         types,

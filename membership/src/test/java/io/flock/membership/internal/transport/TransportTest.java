@@ -276,4 +276,50 @@ class TransportTest {
     assertThat(inboxB.messages).isEmpty();
     assertStillServing();
   }
+
+  /**
+   * Wire hardening, finding 1: nothing capped the connections still in their handshake. A flood of
+   * 1,000 sockets that never speak: at most the cap are held, the rest are refused at once, the
+   * peers already connected keep exchanging messages, and every slot is given back.
+   */
+  @Test
+  void aFloodOfUnauthenticatedConnectionsIsCappedAndTheNodeKeepsServing() throws Exception {
+    NettyTransport capped =
+        nodes.start(
+            "capped",
+            TestNodes.config()
+                .withLimits(1 << 20, 100, 1_000_000, Duration.ofMillis(500))
+                .withMaxUnauthenticated(50),
+            inboxB,
+            1);
+    a.send(capped.self(), "before");
+    assertThat(next(inboxB).body()).isEqualTo("before");
+    long refusedBefore = capped.stats().refused();
+    List<java.net.Socket> flood = new ArrayList<>();
+    try {
+      for (int i = 0; i < 1_000; i++) {
+        flood.add(
+            new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), capped.self().port()));
+        assertThat(capped.unauthenticatedNow()).isLessThanOrEqualTo(50);
+      }
+      a.send(capped.self(), "during");
+      assertThat(next(inboxB).body())
+          .as("an authenticated peer is not disturbed")
+          .isEqualTo("during");
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (capped.stats().refused() - refusedBefore < 900 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(capped.stats().refused() - refusedBefore).isGreaterThanOrEqualTo(900);
+    } finally {
+      for (java.net.Socket s : flood) {
+        s.close();
+      }
+    }
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (capped.unauthenticatedNow() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(capped.unauthenticatedNow()).as("every slot given back").isZero();
+  }
 }
