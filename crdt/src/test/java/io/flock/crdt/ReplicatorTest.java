@@ -169,4 +169,48 @@ class ReplicatorTest {
     assertThatThrownBy(() -> new Replicator.Settings(1, 0, 1, 1))
         .hasMessageContaining("maxSyncEntries");
   }
+
+  private static Replicator<String, String> replicator(
+      String node,
+      java.util.function.@org.jspecify.annotations.Nullable Function<String, String> owner) {
+    Replicator<String, String> r =
+        new Replicator<>(
+            new AWLWWMap<>(new ReplicaId(node, 1), new Hlc(() -> 1)),
+            Replicator.Settings.defaults(),
+            owner);
+    r.setNeighbours(List.of(new ReplicaId("a", 1), new ReplicaId("b", 1), new ReplicaId("c", 1)));
+    return r;
+  }
+
+  /**
+   * Wire hardening, finding 3: deltas carrying dots of a third replica were accepted. A delta
+   * interval carries only its sender's own writes; anything else is refused whole.
+   */
+  @Test
+  void aDeltaIntervalCarryingAThirdReplicasWriteIsRefused() {
+    AWLWWMap<String, String> forger = new AWLWWMap<>(new ReplicaId("c", 1), new Hlc(() -> 1));
+    Delta<String, String> forged = forger.put("k", "forged"); // a write of c...
+    Replicator<String, String> victim = replicator("b", null);
+    var interval = new ReplicationMessage.DeltaInterval<>(0, 1, forged);
+    // ... sent by a
+    assertThatThrownBy(() -> victim.receive(new ReplicaId("a", 1), interval))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("carries a write of");
+    assertThat(victim.map().get("k")).isNull();
+    assertThat(victim.receive(new ReplicaId("c", 1), interval).changes()).hasSize(1);
+  }
+
+  /** Wire hardening, finding 3: a member wrote another member's record; keys have owners now. */
+  @Test
+  void aKeyOwnedScopeRefusesAnEntryNotWrittenByTheKeysOwner() {
+    AWLWWMap<String, String> a = new AWLWWMap<>(new ReplicaId("a", 1), new Hlc(() -> 1));
+    Replicator<String, String> victim = replicator("b", k -> k);
+    var forged = new ReplicationMessage.DeltaInterval<>(0, 1, a.put("c", "LEFT"));
+    assertThatThrownBy(() -> victim.receive(new ReplicaId("a", 1), forged))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not its owner");
+    assertThat(victim.map().get("c")).isNull();
+    var own = new ReplicationMessage.DeltaInterval<>(1, 2, a.put("a", "UP"));
+    assertThat(victim.receive(new ReplicaId("a", 1), own).changes()).hasSize(1);
+  }
 }

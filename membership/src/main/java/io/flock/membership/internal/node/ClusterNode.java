@@ -108,7 +108,8 @@ public final class ClusterNode {
             new Hlc(System::currentTimeMillis),
             settings.replication(),
             this::sendScoped,
-            types);
+            types,
+            java.util.Set.of(MEMBERS));
     this.router = new MessageRouter(self.name());
     this.endpoints = new Endpoints(runtime, transport, types, router);
     this.join =

@@ -42,12 +42,13 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
       ReplicaId self,
       Hlc clock,
       Replicator.Settings settings,
-      @Nullable Comparator<? super V> order) {
+      @Nullable Comparator<? super V> order,
+      java.util.function.@Nullable Function<K, String> owner) {
     this.table = table;
     this.name = name;
     this.map = new AWLWWMap<>(self, clock, order);
     this.order = order;
-    this.replicator = new Replicator<>(map, settings);
+    this.replicator = new Replicator<>(map, settings, owner);
   }
 
   @Nullable Comparator<? super V> order() {

@@ -61,6 +61,22 @@ public final class ScopeTable {
       Replicator.Settings settings,
       Outbox outbox,
       WireTypeRegistry types) {
+    this(runtime, self, clock, settings, outbox, types, java.util.Set.of());
+  }
+
+  /**
+   * A table whose scopes named in {@code ownedByKey} accept an entry of key {@code k} only when
+   * node {@code k} wrote it (the member records: a member speaks only for itself).
+   */
+  public ScopeTable(
+      NodeRuntime runtime,
+      ReplicaId self,
+      Hlc clock,
+      Replicator.Settings settings,
+      Outbox outbox,
+      WireTypeRegistry types,
+      java.util.Set<String> ownedByKey) {
+    this.ownedByKey = java.util.Set.copyOf(ownedByKey);
     this.runtime = requireNonNull(runtime, "runtime");
     this.self = requireNonNull(self, "self");
     this.clock = requireNonNull(clock, "clock");
@@ -68,6 +84,8 @@ public final class ScopeTable {
     this.outbox = requireNonNull(outbox, "outbox");
     this.types = requireNonNull(types, "types");
   }
+
+  private final java.util.Set<String> ownedByKey;
 
   NodeRuntime runtime() {
     return runtime;
@@ -106,7 +124,13 @@ public final class ScopeTable {
   private ScopeImpl<?, ?> create(String name, @Nullable Comparator<?> order) {
     ScopeImpl<Object, Object> scope =
         new ScopeImpl<>(
-            this, name, self, clock, settings, (Comparator<Object>) (Comparator<?>) order);
+            this,
+            name,
+            self,
+            clock,
+            settings,
+            (Comparator<Object>) (Comparator<?>) order,
+            ownedByKey.contains(name) ? String::valueOf : null);
     if (runtime.isCoreThread()) {
       configure(scope);
     } else {
