@@ -10,6 +10,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class DeltaRing<K, V> {
   private @Nullable Object[] items = new Object[16];
+  private int[] bytes =
+      new int[16]; // each delta's encoded size, as its writer gave it (0: unknown)
   private int head;
   private int size;
 
@@ -21,17 +23,29 @@ final class DeltaRing<K, V> {
     return size == 0;
   }
 
-  void addLast(Delta<K, V> delta) {
+  void addLast(Delta<K, V> delta, int deltaBytes) {
     if (size == items.length) {
       @Nullable Object[] bigger = new Object[items.length * 2];
+      int[] biggerBytes = new int[items.length * 2];
       for (int i = 0; i < size; i++) {
         bigger[i] = items[(head + i) % items.length];
+        biggerBytes[i] = bytes[(head + i) % items.length];
       }
       items = bigger;
+      bytes = biggerBytes;
       head = 0;
     }
     items[(head + size) % items.length] = delta;
+    bytes[(head + size) % items.length] = deltaBytes;
     size++;
+  }
+
+  /** The encoded size the writer gave for the {@code i}-th delta (0 when it gave none). */
+  int bytes(int i) {
+    if (i < 0 || i >= size) {
+      throw new IndexOutOfBoundsException(i);
+    }
+    return bytes[(head + i) % items.length];
   }
 
   /** The {@code i}-th buffered delta, 0 being the oldest. */

@@ -144,9 +144,17 @@ public final class Replicator<K, V> {
     Map<String, Long> announcing = Map.of();
   }
 
+  /**
+   * The most value bytes one delta interval carries (as the writers sized their deltas): a quarter
+   * of the transport's 16 MiB frame, so that a burst of large values never makes a frame too large
+   * to send, which would stall replication.
+   */
+  public static final long MAX_INTERVAL_BYTES = 4L << 20;
+
   private final AWLWWMap<K, V> map;
   private final Settings settings;
   private final java.util.function.@Nullable Function<K, String> owner;
+  private final java.util.function.@Nullable ToIntFunction<V> valueBytes;
   private final DeltaRing<K, V> buffer = new DeltaRing<>();
   private long bufferStart;
   private long seq;
@@ -175,9 +183,34 @@ public final class Replicator<K, V> {
       AWLWWMap<K, V> map,
       Settings settings,
       java.util.function.@Nullable Function<K, String> owner) {
+    this(map, settings, owner, null);
+  }
+
+  /**
+   * As above, with {@code valueBytes}, the encoded size of a value: digest sync chunks are then
+   * bounded by {@link #MAX_INTERVAL_BYTES} as well as by {@link Settings#maxSyncEntries}.
+   */
+  public Replicator(
+      AWLWWMap<K, V> map,
+      Settings settings,
+      java.util.function.@Nullable Function<K, String> owner,
+      java.util.function.@Nullable ToIntFunction<V> valueBytes) {
     this.map = requireNonNull(map, "map");
     this.settings = requireNonNull(settings, "settings");
     this.owner = owner;
+    this.valueBytes = valueBytes;
+  }
+
+  private long bytesOf(List<Dotted<V>> entries) {
+    java.util.function.ToIntFunction<V> sizer = valueBytes;
+    if (sizer == null) {
+      return 0;
+    }
+    long n = 0;
+    for (Dotted<V> d : entries) {
+      n += 24 + sizer.applyAsInt(d.value());
+    }
+    return n;
   }
 
   /**
@@ -217,11 +250,22 @@ public final class Replicator<K, V> {
    * @throws NullPointerException if {@code delta} is null
    */
   public void recordLocal(Delta<K, V> delta) {
+    recordLocal(delta, 0);
+  }
+
+  /**
+   * Records the delta of a local mutation whose encoded size is about {@code bytes}: delta
+   * intervals are split so that none carries more than {@link #MAX_INTERVAL_BYTES} of them (a delta
+   * larger than that alone goes alone).
+   *
+   * @throws NullPointerException if {@code delta} is null
+   */
+  public void recordLocal(Delta<K, V> delta, int bytes) {
     requireNonNull(delta, "delta");
     if (delta.isEmpty()) {
       return;
     }
-    buffer.addLast(delta);
+    buffer.addLast(delta, Math.max(0, bytes));
     seq++;
     while (buffer.size() > settings.maxBufferedDeltas) {
       buffer.removeFirst();
@@ -498,16 +542,22 @@ public final class Replicator<K, V> {
     long start = from;
     List<Delta<K, V>> group = new ArrayList<>();
     int keys = 0;
+    long bytes = 0;
     for (long s = from; s < seq; s++) {
       Delta<K, V> next = buffer.get((int) (s - bufferStart));
-      if (keys > 0 && keys + next.keys().size() > settings.maxSyncEntries) {
+      int nextBytes = buffer.bytes((int) (s - bufferStart));
+      if (keys > 0
+          && (keys + next.keys().size() > settings.maxSyncEntries
+              || bytes + nextBytes > MAX_INTERVAL_BYTES)) {
         out.add(new Outgoing<>(to, new DeltaInterval<>(start, s, Delta.joinAll(group))));
         start = s;
         group = new ArrayList<>();
         keys = 0;
+        bytes = 0;
       }
       group.add(next);
       keys += next.keys().size();
+      bytes += nextBytes;
     }
     out.add(new Outgoing<>(to, new DeltaInterval<>(start, seq, Delta.joinAll(group))));
     peer.sentUpTo = seq;
@@ -614,6 +664,7 @@ public final class Replicator<K, V> {
           }
         });
     Map<K, List<Dotted<V>>> entries = new HashMap<>();
+    long bytes = 0;
     BitSet covered = new BitSet();
     int partial = -1;
     long partialFrom = 0;
@@ -623,8 +674,13 @@ public final class Replicator<K, V> {
     for (int b = first; b >= 0; b = wanted.nextSetBit(b + 1)) {
       long from = b == first ? resume : 0;
       List<Item<K, V>> items = byBucket.getOrDefault(b, List.of());
-      if (entries.size() + items.size() <= max) {
+      long itemBytes = 0;
+      for (Item<K, V> i : items) {
+        itemBytes += bytesOf(i.entries());
+      }
+      if (entries.size() + items.size() <= max && bytes + itemBytes <= MAX_INTERVAL_BYTES) {
         items.forEach(i -> entries.put(i.key(), i.entries()));
+        bytes += itemBytes;
         if (from == 0) {
           covered.set(b);
         } else {
@@ -642,7 +698,19 @@ public final class Replicator<K, V> {
       // This bucket alone is too big: send a hash range of it.
       List<Item<K, V>> sorted = new ArrayList<>(items);
       sorted.sort(Comparator.comparingLong(Item::sub));
-      long cut = sorted.get(max).sub();
+      // The first position beyond the budget (max items, MAX_INTERVAL_BYTES), one item at least.
+      int fit = 0;
+      long fitBytes = 0;
+      while (fit < sorted.size() && fit < max) {
+        long next = bytesOf(sorted.get(fit).entries());
+        if (fit > 0 && fitBytes + next > MAX_INTERVAL_BYTES) {
+          break;
+        }
+        fitBytes += next;
+        fit++;
+      }
+      long cut =
+          fit < sorted.size() ? sorted.get(fit).sub() : sorted.get(sorted.size() - 1).sub() + 1;
       if (cut == sorted.get(0).sub()) {
         cut++; // degenerate: all share one position; send them together
       }

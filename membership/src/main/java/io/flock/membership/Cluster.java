@@ -99,6 +99,7 @@ public final class Cluster implements AutoCloseable {
 
   static Cluster start(ClusterSettings s, byte[] secret, UnaryOperator<Transport> decorate) {
     WireTypeRegistry types = new WireTypeRegistry(s.wireTypes(), Wire::newKryo);
+    types.maxValueBytes(s.maxValueBytes());
     TransportConfig tc =
         TransportConfig.defaults(s.clusterName(), secret, types.registrar())
             .withWireTypes(types.registrar(), types.manifest());

@@ -37,6 +37,7 @@ public final class ClusterBuilder {
   private Duration joinRetry = Duration.ofMillis(500);
   private int quorumSize;
   private int ioThreads = 1;
+  private int maxValueBytes = 1 << 20;
   private Replicator.Settings replication = Replicator.Settings.defaults();
   private @Nullable TlsSettings tls;
   private final List<WireTypes> wireTypes = new ArrayList<>();
@@ -247,6 +248,22 @@ public final class ClusterBuilder {
     return this;
   }
 
+  /**
+   * The largest encoded scope value, endpoint message or reply (default 1 MiB, at most a sixteenth
+   * of the 16 MiB frame so that a burst of them still fits in bounded replication messages): larger
+   * ones are refused with an {@link IllegalArgumentException} where they are written or sent,
+   * before anything is written.
+   *
+   * @throws IllegalArgumentException if {@code bytes} is below 1 KiB or above 1 MiB
+   */
+  public ClusterBuilder maxValueBytes(int bytes) {
+    if (bytes < 1024 || bytes > 1 << 20) {
+      throw new IllegalArgumentException("maxValueBytes must be 1 KiB to 1 MiB, was " + bytes);
+    }
+    this.maxValueBytes = bytes;
+    return this;
+  }
+
   /** Test seam: wraps the node's transport (the in-JVM test cluster's fault injection). */
   ClusterBuilder transportDecorator(UnaryOperator<Transport> decorator) {
     this.transportDecorator = requireNonNull(decorator, "decorator");
@@ -298,6 +315,7 @@ public final class ClusterBuilder {
         joinRetry,
         quorumSize,
         ioThreads,
+        maxValueBytes,
         replication,
         tls,
         wireTypes,

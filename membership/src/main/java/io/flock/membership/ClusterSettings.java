@@ -27,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  * @param joinRetry how often an unjoined node asks its seeds again
  * @param quorumSize the smallest size quorum is counted against (0: the member count)
  * @param ioThreads Netty I/O threads
+ * @param maxValueBytes the largest encoded scope value, endpoint message or reply (default 1 MiB):
+ *     larger ones are refused where they are written or sent, before anything is written
  * @param replication replication tuning
  * @param tls mutual TLS, or null for none
  * @param wireTypes the sets of types this node may send (peers must have the same)
@@ -50,6 +52,7 @@ public record ClusterSettings(
     Duration joinRetry,
     int quorumSize,
     int ioThreads,
+    int maxValueBytes,
     Replicator.Settings replication,
     @Nullable TlsSettings tls,
     List<WireTypes> wireTypes,

@@ -251,7 +251,9 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
    *     the existing {@link ChildRef}; of two concurrent starts of one id one is told this), {@code
    *     NO_MEMBERS}, {@code NO_QUORUM}, {@code MAX_CHILDREN}, {@code UNKNOWN_FACTORY} (no live
    *     member has it), {@code FACTORY_FAILED} (it threw on the target), {@code STOPPED}: nothing
-   *     was placed; {@code TIMEOUT}: the outcome is unknown, the child may run
+   *     was placed; {@code TIMEOUT}: the outcome is unknown, the child may run. Fails with {@link
+   *     IllegalArgumentException} if the spec encodes to more than the cluster's {@code
+   *     maxValueBytes} (nothing is placed)
    */
   public CompletableFuture<ChildRef> startChild(ChildSpec spec) {
     requireNonNull(spec, "spec");

@@ -354,6 +354,26 @@ class SupervisorGuaranteesTest {
     assertThat(ledger.duplicates).isEmpty();
   }
 
+  /**
+   * Wire hardening, finding 2: a 20 MB child argument was acknowledged, then never replicated, and
+   * the other nodes saw none of the children started after it either.
+   */
+  @Test
+  void aChildSpecOverTheMaximumValueSizeIsRefusedAndLaterStartsStillReplicate() {
+    start(2, b -> {});
+    ChildSpec huge = ChildSpec.of("huge", "worker").withArgs(Map.of("blob", "z".repeat(2 << 20)));
+    assertThatThrownBy(() -> sup(0).startChild(huge).join())
+        .hasCauseInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maximum value size");
+    Set<String> ids = ids("after-huge-", 10);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    TestCluster.await(WAIT, () -> ledger.exactlyOnce(ids), "the later starts run");
+    TestCluster.await(
+        WAIT, () -> sup(1).countChildren().join().specs() == 10, "and every node counts them");
+  }
+
   /** The API: two supervisors of one name on one node ran each child twice; factories replaced. */
   @Test
   void duplicateSupervisorAndFactoryNamesAreRejected() {

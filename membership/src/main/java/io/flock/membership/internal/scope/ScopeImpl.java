@@ -48,7 +48,7 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
     this.name = name;
     this.map = new AWLWWMap<>(self, clock, order);
     this.order = order;
-    this.replicator = new Replicator<>(map, settings, owner);
+    this.replicator = new Replicator<>(map, settings, owner, table::valueBytes);
   }
 
   @Nullable Comparator<? super V> order() {
@@ -125,11 +125,11 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
     table.runtime().checkCore();
     requireNonNull(key, "key");
     requireNonNull(value, "value");
-    table.checkEncodable(key, "key of scope " + name);
-    table.checkEncodable(value, "value of scope " + name);
+    int bytes = table.checkEncodable(key, "key of scope " + name);
+    bytes += table.checkEncodable(value, "value of scope " + name);
     V old = map.get(key);
     Delta<K, V> delta = map.put(key, value);
-    replicator.recordLocal(delta);
+    replicator.recordLocal(delta, bytes);
     table.flushSoon();
     List<Change<K, V>> changes =
         old == null

@@ -95,8 +95,18 @@ public final class ScopeTable {
     return outbox;
   }
 
-  void checkEncodable(Object value, String what) {
-    int unused = types.check(value, what);
+  /** The encoded size of {@code value}; throws if it cannot be sent or is over the maximum. */
+  int checkEncodable(Object value, String what) {
+    return types.check(value, what);
+  }
+
+  /** The encoded size of a value already in a scope (0 if it cannot be measured). */
+  int valueBytes(Object value) {
+    try {
+      return types.check(value, "value");
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
   }
 
   /** The scope named {@code name}, created on first use (any thread). */

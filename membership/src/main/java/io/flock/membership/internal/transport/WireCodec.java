@@ -183,15 +183,6 @@ final class WireCodec {
     }
   }
 
-  private static boolean overflowed(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof com.esotericsoftware.kryo.io.KryoBufferOverflowException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Records into length-prefixed frames. */
   static final class Encoder extends MessageToByteEncoder<Object> {
     /** Buffers grown past this by one large frame are dropped after it. */
@@ -251,7 +242,7 @@ final class WireCodec {
       try {
         k.writeClassAndObject(output, message);
       } catch (com.esotericsoftware.kryo.KryoException e) {
-        if (!overflowed(e)) {
+        if (!io.flock.membership.internal.wire.WireTypeRegistry.overflowed(e)) {
           throw e;
         }
         throw new EncoderException(

@@ -37,6 +37,7 @@ public final class WireTypeRegistry {
   private final List<String> manifest;
   private final Pool<Kryo> kryos;
   private final Function<Consumer<Kryo>, Kryo> kryoFactory;
+  private volatile int maxValueBytes = 1 << 20;
 
   /**
    * Validates {@code sets}.
@@ -142,10 +143,20 @@ public final class WireTypeRegistry {
     requireNonNull(value, what);
     Kryo kryo = kryos.obtain();
     try {
-      Output out = new Output(256, -1);
+      Output out = new Output(256, maxValueBytes);
       kryo.writeClassAndObject(out, value);
       return out.position();
     } catch (KryoException | IllegalArgumentException e) {
+      if (overflowed(e)) {
+        throw new IllegalArgumentException(
+            what
+                + " of type "
+                + value.getClass().getName()
+                + " is larger than the maximum value size of "
+                + maxValueBytes
+                + " bytes (ClusterBuilder.maxValueBytes)",
+            e);
+      }
       String reason = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
       throw new IllegalArgumentException(
           what
@@ -158,6 +169,21 @@ public final class WireTypeRegistry {
     } finally {
       kryos.free(kryo);
     }
+  }
+
+  /** Whether {@code e} (or a cause) is Kryo's "buffer would exceed its maximum". */
+  public static boolean overflowed(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof com.esotericsoftware.kryo.io.KryoBufferOverflowException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Sets the largest value {@link #check} accepts (default 1 MiB). */
+  public void maxValueBytes(int max) {
+    this.maxValueBytes = max;
   }
 
   /**
