@@ -140,4 +140,22 @@ class CrdtKryoTest {
     }
     throw new AssertionError("layout changed");
   }
+
+  /**
+   * Wire hardening, finding 1: counts up to 16M presized collections before anything was read. A
+   * count beyond the bytes that remain is refused before anything is allocated for it.
+   */
+  @Test
+  void aCountBeyondTheRemainingBytesIsRefusedBeforeAllocating() {
+    byte[] empty = write(Delta.empty());
+    assertThat(empty[empty.length - 1]).as("the last byte is the entry count").isZero();
+    byte[] lying = java.util.Arrays.copyOf(empty, empty.length + 3);
+    // 10,000,000 as a varint, where the entry count was: within the old bound, far beyond the
+    // input.
+    byte[] count = {(byte) 0x80, (byte) 0xAD, (byte) 0xE2, 0x04};
+    System.arraycopy(count, 0, lying, empty.length - 1, 4);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> read(lying))
+        .isInstanceOf(com.esotericsoftware.kryo.KryoException.class)
+        .hasMessageContaining("bytes that remain");
+  }
 }
