@@ -354,6 +354,15 @@ public final class Cluster implements AutoCloseable {
     return node.view().isGone(id);
   }
 
+  /**
+   * Core thread: whether {@code name} may run work under the explicit member set ({@link
+   * #setMembers}); true for every name while none is set.
+   */
+  public boolean isEligibleNow(String name) {
+    runtime.checkCore();
+    return node.isEligible(requireNonNull(name, "name"));
+  }
+
   /** Completes when this node has quorum; fails with a {@link TimeoutException} after timeout. */
   public CompletableFuture<Void> awaitQuorum(Duration timeout) {
     return runtime.await(timeout, node::hasQuorum, "quorum");

@@ -35,7 +35,11 @@ final class Fence {
     if (leaseLost && cluster.hasLease()) {
       leaseLost = false;
     }
-    boolean fenced = quorumMode && (!cluster.hasQuorumNow() || leaseLost);
+    // A node the explicit member set excludes runs nothing (a placement made on it before the set
+    // reached its arbiter is claimed by the others).
+    boolean fenced =
+        (quorumMode && (!cluster.hasQuorumNow() || leaseLost))
+            || !cluster.isEligibleNow(cluster.self().name());
     long now = System.nanoTime();
     if (fenced) {
       wasFenced = true;

@@ -71,8 +71,8 @@ final class Orphans {
     if (node.equals(cluster.self())) {
       return false;
     }
-    if (roster.stopped(node)) {
-      return true;
+    if (roster.stopped(node) || !cluster.isEligibleNow(node.name())) {
+      return true; // it runs nothing: its supervisor stopped, or the member set excludes it
     }
     return strategy.requiresQuorum() ? cluster.isLeaseLapsedNow(node) : cluster.isGoneNow(node);
   }
@@ -110,6 +110,8 @@ final class Orphans {
     }
     List<NodeId> members = roster.members();
     Map<String, Integer> load = null;
+    Map<String, List<NodeId>> targets = new HashMap<>(); // per factory, for this pass
+    int claimed = 0;
     for (Map.Entry<NodeId, Long> e : since.entrySet()) {
       long orphanedFor = now - e.getValue();
       for (String id : runs.placedOn(e.getKey())) {
@@ -129,19 +131,29 @@ final class Orphans {
         if (load == null) {
           load = Load.of(strategy, scope);
         }
-        claim(p, load);
+        if (claim(p, load, targets.computeIfAbsent(p.spec().factory(), roster::targets))) {
+          claimed++;
+        }
       }
+    }
+    if (claimed > 0) {
+      log.info(
+          "[{}] {}: claimed {} children of {}",
+          cluster.self().name(),
+          name,
+          claimed,
+          since.keySet());
     }
   }
 
-  private void claim(Placement p, Map<String, Integer> load) {
+  private boolean claim(Placement p, Map<String, Integer> load, List<NodeId> targets) {
     String id = p.spec().id();
-    Optional<NodeId> target = strategy.choose(id, roster.targets(p.spec().factory()), load);
+    Optional<NodeId> target = strategy.choose(id, targets, load);
     if (target.isEmpty()) {
-      return; // no live member has its factory: it waits
+      return false; // no live member has its factory: it waits
     }
     onClaim.run();
-    log.info(
+    log.debug(
         "[{}] {}: claiming {} from {} for {} (generation {})",
         cluster.self().name(),
         name,
@@ -152,6 +164,7 @@ final class Orphans {
     var unused =
         scope.putNow(id, new Placement(p.spec(), target.get(), p.generation() + 1, cluster.self()));
     load.merge(target.get().name(), 1, Integer::sum);
+    return true;
   }
 
   /**

@@ -374,6 +374,25 @@ class SupervisorGuaranteesTest {
         WAIT, () -> sup(1).countChildren().join().specs() == 10, "and every node counts them");
   }
 
+  /**
+   * Found by the demo: a start placed on a node the explicit member set excludes (the set had not
+   * reached the arbiter yet) stayed there and never ran. Now a node outside the member set runs
+   * nothing and its placements move to the members, like Horde's set_members.
+   */
+  @Test
+  void childrenOfANodeTheMemberSetExcludesMoveToTheMembers() {
+    start(3, b -> {});
+    Set<String> ids = ids("m-", 30);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    assertThat(ledger.on("n2")).isPositive();
+    cluster.node(1).setMembers(Set.of("n0", "n1")).join();
+    TestCluster.await(
+        WAIT, () -> ledger.exactlyOnce(ids) && ledger.on("n2") == 0, "all run once on n0, n1");
+    assertThat(ledger.duplicates).isEmpty();
+  }
+
   /** The API: two supervisors of one name on one node ran each child twice; factories replaced. */
   @Test
   void duplicateSupervisorAndFactoryNamesAreRejected() {
