@@ -280,7 +280,9 @@ final class Starts {
         pending.remove(id);
         pd.reply.complete(
             new StartReply(Reason.NOT_FOUND.name(), "child " + id + " was terminated", null));
-      } else if (pd.started && scope.holdersNow(pd.mark) >= needed) {
+      } else if ((pd.started || moved(pd.placement, p)) && scope.holdersNow(pd.mark) >= needed) {
+        // Started on its target, or already moved on by a claim (its target could not run it:
+        // the claimer's target reports to the claimer); either way the spec is held and runs.
         pending.remove(id);
         pd.reply.complete(new StartReply(null, "", p.ref()));
       } else if (now - pd.deadline > 0) {
@@ -290,6 +292,11 @@ final class Starts {
                 Reason.TIMEOUT.name(), "child " + id + " not confirmed in time", p.ref()));
       }
     }
+  }
+
+  /** Whether {@code now} is {@code placed} moved on by a claim or hand-over (same child, newer). */
+  private static boolean moved(Placement placed, Placement now) {
+    return now.generation() > placed.generation() && now.spec().equals(placed.spec());
   }
 
   private void armPoll() {
