@@ -71,8 +71,8 @@ final class Orphans {
     if (node.equals(cluster.self())) {
       return false;
     }
-    if (roster.stopped(node) || !cluster.isEligibleNow(node.name())) {
-      return true; // it runs nothing: its supervisor stopped, or the member set excludes it
+    if (roster.stopped(node)) {
+      return true; // it says it runs nothing (stopped, escalated, or outside the member set)
     }
     return strategy.requiresQuorum() ? cluster.isLeaseLapsedNow(node) : cluster.isGoneNow(node);
   }
@@ -176,8 +176,10 @@ final class Orphans {
     if (p == null) {
       return false;
     }
-    if (!strategy.requiresQuorum() || cluster.isProcessGoneNow(p.node())) {
-      return true;
+    if (!strategy.requiresQuorum()
+        || cluster.isProcessGoneNow(p.node())
+        || roster.stopped(p.node())) {
+      return true; // a roster entry says "not running" only once its children stopped
     }
     return switch (p.spec().shutdown()) {
       case Shutdown.Brutal b -> true;
