@@ -336,8 +336,7 @@ public final class NettyTransport implements Transport {
    * most, and a refusal counted) when {@code maxUnauthenticated} are pending already.
    */
   private boolean admitUnauthenticated(Channel ch) {
-    if (unauthenticated.incrementAndGet() > config.maxUnauthenticated()) {
-      unauthenticated.decrementAndGet();
+    if (!takeUnauthenticatedSlot()) {
       refused.incrementAndGet();
       long now = System.nanoTime();
       if (now - lastCapLog > 1_000_000_000L) {
@@ -356,6 +355,19 @@ public final class NettyTransport implements Transport {
     ch.attr(PENDING).set(pending);
     ch.closeFuture().addListener(f -> releaseUnauthenticated(ch));
     return true;
+  }
+
+  /** Takes a slot unless all are taken; the count never exceeds the cap, even for an instant. */
+  private boolean takeUnauthenticatedSlot() {
+    while (true) {
+      int n = unauthenticated.get();
+      if (n >= config.maxUnauthenticated()) {
+        return false;
+      }
+      if (unauthenticated.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
   }
 
   private void releaseUnauthenticated(Channel ch) {
