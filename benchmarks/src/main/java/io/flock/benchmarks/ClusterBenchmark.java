@@ -175,14 +175,7 @@ public final class ClusterBenchmark {
   private static void supervisorScale(int children) throws Exception {
     try (TestCluster c =
         TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
-      List<DistributedSupervisor> sups = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        sups.add(
-            DistributedSupervisor.builder("bench", c.node(i))
-                .factory("park", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
-                .start());
-      }
-      TestCluster.await(WAIT, c::converged, "3 nodes up");
+      List<DistributedSupervisor> sups = parkingSupervisors(c);
       long heapBefore = usedHeap();
       long t0 = System.nanoTime();
       List<CompletableFuture<ChildRef>> starts = new ArrayList<>(children);
@@ -238,6 +231,19 @@ public final class ClusterBenchmark {
     }
   }
 
+  /** A supervisor "bench" with the factory "park" (a child that waits) on every node, once up. */
+  private static List<DistributedSupervisor> parkingSupervisors(TestCluster c) {
+    List<DistributedSupervisor> sups = new ArrayList<>();
+    for (int i = 0; i < c.size(); i++) {
+      sups.add(
+          DistributedSupervisor.builder("bench", c.node(i))
+              .factory("park", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
+              .start());
+    }
+    TestCluster.await(WAIT, c::converged, c.size() + " nodes up");
+    return sups;
+  }
+
   /** CPU the 3 idle nodes of this JVM use over 10 s, per node, in % of one core. */
   private static void idleCpu(int children) throws InterruptedException {
     var os =
@@ -262,14 +268,7 @@ public final class ClusterBenchmark {
   private static void startLatency() throws Exception {
     try (TestCluster c =
         TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
-      List<DistributedSupervisor> sups = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        sups.add(
-            DistributedSupervisor.builder("bench", c.node(i))
-                .factory("park", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
-                .start());
-      }
-      TestCluster.await(WAIT, c::converged, "3 nodes up");
+      List<DistributedSupervisor> sups = parkingSupervisors(c);
       int n = 2_000;
       long[] lat = new long[n];
       for (int i = 0; i < n; i++) {

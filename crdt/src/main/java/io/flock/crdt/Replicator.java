@@ -153,7 +153,7 @@ public final class Replicator<K, V> {
 
   private final AWLWWMap<K, V> map;
   private final Settings settings;
-  private final java.util.function.@Nullable Function<K, String> owner;
+  private final EntryRules<K, V> rules;
   private final java.util.function.@Nullable ToIntFunction<V> valueBytes;
   private final DeltaRing<K, V> buffer = new DeltaRing<>();
   private long bufferStart;
@@ -197,7 +197,7 @@ public final class Replicator<K, V> {
       java.util.function.@Nullable ToIntFunction<V> valueBytes) {
     this.map = requireNonNull(map, "map");
     this.settings = requireNonNull(settings, "settings");
-    this.owner = owner;
+    this.rules = new EntryRules<>(owner);
     this.valueBytes = valueBytes;
   }
 
@@ -211,27 +211,6 @@ public final class Replicator<K, V> {
       n += 24 + sizer.applyAsInt(d.value());
     }
     return n;
-  }
-
-  /**
-   * Refuses entries a peer may not send: a delta interval carries only its sender's own writes (the
-   * buffer holds local deltas only; a digest sync chunk is what carries others' entries), and in a
-   * scope with key owners every entry carries its key owner's dot.
-   */
-  private void checkEntries(ReplicaId from, Map<K, List<Dotted<V>>> entries, boolean onlySender) {
-    java.util.function.Function<K, String> own = owner;
-    for (Map.Entry<K, List<Dotted<V>>> e : entries.entrySet()) {
-      for (Dotted<V> d : e.getValue()) {
-        if (onlySender && !d.replica().equals(from)) {
-          throw new IllegalArgumentException(
-              "a delta interval from " + from + " carries a write of " + d.replica());
-        }
-        if (own != null && !d.replica().node().equals(own.apply(e.getKey()))) {
-          throw new IllegalArgumentException(
-              "an entry of " + e.getKey() + " written by " + d.replica() + ", not its owner");
-        }
-      }
-    }
   }
 
   /** The replicated map. */
@@ -384,7 +363,7 @@ public final class Replicator<K, V> {
     List<Change<K, V>> changes = List.of();
     switch (message) {
       case DeltaInterval<K, V> interval -> {
-        checkEntries(from, interval.delta().entries(), true);
+        rules.check(from, interval.delta().entries(), true);
         changes = map.join(interval.delta());
         if (interval.start() <= peer.received) {
           peer.received = Math.max(peer.received, interval.end());
@@ -409,7 +388,7 @@ public final class Replicator<K, V> {
         out.add(new Outgoing<>(from, chunk(pull.buckets(), pull.resume())));
       }
       case SyncChunk<K, V> chunk -> {
-        checkEntries(from, chunk.entries(), false);
+        rules.check(from, chunk.entries(), false);
         long rootBefore = map.rootDigest();
         changes = map.joinScope(chunk.scope(), chunk.entries(), chunk.context());
         Pull pull = peer.pull;

@@ -35,7 +35,15 @@ class WireHardeningTest {
                 return members.putNow(victim.name(), new MemberRecord(victim, MemberStatus.LEFT));
               })
           .get(5, TimeUnit.SECONDS);
-      Thread.sleep(2_000); // several gossip rounds
+      // A write node 0 makes after the forged one: once the others hold it, they had the forgery.
+      c.node(0).scope("probe").put("after", "forgery").join();
+      for (int i = 1; i < 3; i++) {
+        Scope<String, String> probe = c.node(i).scope("probe");
+        TestCluster.await(
+            Duration.ofSeconds(10),
+            () -> "forgery".equals(probe.get("after").join()),
+            "the write after the forgery arrived");
+      }
       for (int i = 1; i < 3; i++) {
         assertThat(c.node(i).members().join())
             .as("node " + i + " still sees the victim up")

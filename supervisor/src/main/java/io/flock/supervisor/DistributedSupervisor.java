@@ -85,13 +85,12 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final Starts starts;
   private final Orphans orphans;
   private final HandOver handOver;
+  private final MemberSetFollower memberSet;
   private final ScheduledExecutorService timer;
   private final Counter failovers;
   private final Counter startFailures;
   private volatile boolean stopping;
   private boolean tickScheduled; // core thread
-  private boolean announcedRunning = true; // core thread: what this node's roster entry says
-  private boolean checkingStopped; // core thread
 
   /** How long a terminate marker stays: far longer than a claim can be on its way. */
   private static final long MARKER_AGE_NANOS = TimeUnit.SECONDS.toNanos(30);
@@ -153,6 +152,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     this.orphans =
         new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
     this.handOver = new HandOver(cluster, name, scope, roster, strategy, runs, timer);
+    this.memberSet = new MemberSetFollower(cluster, roster, local);
   }
 
   private int placedCount() {
@@ -237,44 +237,11 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
       return;
     }
     runs.ensureAll();
-    followMemberSet();
+    memberSet.follow(() -> stopping);
     orphans.tick();
     orphans.collectMarkers(MARKER_AGE_NANOS);
     if (redistribution == Redistribution.ACTIVE && !fence.fencedNow()) {
       handOver.rebalance();
-    }
-  }
-
-  /**
-   * Core thread: a node the explicit member set excludes runs nothing (the fence stops its
-   * children); once they stopped it says so in the roster, and the others take them. Back in the
-   * set, it says it runs again.
-   */
-  private void followMemberSet() {
-    boolean eligible = cluster.isEligibleNow(self.name());
-    if (eligible && !announcedRunning) {
-      announcedRunning = true;
-      roster.announce(true);
-    } else if (!eligible && announcedRunning && !checkingStopped) {
-      checkingStopped = true;
-      var unused =
-          local
-              .countChildren()
-              .whenComplete(
-                  (c, e) ->
-                      cluster
-                          .onCore()
-                          .execute(
-                              () -> {
-                                checkingStopped = false;
-                                if (c != null
-                                    && c.specs() == 0
-                                    && !stopping
-                                    && !cluster.isEligibleNow(self.name())) {
-                                  announcedRunning = false;
-                                  roster.announce(false);
-                                }
-                              }));
     }
   }
 

@@ -100,6 +100,8 @@ class SupervisorGuaranteesTest {
     for (String id : ids("during-", 20)) {
       inFlight.add(sup(0).startChild(ChildSpec.of(id, "worker")));
     }
+    // A window, not a wait for a condition: it must end before the others' down timeout (1.8 s),
+    // or they would take the cut origin's children (the plain strategy) while it still runs them.
     Thread.sleep(1_000);
     for (CompletableFuture<ChildRef> f : inFlight) {
       if (f.isDone() && !f.isCompletedExceptionally()) {
@@ -307,7 +309,7 @@ class SupervisorGuaranteesTest {
     for (int round = 0; round < 3; round++) {
       TestCluster.await(WAIT, () -> ledger.on("n2") > 0, "some run on n2");
       cluster.kill(2);
-      Thread.sleep(300);
+      Thread.sleep(300); // the fault itself: the same name comes back 0.3 s after the crash
       Cluster fresh = cluster.restart(2);
       supervisors.set(
           2,

@@ -306,20 +306,18 @@ class TransportTest {
       assertThat(next(inboxB).body())
           .as("an authenticated peer is not disturbed")
           .isEqualTo("during");
-      long deadline = System.nanoTime() + 10_000_000_000L;
-      while (capped.stats().refused() - refusedBefore < 900 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
+      io.flock.membership.TestCluster.await(
+          Duration.ofSeconds(10),
+          () -> capped.stats().refused() - refusedBefore >= 900,
+          "900 of the flood refused");
       assertThat(capped.stats().refused() - refusedBefore).isGreaterThanOrEqualTo(900);
     } finally {
       for (java.net.Socket s : flood) {
         s.close();
       }
     }
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (capped.unauthenticatedNow() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    io.flock.membership.TestCluster.await(
+        Duration.ofSeconds(10), () -> capped.unauthenticatedNow() == 0, "every slot given back");
     assertThat(capped.unauthenticatedNow()).as("every slot given back").isZero();
   }
 }
