@@ -76,15 +76,16 @@ public final class Cluster implements AutoCloseable {
     this.settings = settings;
     this.runtime = runtime;
     this.transport = transport;
-    this.node = new ClusterNode(settings, runtime, transport, types);
     this.services = new ServiceStack(settings.nodeName());
+    this.node = new ClusterNode(settings, runtime, transport, types, services::stopWorkAll);
     this.metrics =
         new MembershipMetrics(
             settings.nodeName(),
             transport,
             node::reachabilityChanges,
             () -> node.router().unknownCount() + node.endpoints().unknownCount(),
-            node::clampedTimestamps);
+            node::clampedTimestamps,
+            node::falseDowns);
     runtime.every("metrics refresh", Duration.ofSeconds(1), () -> metrics.refresh(statusNow()));
   }
 
@@ -143,9 +144,18 @@ public final class Cluster implements AutoCloseable {
     return c;
   }
 
-  /** This node's identity. */
+  /**
+   * This node's identity (any thread). It changes only when this node, told that the others
+   * declared it down or removed it, rejoins as a new incarnation ({@link
+   * ClusterEvent.Reincarnated}).
+   */
   public NodeId self() {
     return node.self();
+  }
+
+  /** Down verdicts of this node later contradicted by hearing the same incarnation (tests). */
+  long falseDowns() {
+    return node.falseDowns();
   }
 
   /** The settings this node runs with. */
@@ -238,6 +248,17 @@ public final class Cluster implements AutoCloseable {
 
     /** Stops at once. */
     void close();
+
+    /**
+     * This node's incarnation was declared down or removed ({@link ClusterEvent.Reincarnated}
+     * follows): stop every piece of work now, whatever the strategy, and complete once it stopped.
+     * The node announces its new incarnation only after every service completed this (or after a
+     * minute), so the others may treat the old incarnation's work as ended once they see the new
+     * one. Called on the core thread; must not block. The default has no work to stop.
+     */
+    default CompletableFuture<Void> stopWork() {
+      return CompletableFuture.completedFuture(null);
+    }
   }
 
   /**
@@ -403,7 +424,8 @@ public final class Cluster implements AutoCloseable {
   /**
    * Removes {@code member}'s incarnation from the membership at once (an operator's call, for a
    * node known to be dead; no quorum needed): it no longer counts for quorum, and if it speaks
-   * again it is told so and holds no lease. Replicated to every node.
+   * again it is told so, stops its work and rejoins as a new incarnation. Replicated to every
+   * node.
    */
   public CompletableFuture<Void> remove(NodeId member) {
     requireNonNull(member, "member");

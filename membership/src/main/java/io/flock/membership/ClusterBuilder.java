@@ -151,7 +151,8 @@ public final class ClusterBuilder {
    * How long a member must have been down (in this node's view) before this node, while it has
    * quorum, removes it from the expected membership (default 30 s, or twice down if longer), so
    * crashed members with unique names stop counting for quorum. A removed incarnation never comes
-   * back; its process must restart. {@link Cluster#remove} removes one at once.
+   * back: if it is alive after all, it is told so, stops its work and rejoins as a new incarnation
+   * ({@link ClusterEvent.Reincarnated}). {@link Cluster#remove} removes one at once.
    *
    * @throws IllegalArgumentException if not positive
    */

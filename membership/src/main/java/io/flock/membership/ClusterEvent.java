@@ -14,9 +14,19 @@ public sealed interface ClusterEvent {
   /**
    * A member was removed from the expected membership: it had been down for {@code removeAfter} (or
    * an operator removed it), so it no longer counts for quorum. If it is this node, this
-   * incarnation may not come back: it holds no lease and must be restarted to rejoin.
+   * incarnation may not come back: it stops its work and rejoins as a new one ({@link
+   * Reincarnated}).
    */
   record MemberRemoved(NodeId member) implements ClusterEvent {}
+
+  /**
+   * This node was told its incarnation {@code previous} is down (a node holding quorum declared it
+   * so, or it was removed): its lease ended at once (the fences ran before this event), and it goes
+   * on as {@code current}, a new incarnation on the same address, JOINING again through its seeds.
+   * Its replicated state is kept; work it ran under {@code previous} is the others' to re-place.
+   * {@link Cluster#self()} returns {@code current} from now on.
+   */
+  record Reincarnated(NodeId previous, NodeId current) implements ClusterEvent {}
 
   /** A member has been silent for a while (or its connection closed). */
   record Unreachable(NodeId member) implements ClusterEvent {}

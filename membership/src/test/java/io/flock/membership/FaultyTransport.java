@@ -36,6 +36,11 @@ final class FaultyTransport implements Transport {
   }
 
   @Override
+  public void reincarnate(NodeId next) {
+    inner.reincarnate(next);
+  }
+
+  @Override
   public boolean isWritable(NodeId peer) {
     return inner.isWritable(peer);
   }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
+import io.flock.membership.ClusterEvent;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import io.flock.membership.WireTypes;
@@ -73,7 +74,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
 
   private final String name;
   private final Cluster cluster;
-  private final NodeId self;
   private final DistributionStrategy strategy;
   private final Redistribution redistribution;
   private final Duration callTimeout;
@@ -98,7 +98,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private DistributedSupervisor(Builder b) {
     this.name = b.name;
     this.cluster = b.cluster;
-    this.self = cluster.self();
     this.strategy = b.strategy;
     this.redistribution = b.redistribution;
     this.callTimeout = b.callTimeout;
@@ -110,7 +109,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
-              Thread t = new Thread(r, "flock-supervisor-" + name + "-" + self.name());
+              Thread t = new Thread(r, "flock-supervisor-" + name + "-" + self().name());
               t.setDaemon(true);
               return t;
             });
@@ -119,7 +118,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     this.local =
         b.local
             .copy()
-            .node(self.name())
+            .node(self().name())
             .listener(this::onLocalEvent)
             .currency((id, generation) -> cluster.hasLease() && isCurrent(id, generation))
             .build();
@@ -141,7 +140,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     this.runs =
         new LocalRuns(
             name,
-            self,
+            cluster.self(),
             scope,
             local,
             fence,
@@ -153,6 +152,22 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
     this.handOver = new HandOver(cluster, name, scope, roster, strategy, runs, timer);
     this.memberSet = new MemberSetFollower(cluster, roster, local);
+  }
+
+  /** This node's current incarnation. */
+  private NodeId self() {
+    return cluster.self();
+  }
+
+  /**
+   * This node's incarnation is down for the others (core thread): every child here stops now,
+   * whatever the strategy, and none starts until the node rejoins as a new incarnation; completes
+   * once they stopped. The others re-place them.
+   */
+  @Override
+  public CompletableFuture<Void> stopWork() {
+    log.warn("[{}] {}: this incarnation is down; stopping every child here", self().name(), name);
+    return runs.stopAllForRejoin();
   }
 
   private int placedCount() {
@@ -195,7 +210,14 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                     }
                   });
               roster.scope().subscribe(changes -> scheduleTick());
-              cluster.subscribe(event -> scheduleTick());
+              cluster.subscribe(
+                  event -> {
+                    if (event instanceof ClusterEvent.Reincarnated r && !stopping) {
+                      runs.reincarnated(r.current());
+                      roster.announce(true);
+                    }
+                    scheduleTick();
+                  });
               roster.announce(true);
               // What was placed here before this supervisor started (or replicated already).
               List<Change<String, Placement>> existing = new ArrayList<>();
@@ -217,7 +239,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private void onLeaseLost() {
     fence.leaseLost();
     if (strategy.requiresQuorum() && !stopping) {
-      log.warn("[{}] {}: lease lost, stopping the children here now", self.name(), name);
+      log.warn("[{}] {}: lease lost, stopping the children here now", self().name(), name);
       runs.stopAllNow();
     }
     cluster.onCore().execute(this::scheduleTick);
@@ -278,11 +300,11 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
           }
           if (strategy.requiresQuorum() && !cluster.hasQuorumNow()) {
-            throw new SupervisorException(Reason.NO_QUORUM, self.name() + " has no quorum");
+            throw new SupervisorException(Reason.NO_QUORUM, self().name() + " has no quorum");
           }
           // A marker of generation + 1 beats a concurrent claim (add-wins would let a plain
           // remove lose to it); it is collected later.
-          var unused = scope.putNow(id, p.terminatedBy(self));
+          var unused = scope.putNow(id, p.terminatedBy(self()));
           return null;
         });
   }
@@ -407,7 +429,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
       case SupervisorEvent.Escalated e -> {
         log.warn(
             "[{}] {}: the local supervisor escalated; its children move once they stopped",
-            self.name(),
+            self().name(),
             name);
         stopping = true;
         // Hand over only once every child here stopped: two copies never run at once.
@@ -428,10 +450,10 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     Placement p = scope.getNow(id);
     if (p != null
         && !p.terminated()
-        && p.node().equals(self)
+        && p.node().equals(self())
         && !p.spec().restart().restartsAfter(normal)) {
       runs.ended(id);
-      var unused = scope.putNow(id, p.terminatedBy(self));
+      var unused = scope.putNow(id, p.terminatedBy(self()));
     }
   }
 

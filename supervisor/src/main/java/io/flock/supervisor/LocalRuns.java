@@ -39,7 +39,7 @@ final class LocalRuns {
   }
 
   private final String name;
-  private final NodeId self;
+  private NodeId self; // core thread; changes when the node rejoins as a new incarnation
   private final Scope<String, Placement> scope;
   private final LocalSupervisor local;
   private final Fence fence;
@@ -55,6 +55,7 @@ final class LocalRuns {
   private final Map<String, Long> markers = new HashMap<>(); // terminate markers -> nanos seen
   private int live; // placements that are not markers
   private boolean fenced;
+  private boolean outcast; // this incarnation is down: nothing starts until it rejoins
 
   LocalRuns(
       String name,
@@ -197,6 +198,32 @@ final class LocalRuns {
     }
   }
 
+  /**
+   * This incarnation is down (core thread): stops every child here now and starts none until {@link
+   * #reincarnated}; completes once all of them stopped (or were given up on).
+   */
+  CompletableFuture<Void> stopAllForRejoin() {
+    outcast = true;
+    Set<String> ids = new HashSet<>(running.keySet());
+    ids.addAll(current.keySet());
+    running.clear();
+    current.clear();
+    List<CompletableFuture<?>> stopped = new ArrayList<>();
+    for (String id : ids) {
+      stopped.add(local.terminateChild(id).handle((v, e) -> null));
+    }
+    return CompletableFuture.allOf(stopped.toArray(new CompletableFuture<?>[0]));
+  }
+
+  /** The node goes on as {@code next} (core thread): children placed on it may start again. */
+  void reincarnated(NodeId next) {
+    self = next;
+    outcast = false;
+    for (String id : placedOn(next)) {
+      ensure(id);
+    }
+  }
+
   /** A local child ended for good: the core forgets it (and the caller removes the placement). */
   void ended(String id) {
     running.remove(id);
@@ -218,7 +245,7 @@ final class LocalRuns {
       return;
     }
     Long gen = running.get(id);
-    if (mine != null && !fenced) {
+    if (mine != null && !fenced && !outcast) {
       long generation = mine.generation();
       if (gen == null) {
         running.put(id, generation);

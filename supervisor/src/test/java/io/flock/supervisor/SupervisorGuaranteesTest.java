@@ -328,6 +328,38 @@ class SupervisorGuaranteesTest {
   }
 
   /**
+   * Issue 14, "you are down": the others stop hearing n2 (one way) and declare it down; after the
+   * heal n2 is told so, stops everything at once and rejoins as a new incarnation. Its children run
+   * once on the others throughout (quorum strategy), and the new incarnation takes new work.
+   */
+  @Test
+  void aNodeTheOthersDeclaredDownRejoinsAsANewIncarnationAndTakesWorkAgain() {
+    start(3, b -> b.strategy(DistributionStrategy.uniformQuorum()));
+    Set<String> ids = ids("r-", 40);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    TestCluster.await(WAIT, () -> ledger.exactlyOnce(ids) && ledger.on("n2") > 0, "all run");
+    NodeId old = cluster.node(2).self();
+    cluster.cut(2, 0);
+    cluster.cut(2, 1);
+    TestCluster.await(
+        WAIT, () -> ledger.exactlyOnce(ids) && ledger.on("n2") == 0, "n2's children moved");
+    cluster.heal();
+    TestCluster.await(
+        WAIT, () -> cluster.node(2).self().incarnation() > old.incarnation(), "n2 rejoins");
+    TestCluster.await(WAIT, cluster::converged, "converged with the new incarnation");
+    Set<String> more = ids("s-", 40);
+    for (String id : more) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    ids.addAll(more);
+    TestCluster.await(
+        WAIT, () -> ledger.exactlyOnce(ids) && ledger.on("n2") > 0, "new work lands on n2 too");
+    assertThat(ledger.duplicates).isEmpty();
+  }
+
+  /**
    * Finding 13: terminateChild succeeded without quorum and a concurrent claim revived the child.
    * Now the minority is refused, and a terminate (a marker of generation + 1) sticks: the child
    * stays stopped, is not listed, and its id can be started again.

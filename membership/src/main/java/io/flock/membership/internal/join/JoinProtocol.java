@@ -40,7 +40,6 @@ public final class JoinProtocol {
   private final Joiner joiner;
   private final MemberView view;
   private final Host host;
-  private final NodeId self;
   private boolean joined;
   private boolean resolving;
 
@@ -57,7 +56,6 @@ public final class JoinProtocol {
     this.joiner = joiner;
     this.view = view;
     this.host = host;
-    this.self = transport.self();
     router.register(JoinRequest.class, this::onJoinRequest);
     router.register(JoinAccepted.class, this::onJoinAccepted);
     router.register(NotJoined.class, (from, n) -> joiner.notJoined(n.member(), runtime.nanoTime()));
@@ -66,6 +64,11 @@ public final class JoinProtocol {
   /** Whether this node joined (or formed) a cluster. */
   public boolean joined() {
     return joined;
+  }
+
+  /** This node goes on as a new incarnation: it joins again (through the seeds). */
+  public void rejoin() {
+    joined = false;
   }
 
   /** Marks this node joined and tells the host once. */
@@ -92,7 +95,9 @@ public final class JoinProtocol {
                           resolving = false;
                           if (error != null) {
                             log.debug(
-                                "[{}] seeds did not resolve: {}", self.name(), error.toString());
+                                "[{}] seeds did not resolve: {}",
+                                transport.self().name(),
+                                error.toString());
                           }
                           decide(seeds == null ? List.of() : seeds);
                         }));
@@ -102,38 +107,39 @@ public final class JoinProtocol {
     if (joined) {
       return;
     }
-    if (joiner.attempt(seeds, transport, new JoinRequest(self), runtime.nanoTime())
+    if (joiner.attempt(seeds, transport, new JoinRequest(transport.self()), runtime.nanoTime())
         == Joiner.Decision.FORM) {
-      log.info("[{}] forms a new cluster ({})", self.name(), joiner.describe(transport));
+      log.info(
+          "[{}] forms a new cluster ({})", transport.self().name(), joiner.describe(transport));
       up();
     } else if (joiner.attempts() == 6 || joiner.attempts() % 40 == 0) {
       log.warn(
           "[{}] not joined after {} attempts: {}",
-          self.name(),
+          transport.self().name(),
           joiner.attempts(),
           joiner.describe(transport));
     }
   }
 
   private void onJoinRequest(NodeId from, JoinRequest join) {
-    if (join.joiner().name().equals(self.name())) {
+    if (join.joiner().name().equals(transport.self().name())) {
       return;
     }
     host.heard(join.joiner());
     if (!joined) {
       // Not part of a cluster yet: say so, so the joiner can apply the formation rule.
-      boolean unused = transport.send(join.joiner(), new NotJoined(self));
+      boolean unused = transport.send(join.joiner(), new NotJoined(transport.self()));
       return;
     }
     List<NodeId> known = new ArrayList<>();
-    known.add(self);
+    known.add(transport.self());
     known.addAll(view.known());
     boolean unused = transport.send(join.joiner(), new JoinAccepted(known.toArray(new NodeId[0])));
   }
 
   private void onJoinAccepted(NodeId from, JoinAccepted accepted) {
     for (NodeId m : accepted.members()) {
-      if (!m.name().equals(self.name())) {
+      if (!m.name().equals(transport.self().name())) {
         Peer p = view.get(m.name());
         if (p == null || m.incarnation() > p.id().incarnation()) {
           host.learned(m);

@@ -76,6 +76,12 @@ public final class Lease {
     acked.remove(peer);
   }
 
+  /** Forgets every acknowledgement and ends the lease now (this incarnation is done). */
+  public void revoke() {
+    acked.clear();
+    expiresAt = Long.MIN_VALUE;
+  }
+
   /**
    * Recomputes the expiry.
    *

@@ -61,12 +61,13 @@ public final class LeaseProtocol implements AutoCloseable {
     this.joined = joined;
     this.expected = expected;
     this.size = size;
-    NodeId me = transport.self();
     this.watchdog =
         new LeaseWatchdog(
             self,
             lease,
-            () -> runtime.execute(() -> emit.accept(List.of(new ClusterEvent.LeaseLost(me)))));
+            () ->
+                runtime.execute(
+                    () -> emit.accept(List.of(new ClusterEvent.LeaseLost(transport.self())))));
     router.register(Heartbeat.class, this::onHeartbeat);
     router.register(HeartbeatAck.class, this::onAck);
   }
@@ -84,6 +85,16 @@ public final class LeaseProtocol implements AutoCloseable {
   /** Any thread: {@code action} runs on the watchdog thread the moment the lease lapses. */
   public void fence(Runnable action) {
     watchdog.fence(action);
+  }
+
+  /**
+   * Ends this incarnation's lease at once (it was declared down or removed): every acknowledgement
+   * is forgotten and the fences run now on the watchdog thread. The caller makes sure {@code
+   * joined} is false from now on, so no late acknowledgement renews it.
+   */
+  public void revoke() {
+    lease.revoke();
+    watchdog.checkNow();
   }
 
   /** This node became UP now. */

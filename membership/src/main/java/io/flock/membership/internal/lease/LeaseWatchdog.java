@@ -56,6 +56,14 @@ public final class LeaseWatchdog implements AutoCloseable {
     next = timer.schedule(this::check, delay, TimeUnit.NANOSECONDS);
   }
 
+  /** Checks now, on this thread (the lease was revoked: fence without waiting for the expiry). */
+  public synchronized void checkNow() {
+    if (!timer.isShutdown()) {
+      next.cancel(false);
+      timer.execute(this::check);
+    }
+  }
+
   private void check() {
     if (lease.isValid()) {
       arm(); // renewed meanwhile: sleep until the new expiry

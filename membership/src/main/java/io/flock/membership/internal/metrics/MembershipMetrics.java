@@ -36,6 +36,8 @@ import java.util.function.ToDoubleFunction;
  *   <tr><td>flock.transport.dropped</td><td>counter: sends refused (queue full, backpressure)</td></tr>
  *   <tr><td>flock.messages.unknown</td><td>counter: messages of a type with no handler</td></tr>
  *   <tr><td>flock.hlc.clamped</td><td>counter: remote timestamps beyond the drift bound</td></tr>
+ *   <tr><td>flock.members.false.downs</td><td>counter: down verdicts contradicted by hearing the
+ *       same incarnation again</td></tr>
  *   <tr><td>flock.replication.lag{scope}</td><td>gauge: largest unacknowledged local writes</td></tr>
  * </table>
  */
@@ -45,6 +47,7 @@ public final class MembershipMetrics implements MeterBinder {
   private final LongSupplier reachabilityChanges;
   private final LongSupplier unknownMessages;
   private final LongSupplier clamped;
+  private final LongSupplier falseDowns;
   private final List<MultiGauge> lagGauges = new CopyOnWriteArrayList<>();
   private volatile Map<MemberStatus, Integer> byStatus = new EnumMap<>(MemberStatus.class);
   private volatile boolean quorum;
@@ -55,12 +58,14 @@ public final class MembershipMetrics implements MeterBinder {
       Transport transport,
       LongSupplier reachabilityChanges,
       LongSupplier unknown,
-      LongSupplier clamped) {
+      LongSupplier clamped,
+      LongSupplier falseDowns) {
     this.node = node;
     this.transport = transport;
     this.reachabilityChanges = reachabilityChanges;
     this.unknownMessages = unknown;
     this.clamped = clamped;
+    this.falseDowns = falseDowns;
   }
 
   /** Core thread: a fresh snapshot for the gauges. */
@@ -96,6 +101,7 @@ public final class MembershipMetrics implements MeterBinder {
     counter(registry, "flock.reachability.changes", tags, r -> reachabilityChanges.getAsLong());
     counter(registry, "flock.messages.unknown", tags, r -> unknownMessages.getAsLong());
     counter(registry, "flock.hlc.clamped", tags, r -> clamped.getAsLong());
+    counter(registry, "flock.members.false.downs", tags, r -> falseDowns.getAsLong());
     stat(
         registry,
         "flock.transport.bytes",

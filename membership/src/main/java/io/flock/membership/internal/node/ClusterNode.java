@@ -19,6 +19,7 @@ import io.flock.membership.internal.protocol.ClusterMessages.MemberRecord;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberSet;
 import io.flock.membership.internal.protocol.ClusterMessages.Removed;
 import io.flock.membership.internal.protocol.ClusterMessages.Scoped;
+import io.flock.membership.internal.protocol.ClusterMessages.YouAreDown;
 import io.flock.membership.internal.quorum.Quorum;
 import io.flock.membership.internal.removal.Removals;
 import io.flock.membership.internal.router.Endpoints;
@@ -32,6 +33,8 @@ import io.flock.membership.internal.view.Peer;
 import io.flock.membership.internal.wire.WireTypeRegistry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +72,7 @@ public final class ClusterNode {
   private final ClusterSettings settings;
   private final NodeRuntime runtime;
   private final Transport transport;
-  private final NodeId self;
+  private volatile NodeId self; // changes only when this node rejoins as a new incarnation
   private final MemberView view;
   private final FailureDetector detector;
   private final Quorum quorum;
@@ -80,15 +83,27 @@ public final class ClusterNode {
   private final LeaseProtocol lease;
   private final DeathProbe deathProbe;
   private final Removals removals;
-  private boolean removedSelf;
+  private final Quarantine quarantine = new Quarantine();
+  private boolean outcast; // told it is down or removed: no lease until it rejoins as a new one
   private final Scope<String, MemberRecord> members;
   private final Scope<String, MemberSet> config;
   private final EventBus bus;
   private final InboundGate gate;
+  private final java.util.function.Supplier<CompletableFuture<Void>> stopWork;
 
-  /** Wires the rooms of a node whose runtime and transport are running. */
+  /**
+   * Wires the rooms of a node whose runtime and transport are running.
+   *
+   * @param stopWork stops the work above this node when its incarnation is down (core thread); the
+   *     node rejoins as a new incarnation once it completed
+   */
   public ClusterNode(
-      ClusterSettings settings, NodeRuntime runtime, Transport transport, WireTypeRegistry types) {
+      ClusterSettings settings,
+      NodeRuntime runtime,
+      Transport transport,
+      WireTypeRegistry types,
+      java.util.function.Supplier<CompletableFuture<Void>> stopWork) {
+    this.stopWork = stopWork;
     this.settings = settings;
     this.runtime = runtime;
     this.transport = transport;
@@ -145,19 +160,27 @@ public final class ClusterNode {
             router,
             this::emit,
             () ->
-                !removedSelf
+                !outcast
                     && (view.ownStatus() == MemberStatus.UP
                         || view.ownStatus() == MemberStatus.LEAVING),
             this::expected,
             quorum::size);
     this.members = scopes.scope(MEMBERS);
     this.removals =
-        new Removals(self, settings.removeAfter(), scopes.scope(REMOVED), view, new RemovalHost());
+        new Removals(
+            () -> self, settings.removeAfter(), scopes.scope(REMOVED), view, new RemovalHost());
     router.register(
         Removed.class,
         (from, r) -> {
           if (r.member().equals(self)) {
             new RemovalHost().removedSelf();
+          }
+        });
+    router.register(
+        YouAreDown.class,
+        (from, d) -> {
+          if (d.member().equals(self)) {
+            toldDown("declared down by " + from.name() + ", which holds quorum");
           }
         });
     this.config = scopes.scope(CONFIG);
@@ -221,8 +244,7 @@ public final class ClusterNode {
   public List<NodeId> liveMembers() {
     List<NodeId> live = new ArrayList<>();
     for (NodeId id : view.live(this::isEligible)) {
-      boolean fenced =
-          id.equals(self) ? removedSelf || lease.fenced() : lease.saysFenced(id.name());
+      boolean fenced = id.equals(self) ? outcast || lease.fenced() : lease.saysFenced(id.name());
       if (!fenced) {
         live.add(id);
       }
@@ -311,6 +333,7 @@ public final class ClusterNode {
     if (events.isEmpty()) {
       return false;
     }
+    quarantine.downed(p.id(), quorum.has() && lease.hasLease());
     // After a silent cut the old connection may be half-open for minutes: drop it so the next
     // heartbeat dials afresh (and re-resolves the name).
     transport.disconnect(p.id());
@@ -376,13 +399,19 @@ public final class ClusterNode {
     Peer p = view.get(from.name());
     if (p == null || from.incarnation() > p.id().incarnation()) {
       if (view.isRetired(from)) {
-        if (removals.isRemoved(from) && removals.shouldTell(from, runtime.nanoTime())) {
+        if (removals.isRemoved(from) && quarantine.shouldTell(from, runtime.nanoTime())) {
           boolean unused = transport.send(from, new Removed(from));
         }
         return false;
       }
       p = addOrReplace(from);
     } else if (from.incarnation() < p.id().incarnation()) {
+      return false;
+    }
+    if (p.down() && quarantine.heard(p.id())) {
+      if (quarantine.shouldTell(from, runtime.nanoTime())) {
+        boolean unused = transport.send(from, new YouAreDown(from));
+      }
       return false;
     }
     detector.heard(p.id(), runtime.nanoTime());
@@ -405,6 +434,7 @@ public final class ClusterNode {
       endpoints.gone(old);
       scopes.retire(id.name(), id.incarnation());
     }
+    quarantine.forgetBelow(id.name(), id.incarnation());
     lease.seen(id.name());
     scopes.neighbours(view.neighbours());
     Peer p = view.get(id.name());
@@ -468,21 +498,87 @@ public final class ClusterNode {
 
     @Override
     public void removedSelf() {
-      if (!removedSelf) {
-        removedSelf = true;
-        log.error(
-            "[{}] this incarnation was removed from the cluster (it was down for the others):"
-                + " it holds no lease and runs no work; restart the process to rejoin",
-            self.name());
-        lease.recompute();
+      if (!outcast) {
         emit(List.of(new ClusterEvent.MemberRemoved(self)));
       }
+      toldDown("removed from the cluster (it was down for the others)");
     }
 
     @Override
     public boolean hasQuorum() {
       return quorum.has();
     }
+  }
+
+  /**
+   * This incarnation is down for the others: its lease ends now (the fences run at once on the
+   * lease thread), and in a task of its own the node goes on as a new incarnation (once).
+   */
+  private void toldDown(String why) {
+    if (outcast) {
+      return;
+    }
+    outcast = true;
+    NodeId old = self;
+    log.warn("[{}] this incarnation was {}: stopping its work, rejoining as a new one", old, why);
+    lease.recompute();
+    lease.revoke();
+    CompletableFuture<Void> stopped;
+    try {
+      stopped = stopWork.get();
+    } catch (RuntimeException e) {
+      stopped = CompletableFuture.failedFuture(e);
+    }
+    // The new incarnation is announced only once the old one's work stopped: the others may then
+    // take "replaced by a newer incarnation" as proof that it ended.
+    var unused =
+        stopped
+            .orTimeout(STOP_WORK_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+            .whenComplete(
+                (v, e) -> {
+                  if (e != null) {
+                    log.warn("[{}] work did not stop in time: {}", old, e.toString());
+                  }
+                  runtime.execute(() -> reincarnate(old));
+                });
+  }
+
+  private static final long STOP_WORK_TIMEOUT_SECONDS = 60;
+
+  /** Goes on as a new incarnation of {@code old}: same address and state, JOINING again. */
+  private void reincarnate(NodeId old) {
+    if (!self.equals(old) || runtime.isClosed()) {
+      return;
+    }
+    NodeId next =
+        new NodeId(
+            old.name(),
+            old.host(),
+            old.port(),
+            Math.max(old.incarnation() + 1, System.currentTimeMillis()));
+    transport.reincarnate(next);
+    self = next;
+    view.reincarnate(next);
+    long now = runtime.nanoTime();
+    for (Peer p : view.peers()) {
+      endpoints.gone(p.id());
+      detector.heard(p.id(), now);
+    }
+    scopes.reincarnate(next.replicaId());
+    scopes.neighbours(view.neighbours());
+    outcast = false;
+    join.rejoin();
+    writeOwnRecord(MemberStatus.JOINING);
+    updateQuorum();
+    lease.recompute();
+    log.info("[{}] rejoining as incarnation {}", next.name(), next.incarnation());
+    emit(List.of(new ClusterEvent.Reincarnated(old, next)));
+    join.attempt();
+  }
+
+  /** Down verdicts later contradicted by hearing the same incarnation again (any thread). */
+  public long falseDowns() {
+    return quarantine.falseDowns();
   }
 
   /** Removes {@code member} from the membership (an operator's call; no quorum needed). */

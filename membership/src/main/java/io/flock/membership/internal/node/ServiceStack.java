@@ -55,6 +55,29 @@ public final class ServiceStack {
     return done;
   }
 
+  /**
+   * Tells every service that this incarnation is down: each stops its work now; completes when all
+   * of them did (a failing one is logged and counts as done). Never fails.
+   */
+  public CompletableFuture<Void> stopWorkAll() {
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (Cluster.Service s : reversed()) {
+      CompletableFuture<Void> f;
+      try {
+        f = s.stopWork();
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      all.add(
+          f.exceptionally(
+              e -> {
+                log.warn("[{}] a service did not stop its work: {}", node, e.toString());
+                return null;
+              }));
+    }
+    return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
+  }
+
   /** Closes every service at once. */
   public void closeAll() {
     for (Cluster.Service s : reversed()) {

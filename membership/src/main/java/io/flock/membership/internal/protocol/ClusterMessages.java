@@ -53,6 +53,12 @@ public final class ClusterMessages {
   /** Tells {@code member} that its incarnation was removed from the cluster. */
   public record Removed(NodeId member) {}
 
+  /**
+   * Tells {@code member} that a node holding quorum declared its incarnation down: it must stop its
+   * work and rejoin as a new incarnation.
+   */
+  public record YouAreDown(NodeId member) {}
+
   /** A message to a named endpoint; {@code requestId} 0 wants no reply. */
   public record EndpointMessage(String endpoint, long requestId, Object body) {}
 
@@ -82,6 +88,7 @@ public final class ClusterMessages {
     kryo.register(NotJoined.class, 213);
     kryo.register(HeartbeatAck.class, 214);
     kryo.register(Removed.class, 215);
+    kryo.register(YouAreDown.class, 216);
   }
 
   private static final class MemberSetSerializer extends Serializer<MemberSet> {

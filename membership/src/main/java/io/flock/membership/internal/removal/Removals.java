@@ -16,7 +16,7 @@ import java.util.Map;
  * {@code removeAfter} is removed by this node only while it has quorum; an operator may remove one
  * at any time ({@link #remove}). Removals are replicated in the {@code flock.removed} scope as name
  * → highest removed incarnation, so every node drops the same incarnations, and a removed
- * incarnation that speaks again is told so (it then holds no lease, and must restart to rejoin).
+ * incarnation that speaks again is told so (it then stops its work and rejoins as a new one).
  *
  * <p>Core thread only.
  */
@@ -33,17 +33,20 @@ public final class Removals {
     boolean hasQuorum();
   }
 
-  private final NodeId self;
+  private final java.util.function.Supplier<NodeId> self;
   private final long removeAfter;
   private final Scope<String, Long> scope;
   private final MemberView view;
   private final Host host;
   private final Map<String, Long> downSince = new HashMap<>();
-  private final Map<String, Long> toldAt = new HashMap<>();
 
   /** Removals over the replicated {@code scope}. */
   public Removals(
-      NodeId self, Duration removeAfter, Scope<String, Long> scope, MemberView view, Host host) {
+      java.util.function.Supplier<NodeId> self,
+      Duration removeAfter,
+      Scope<String, Long> scope,
+      MemberView view,
+      Host host) {
     this.self = self;
     this.removeAfter = removeAfter.toNanos();
     this.scope = scope;
@@ -82,16 +85,6 @@ public final class Removals {
     return removed != null && removed >= id.incarnation();
   }
 
-  /** Whether {@code id} should be told it was removed now (at most once a second each). */
-  public boolean shouldTell(NodeId id, long now) {
-    Long last = toldAt.get(id.name());
-    if (last != null && now - last < 1_000_000_000L) {
-      return false;
-    }
-    toldAt.put(id.name(), now);
-    return true;
-  }
-
   private void onChanges(List<Change<String, Long>> changes) {
     for (Change<String, Long> c : changes) {
       Long incarnation =
@@ -104,8 +97,9 @@ public final class Removals {
         continue;
       }
       String name = c.key();
-      if (name.equals(self.name())) {
-        if (incarnation >= self.incarnation()) {
+      NodeId me = self.get();
+      if (name.equals(me.name())) {
+        if (incarnation >= me.incarnation()) {
           host.removedSelf();
         }
         continue;

@@ -30,8 +30,11 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
 
   private final ScopeTable table;
   private final String name;
-  private final AWLWWMap<K, V> map;
-  private final Replicator<K, V> replicator;
+  private final Replicator.Settings settings;
+  private final java.util.function.@Nullable Function<K, String> owner;
+  private AWLWWMap<K, V> map;
+  private Replicator<K, V> replicator;
+  private long markOffset; // write marks of earlier incarnations lie below it
   private volatile @Nullable Comparator<? super V> order;
   private boolean used; // a local user asked for it (it was not only made by a message)
   private final List<Consumer<List<Change<K, V>>>> subscribers = new CopyOnWriteArrayList<>();
@@ -46,9 +49,25 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
       java.util.function.@Nullable Function<K, String> owner) {
     this.table = table;
     this.name = name;
+    this.settings = settings;
+    this.owner = owner;
     this.map = new AWLWWMap<>(self, clock, order);
     this.order = order;
     this.replicator = new Replicator<>(map, settings, owner, table::valueBytes);
+  }
+
+  /**
+   * Core thread: this node goes on as the new replica {@code next} (a new incarnation). The state
+   * is kept (copied into a fresh replica, so subscribers see no change and the old incarnation's
+   * writes stay known under their own dots); what the old replica had sent and had acknowledged is
+   * forgotten, and write marks taken before count only this node as a holder.
+   */
+  void reincarnate(ReplicaId next, Hlc clock) {
+    AWLWWMap<K, V> fresh = new AWLWWMap<>(next, clock, order);
+    List<Change<K, V>> unused = fresh.join(map.state());
+    markOffset += replicator.sequence() + 1;
+    map = fresh;
+    replicator = new Replicator<>(fresh, settings, owner, table::valueBytes);
   }
 
   @Nullable Comparator<? super V> order() {
@@ -175,13 +194,13 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   @Override
   public long writeMarkNow() {
     table.runtime().checkCore();
-    return replicator.sequence();
+    return markOffset + replicator.sequence();
   }
 
   @Override
   public int holdersNow(long mark) {
     table.runtime().checkCore();
-    return replicator.holders(mark);
+    return mark <= markOffset ? 1 : replicator.holders(mark - markOffset);
   }
 
   @Override

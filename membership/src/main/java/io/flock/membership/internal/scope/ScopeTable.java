@@ -38,7 +38,7 @@ public final class ScopeTable {
   private static final long MAX_FLUSH_DEFERRAL_NANOS = 2_000_000L;
 
   private final NodeRuntime runtime;
-  private final ReplicaId self;
+  private ReplicaId self;
   private final Hlc clock;
   private final Replicator.Settings settings;
   private final Outbox outbox;
@@ -249,6 +249,22 @@ public final class ScopeTable {
       }
     }
     return true;
+  }
+
+  /**
+   * Core thread: this node goes on as the new replica {@code next} of every scope (it rejoins as a
+   * new incarnation). The state is kept; the neighbours are set again by the node as it rejoins,
+   * and the old incarnation is retired here as everywhere else.
+   */
+  public void reincarnate(ReplicaId next) {
+    ReplicaId old = self;
+    self = next;
+    neighbours = List.of();
+    for (ScopeImpl<?, ?> s : scopes.values()) {
+      s.reincarnate(next, clock);
+      configure(s);
+    }
+    retire(old.node(), next.incarnation());
   }
 
   /** Core thread: the status of every scope, by name. */

@@ -485,6 +485,32 @@ public final class NettyTransport implements Transport {
   }
 
   @Override
+  public void reincarnate(NodeId next) {
+    NodeId me = self();
+    if (!next.name().equals(me.name())
+        || next.port() != me.port()
+        || next.incarnation() <= me.incarnation()) {
+      throw new IllegalArgumentException("next must be a later incarnation of " + me + ": " + next);
+    }
+    self = next;
+    for (String key : java.util.List.copyOf(outbound.keySet())) {
+      Outbound o = outbound.remove(key);
+      if (o != null) {
+        synchronized (o) {
+          o.queue.clear();
+          Channel ch = o.channel;
+          if (ch != null) {
+            ch.close();
+          }
+        }
+      }
+    }
+    for (Channel ch : channels) {
+      ch.close();
+    }
+  }
+
+  @Override
   public void disconnect(NodeId peer) {
     Outbound o = outbound.remove(keyOf(peer));
     if (o != null) {

@@ -40,6 +40,15 @@ public interface Transport extends AutoCloseable {
    */
   boolean send(NodeId to, Object body);
 
+  /**
+   * Goes on as {@code next}, a later incarnation of this node on the same port: every connection is
+   * closed and what is queued dropped; new ones carry {@code next}, and messages addressed to the
+   * old incarnation are refused from now on.
+   *
+   * @throws IllegalArgumentException if {@code next} is not a later incarnation of this node
+   */
+  void reincarnate(NodeId next);
+
   /** Closes the outgoing connection to {@code peer} and drops what is queued for it. */
   void disconnect(NodeId peer);
 

@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  * <p>Threading: core thread only.
  */
 public final class MemberView {
-  private final NodeId self;
+  private NodeId self;
   private final Map<String, Peer> peers = new TreeMap<>();
   private final Set<String> retired = new HashSet<>(); // name#incarnation
   private MemberStatus ownStatus = MemberStatus.JOINING;
@@ -38,6 +38,18 @@ public final class MemberView {
   /** This node. */
   public NodeId self() {
     return self;
+  }
+
+  /**
+   * This node goes on as {@code next}, a later incarnation of itself: JOINING again, with the peers
+   * it knows (their verdicts are kept; hearing them revives them as usual).
+   */
+  public void reincarnate(NodeId next) {
+    if (!next.name().equals(self.name()) || next.incarnation() <= self.incarnation()) {
+      throw new IllegalArgumentException("next must be a later incarnation of " + self);
+    }
+    self = next;
+    ownStatus = MemberStatus.JOINING;
   }
 
   /** This node's own status. */
