@@ -218,25 +218,6 @@ class Issue14MembershipTest {
     }
   }
 
-  @Test
-  void aRemovedIncarnationThatSpeaksAgainIsToldAndHoldsNoLease() {
-    try (TestCluster c = TestCluster.start(3)) {
-      TestCluster.await(WAIT, c::converged, "3 nodes up");
-      NodeId n2 = c.node(2).self();
-      c.node(0).remove(n2).join(); // an operator removes a node that is in fact alive
-      TestCluster.await(
-          WAIT,
-          () -> c.events(2).contains(new ClusterEvent.MemberRemoved(n2)),
-          "n2 is told it was removed");
-      TestCluster.await(WAIT, () -> !c.node(2).hasLease(), "n2 holds no lease");
-      assertThat(onCore(c.node(2), () -> c.node(2).liveMembersNow().contains(n2))).isFalse();
-      assertThat(c.node(0).members().join())
-          .extracting(m -> m.id().name())
-          .containsOnly("n0", "n1");
-      assertThat(c.node(0).hasQuorum().join()).isTrue();
-    }
-  }
-
   private static Cluster formingNode(String name, int port, SeedResolver seeds) {
     return Cluster.builder("test", name)
         .secret(TestCluster.SECRET)
