@@ -424,8 +424,7 @@ public final class Cluster implements AutoCloseable {
   /**
    * Removes {@code member}'s incarnation from the membership at once (an operator's call, for a
    * node known to be dead; no quorum needed): it no longer counts for quorum, and if it speaks
-   * again it is told so, stops its work and rejoins as a new incarnation. Replicated to every
-   * node.
+   * again it is told so, stops its work and rejoins as a new incarnation. Replicated to every node.
    */
   public CompletableFuture<Void> remove(NodeId member) {
     requireNonNull(member, "member");

@@ -68,6 +68,7 @@ public final class LocalSupervisor implements AutoCloseable {
   private final LongSupplier nanoClock;
   private final java.util.function.BiPredicate<String, Long> currency;
   private final List<SupervisorListener> listeners;
+  private volatile @Nullable Thread execThread;
   private final ScheduledExecutorService exec;
   private final Map<String, Entry> children = new LinkedHashMap<>();
   private final ArrayDeque<Long> restarts = new ArrayDeque<>();
@@ -173,6 +174,7 @@ public final class LocalSupervisor implements AutoCloseable {
             r -> {
               Thread t = new Thread(r, "flock-supervisor-" + b.name);
               t.setDaemon(true);
+              execThread = t;
               return t;
             });
     MeterRegistry meters = b.meters;
@@ -230,10 +232,7 @@ public final class LocalSupervisor implements AutoCloseable {
           Entry existing = children.get(spec.id());
           if (existing != null) {
             throw new SupervisorException(
-                Reason.ALREADY_STARTED,
-                "child " + spec.id() + " already started",
-                existing.info(),
-                null);
+                Reason.ALREADY_STARTED, "child " + spec.id() + " already started", existing.info());
           }
           if (children.size() >= maxChildren) {
             throw new SupervisorException(
@@ -353,13 +352,19 @@ public final class LocalSupervisor implements AutoCloseable {
     return done.whenComplete((v, e) -> exec.shutdown());
   }
 
-  /** {@link #stop()} and wait for it. */
+  /**
+   * {@link #stop()} and wait for it; called from a listener (the supervisor's own thread) it starts
+   * the stop and returns at once, since waiting there would wait for itself.
+   */
   @Override
   public void close() {
     if (exec.isShutdown()) {
       return;
     }
-    stop().join();
+    CompletableFuture<Void> stopping = stop();
+    if (Thread.currentThread() != execThread) {
+      stopping.join();
+    }
   }
 
   // ---- on the supervisor thread ----

@@ -10,7 +10,10 @@ public final class SupervisorException extends RuntimeException {
 
   /** The kinds of failure. */
   public enum Reason {
-    /** A child with this id already runs; {@link #existing()} says where. */
+    /**
+     * A child with this id already runs: {@link #existing()} says where (a distributed supervisor),
+     * {@link #existingLocal()} what it is (a local one).
+     */
     ALREADY_STARTED,
     /** The supervisor holds its maximum number of children. */
     MAX_CHILDREN,
@@ -36,19 +39,44 @@ public final class SupervisorException extends RuntimeException {
   }
 
   private final Reason reason;
-  private final transient @Nullable Object existing;
+  private final transient @Nullable ChildRef existing;
+  private final transient @Nullable ChildInfo existingLocal;
 
-  /** A failure of the given kind. */
+  /**
+   * A failure of the given kind.
+   *
+   * @throws NullPointerException if {@code reason} or {@code message} is null
+   */
   public SupervisorException(Reason reason, String message) {
-    this(reason, message, null, null);
+    this(reason, message, null, null, null);
   }
 
-  /** A failure with the existing child (for {@link Reason#ALREADY_STARTED}) and a cause. */
+  /** A failure of the given kind with a cause. */
+  public SupervisorException(Reason reason, String message, @Nullable Throwable cause) {
+    this(reason, message, null, null, cause);
+  }
+
+  /** A failure with the existing child of a distributed supervisor, and a cause. */
   public SupervisorException(
-      Reason reason, String message, @Nullable Object existing, @Nullable Throwable cause) {
+      Reason reason, String message, @Nullable ChildRef existing, @Nullable Throwable cause) {
+    this(reason, message, existing, null, cause);
+  }
+
+  /** A local supervisor's {@link Reason#ALREADY_STARTED}: the child it already runs. */
+  public SupervisorException(Reason reason, String message, ChildInfo existingLocal) {
+    this(reason, message, null, requireNonNull(existingLocal, "existingLocal"), null);
+  }
+
+  private SupervisorException(
+      Reason reason,
+      String message,
+      @Nullable ChildRef existing,
+      @Nullable ChildInfo existingLocal,
+      @Nullable Throwable cause) {
     super(requireNonNull(message, "message"), cause);
     this.reason = requireNonNull(reason, "reason");
     this.existing = existing;
+    this.existingLocal = existingLocal;
   }
 
   /** The kind of failure. */
@@ -56,8 +84,16 @@ public final class SupervisorException extends RuntimeException {
     return reason;
   }
 
-  /** For {@link Reason#ALREADY_STARTED}: the running child's description, else null. */
-  public @Nullable Object existing() {
+  /**
+   * For {@link Reason#ALREADY_STARTED} from a distributed supervisor: where the existing child is
+   * placed; else null.
+   */
+  public @Nullable ChildRef existing() {
     return existing;
+  }
+
+  /** For {@link Reason#ALREADY_STARTED} from a local supervisor: the child it runs; else null. */
+  public @Nullable ChildInfo existingLocal() {
+    return existingLocal;
   }
 }

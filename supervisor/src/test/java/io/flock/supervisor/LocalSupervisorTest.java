@@ -242,6 +242,39 @@ class LocalSupervisorTest {
   }
 
   @Test
+  void closeCalledFromAListenerDoesNotDeadlock() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<LocalSupervisor> self =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    supervisor.close();
+    supervisor =
+        LocalSupervisor.builder("closes-itself")
+            .factory("blocks", s -> ctx -> Thread.sleep(100_000))
+            .listener(
+                e -> {
+                  if (e instanceof SupervisorEvent.Started) {
+                    java.util.Objects.requireNonNull(self.get()).close();
+                    closed.countDown();
+                  }
+                })
+            .build();
+    self.set(supervisor);
+    supervisor.startChild(ChildSpec.of("a", "blocks")).get(10, TimeUnit.SECONDS);
+    assertThat(awaitLatch(closed)).as("close() returned inside the listener").isTrue();
+    assertThat(failure(supervisor.startChild(ChildSpec.of("b", "blocks"))).reason())
+        .isEqualTo(SupervisorException.Reason.STOPPED);
+  }
+
+  private static boolean awaitLatch(java.util.concurrent.CountDownLatch latch) {
+    try {
+      return latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  @Test
   void maxChildrenAndOtherErrorsAreClear() {
     supervisor =
         LocalSupervisor.builder("small")
@@ -254,7 +287,8 @@ class LocalSupervisorTest {
         .isEqualTo(SupervisorException.Reason.MAX_CHILDREN);
     SupervisorException dup = failure(supervisor.startChild(ChildSpec.of("a", "blocks")));
     assertThat(dup.reason()).isEqualTo(SupervisorException.Reason.ALREADY_STARTED);
-    assertThat(dup.existing()).isInstanceOf(ChildInfo.class);
+    assertThat(dup.existing()).isNull(); // a local supervisor has no placement
+    assertThat(dup.existingLocal()).extracting(ChildInfo::id).isEqualTo("a");
     assertThat(failure(supervisor.terminateChild("zzz")).reason())
         .isEqualTo(SupervisorException.Reason.NOT_FOUND);
     supervisor.terminateChild("a").join();
