@@ -69,7 +69,8 @@ class Issue14RejoinTest {
         assertThat(c.events(i)).noneMatch(e -> e instanceof ClusterEvent.Reincarnated);
         assertThat(incarnationSeenBy(c.node(i), "n2")).isEqualTo(next.incarnation());
       }
-      assertThat(c.node(0).falseDowns()).as("n0's verdict on n2 was false").isPositive();
+      // Whoever told n2 heard its old incarnation again: that verdict was false.
+      assertThat(c.node(0).falseDowns() + c.node(1).falseDowns()).isPositive();
       TestCluster.await(WAIT, c::converged, "converged again");
     }
   }

@@ -89,6 +89,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final ScheduledExecutorService timer;
   private final Counter failovers;
   private final Counter startFailures;
+  private final Counter conflicts;
   private volatile boolean stopping;
   private boolean tickScheduled; // core thread
 
@@ -106,6 +107,8 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         Counter.builder("flock.children.failovers").tag("supervisor", name).register(meters);
     this.startFailures =
         Counter.builder("flock.children.start.failures").tag("supervisor", name).register(meters);
+    this.conflicts =
+        Counter.builder("flock.children.conflicts").tag("supervisor", name).register(meters);
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -152,6 +155,30 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
     this.handOver = new HandOver(cluster, name, scope, roster, strategy, runs, timer);
     this.memberSet = new MemberSetFollower(cluster, roster, local);
+  }
+
+  /** The cluster-wide events of placement changes, to the listeners (core thread). */
+  private void publish(List<Change<String, Placement>> changes) {
+    for (Change<String, Placement> c : changes) {
+      SupervisorEvent e =
+          switch (c) {
+            case Change.Added<String, Placement> a ->
+                PlacementEvents.of(a.key(), null, a.newValue());
+            case Change.Updated<String, Placement> u ->
+                PlacementEvents.of(u.key(), u.oldValue(), u.newValue());
+            case Change.Removed<String, Placement> r ->
+                PlacementEvents.of(r.key(), r.oldValue(), null);
+          };
+      if (e == null) {
+        continue;
+      }
+      if (e instanceof SupervisorEvent.Moved m
+          && m.cause() == SupervisorEvent.MoveCause.CONFLICT
+          && m.from().node().equals(self())) {
+        conflicts.increment();
+      }
+      local.publish(e);
+    }
   }
 
   /** This node's current incarnation. */
@@ -208,6 +235,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                     if (!stopping) {
                       runs.onChanges(changes);
                     }
+                    publish(changes);
                   });
               roster.scope().subscribe(changes -> scheduleTick());
               cluster.subscribe(
@@ -596,7 +624,11 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
       return this;
     }
 
-    /** Adds a listener of this node's local supervision events. */
+    /**
+     * Adds a listener: of what this node's children do, and of every child's placement in the
+     * cluster ({@link SupervisorEvent.Placed}, {@link SupervisorEvent.Moved}, {@link
+     * SupervisorEvent.Ended}); called on the supervisor's thread, in order.
+     */
     public Builder listener(SupervisorListener listener) {
       local.listener(listener);
       return this;

@@ -603,6 +603,15 @@ public final class LocalSupervisor implements AutoCloseable {
     entry.stopWaiters.clear();
   }
 
+  /** Reports {@code event} to the listeners on the supervisor thread, in order (any thread). */
+  void publish(SupervisorEvent event) {
+    try {
+      exec.execute(() -> emit(event));
+    } catch (RejectedExecutionException e) {
+      // stopped: nobody listens any more
+    }
+  }
+
   private void emit(SupervisorEvent event) {
     for (SupervisorListener listener : listeners) {
       try {

@@ -64,6 +64,51 @@ class DistributedSupervisorTest {
     cluster.close();
   }
 
+  /**
+   * The listener hears the cluster, not only its own node: n2's listener sees a child placed from
+   * n0, claimed when its node crashed, and ended (the rest of the mapping: PlacementEventsTest).
+   */
+  @Test
+  void listenersHearClusterWideEventsPlacedMovedAndEnded() {
+    java.util.List<SupervisorEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    start(3, b -> {});
+    sup(2).close();
+    boot(2, b -> b.listener(seen::add));
+    TestCluster.await(WAIT, cluster::converged, "3 nodes up");
+    ChildRef first = null;
+    for (int i = 0; first == null || first.node().name().equals("n2"); i++) {
+      // a child n2 does not run, so n2 hears of it only through the replicated placements
+      first = sup(0).startChild(ChildSpec.of("e-" + i, "worker")).join();
+    }
+    ChildRef ref = first;
+    String id = ref.id();
+    TestCluster.await(
+        WAIT,
+        () ->
+            seen.stream()
+                .anyMatch(e -> e instanceof SupervisorEvent.Placed p && p.ref().equals(ref)),
+        "n2 hears it placed");
+    int holder = Integer.parseInt(ref.node().name().substring(1));
+    kill(holder);
+    TestCluster.await(
+        WAIT,
+        () ->
+            seen.stream()
+                .anyMatch(
+                    e ->
+                        e instanceof SupervisorEvent.Moved m
+                            && m.id().equals(id)
+                            && m.from().equals(ref)
+                            && m.cause() == SupervisorEvent.MoveCause.CLAIMED),
+        "n2 hears it claimed");
+    sup(2).terminateChild(id).join();
+    TestCluster.await(
+        WAIT,
+        () ->
+            seen.stream().anyMatch(e -> e instanceof SupervisorEvent.Ended x && x.id().equals(id)),
+        "n2 hears it ended");
+  }
+
   private Set<String> startMany(int n, int viaNode) {
     Set<String> ids = new TreeSet<>();
     List<CompletableFuture<ChildRef>> starts = new ArrayList<>();
