@@ -153,6 +153,16 @@ public final class Cluster implements AutoCloseable {
     return node.self();
   }
 
+  /**
+   * Core thread: whether {@code member} left gracefully after every service on it stopped
+   * gracefully (each handed its work over), so what it ran was placed anew elsewhere even where the
+   * news has not arrived yet.
+   */
+  public boolean leftGracefullyNow(NodeId member) {
+    runtime.checkCore();
+    return node.view().leftGracefully(requireNonNull(member, "member"));
+  }
+
   /** Down verdicts of this node later contradicted by hearing the same incarnation (tests). */
   long falseDowns() {
     return node.falseDowns();
@@ -468,7 +478,9 @@ public final class Cluster implements AutoCloseable {
     return services
         .stopAll(deadline)
         .thenCompose(
-            v -> GracefulLeave.start(runtime, node, ServiceStack.remaining(deadline), this::close));
+            handedOver ->
+                GracefulLeave.start(
+                    runtime, node, ServiceStack.remaining(deadline), handedOver, this::close));
   }
 
   /** Stops at once, without leaving (to the others it looks like a crash). Idempotent. */

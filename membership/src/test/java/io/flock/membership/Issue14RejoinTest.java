@@ -111,6 +111,47 @@ class Issue14RejoinTest {
     }
   }
 
+  /**
+   * A node that leaves says in its LEFT record whether its services handed their work over, so the
+   * others (and a node that joined meanwhile) wait for the hand-over instead of claiming.
+   */
+  @Test
+  void aGracefulLeaveSaysWhetherTheServicesHandedTheirWorkOver() {
+    try (TestCluster c = TestCluster.start(3)) {
+      TestCluster.await(WAIT, c::converged, "3 nodes up");
+      NodeId clean = c.node(1).self();
+      NodeId failed = c.node(2).self();
+      c.node(2)
+          .register(
+              new Cluster.Service() {
+                @Override
+                public java.util.concurrent.CompletableFuture<Void> stop(Duration timeout) {
+                  return java.util.concurrent.CompletableFuture.failedFuture(
+                      new IllegalStateException("could not hand over"));
+                }
+
+                @Override
+                public void close() {}
+              });
+      c.leave(1);
+      c.leave(2);
+      TestCluster.await(
+          WAIT,
+          () ->
+              c.events(0).contains(new ClusterEvent.MemberLeft(clean))
+                  && c.events(0).contains(new ClusterEvent.MemberLeft(failed)),
+          "both left");
+      assertThat(onCore(c.node(0), () -> c.node(0).leftGracefullyNow(clean))).isTrue();
+      assertThat(onCore(c.node(0), () -> c.node(0).leftGracefullyNow(failed))).isFalse();
+      assertThat(onCore(c.node(0), () -> c.node(0).leftGracefullyNow(c.node(0).self()))).isFalse();
+    }
+  }
+
+  private static boolean onCore(Cluster c, java.util.function.BooleanSupplier check) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(check::getAsBoolean, c.onCore())
+        .join();
+  }
+
   @Test
   void anEvenSplitQuarantinesNobodyEverySideKeepsItsIncarnationAfterTheHeal() {
     try (TestCluster c = TestCluster.start(4)) {

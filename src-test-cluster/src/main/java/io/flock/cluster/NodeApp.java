@@ -7,12 +7,14 @@ import com.sun.net.httpserver.HttpServer;
 import io.flock.membership.Cluster;
 import io.flock.membership.Member;
 import io.flock.membership.Scope;
+import io.flock.supervisor.ChildContext;
 import io.flock.supervisor.ChildInfo;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.ChildState;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
+import io.flock.supervisor.SupervisorException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -43,13 +45,15 @@ import org.jspecify.annotations.Nullable;
  * need:
  *
  * <pre>
- *  POST /children?count=N&amp;prefix=P   start N children P0..P(N-1) somewhere in the cluster
+ *  POST /children?count=N&amp;prefix=P   start N children P0..P(N-1) somewhere in the cluster;
+ *       [&amp;effectEvery=MS]            each writes an "effect" line every MS while current
+ *       [&amp;stopMillis=MS]             each takes MS to stop, ignoring interrupts
  *  GET  /children                       every child: id node generation (replicated view)
  *  GET  /local                          children running here: id generation
  *  GET  /members                        name status reachable
  *  GET  /status                         quorum and the node's identity
  *  GET  /ledger?from=K                  this node's ledger lines from line K:
- *                                       epochMillis start|stop id node generation
+ *                                       epochMillis start|stop|effect id node generation
  * </pre>
  *
  * Settings come from {@link Settings#fromEnvironment} ({@code FLOCK_NODE}, {@code FLOCK_PORT},
@@ -173,12 +177,18 @@ public final class NodeApp implements AutoCloseable {
                 "worker",
                 spec ->
                     ctx -> {
+                      long effectEvery = arg(ctx.args(), "effectEvery");
+                      long stopMillis = arg(ctx.args(), "stopMillis");
                       record(ctx.id(), "start", ctx.generation());
                       try {
                         while (!ctx.stopRequested()) {
-                          Thread.sleep(1_000);
+                          if (effectEvery > 0) {
+                            effect(ctx);
+                          }
+                          Thread.sleep(effectEvery > 0 ? effectEvery : 1_000);
                         }
                       } finally {
+                        linger(stopMillis);
                         record(ctx.id(), "stop", ctx.generation());
                       }
                     })
@@ -206,6 +216,37 @@ public final class NodeApp implements AutoCloseable {
   public int httpPort() {
     HttpServer h = http;
     return h == null ? -1 : h.getAddress().getPort();
+  }
+
+  /** A numeric child argument, 0 if absent. */
+  private static long arg(Map<String, String> args, String name) {
+    return Long.parseLong(args.getOrDefault(name, "0"));
+  }
+
+  /** An external effect, made only while this copy is current (as a child should guard one). */
+  private void effect(ChildContext ctx) {
+    try {
+      ctx.ensureCurrent();
+    } catch (SupervisorException fenced) {
+      return;
+    }
+    record(ctx.id(), "effect", ctx.generation());
+  }
+
+  /** A child slow to stop: it goes on for {@code millis} after being asked, interrupts or not. */
+  private static void linger(long millis) {
+    long until = System.nanoTime() + millis * 1_000_000;
+    boolean interrupted = false;
+    while (System.nanoTime() - until < 0) {
+      try {
+        Thread.sleep(Math.max(1, (until - System.nanoTime()) / 1_000_000));
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void record(String id, String event, long generation) {
@@ -311,9 +352,15 @@ public final class NodeApp implements AutoCloseable {
       Map<String, String> q = query(ex.getRequestURI());
       int count = Integer.parseInt(q.getOrDefault("count", "1"));
       String prefix = q.getOrDefault("prefix", "child-");
+      Map<String, String> args = new HashMap<>();
+      for (String name : List.of("effectEvery", "stopMillis")) {
+        if (q.containsKey(name)) {
+          args.put(name, String.valueOf(Long.parseLong(q.get(name))));
+        }
+      }
       List<CompletableFuture<ChildRef>> starts = new ArrayList<>();
       for (int i = 0; i < count; i++) {
-        starts.add(supervisor.startChild(ChildSpec.of(prefix + i, "worker")));
+        starts.add(supervisor.startChild(ChildSpec.of(prefix + i, "worker").withArgs(args)));
       }
       int ok = 0;
       StringBuilder errors = new StringBuilder();

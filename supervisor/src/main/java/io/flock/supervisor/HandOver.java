@@ -56,7 +56,7 @@ final class HandOver {
    * or at {@code deadline} (nanoTime).
    */
   CompletableFuture<Void> handOverAll(long deadline) {
-    roster.announce(false);
+    roster.announceHandingOver();
     runs.clear();
     Map<String, Integer> load = Load.of(strategy, scope);
     int moved = 0;

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,13 @@ import org.slf4j.LoggerFactory;
  */
 final class Orphans {
   private static final Logger log = LoggerFactory.getLogger(Orphans.class);
+
+  /**
+   * How long the children of a node that left after handing them over wait before they are taken as
+   * orphans: their new placements were acknowledged by its neighbours before it left, and reach a
+   * node that joined meanwhile by the next digest repair, well within this.
+   */
+  static final long HANDED_OVER_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final Cluster cluster;
   private final String name;
@@ -174,6 +182,11 @@ final class Orphans {
    */
   private boolean claimable(@Nullable Placement p, long orphanedFor) {
     if (p == null) {
+      return false;
+    }
+    if (cluster.leftGracefullyNow(p.node()) && orphanedFor < HANDED_OVER_WAIT_NANOS) {
+      // It handed this child over before it left: the new placement is on its way here (a node
+      // that joined while it left sees "left" before the hand-over; claiming now ran two copies).
       return false;
     }
     if (!strategy.requiresQuorum()

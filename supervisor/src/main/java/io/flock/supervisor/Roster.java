@@ -33,7 +33,18 @@ final class Roster {
   /** Writes this node's entry. */
   void announce(boolean running) {
     var unused =
-        scope.putNow(cluster.self().name(), new RosterEntry(cluster.self(), factories, running));
+        scope.putNow(
+            cluster.self().name(), new RosterEntry(cluster.self(), factories, running, false));
+  }
+
+  /**
+   * Writes that this node is handing its children over: it takes no new ones, and is no source of
+   * orphans (its new placements are being written; claiming its children now would race them).
+   */
+  void announceHandingOver() {
+    var unused =
+        scope.putNow(
+            cluster.self().name(), new RosterEntry(cluster.self(), factories, false, true));
   }
 
   /** Whether {@code node} (this incarnation) runs the supervisor now. */
@@ -45,7 +56,7 @@ final class Roster {
   /** Whether {@code node}'s entry says this incarnation's supervisor stopped (it runs nothing). */
   boolean stopped(NodeId node) {
     RosterEntry e = scope.getNow(node.name());
-    return e != null && e.node().equals(node) && !e.running();
+    return e != null && e.node().equals(node) && !e.running() && !e.handingOver();
   }
 
   /** The live members that run the supervisor (sorted by name): arbiters and claimers. */

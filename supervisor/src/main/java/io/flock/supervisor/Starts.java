@@ -103,6 +103,20 @@ final class Starts {
             "supervisor." + name + ".started", StartReport.class, (from, r) -> onReport(r));
   }
 
+  /** Core thread: {@link #start} again, completing {@code result} with its outcome. */
+  private void startLater(ChildSpec spec, long waitUntil, CompletableFuture<ChildRef> result) {
+    var unused =
+        start(spec, waitUntil)
+            .whenComplete(
+                (ref, e) -> {
+                  if (e != null) {
+                    result.completeExceptionally(e);
+                  } else {
+                    result.complete(ref);
+                  }
+                });
+  }
+
   /** The target's report goes to the placement's writer (this node: no hop). */
   void report(NodeId writer, StartReport report) {
     if (writer.equals(cluster.self())) {
@@ -114,8 +128,28 @@ final class Starts {
 
   /** Core thread: sends {@code spec} to its arbiter and maps the answer. */
   CompletableFuture<ChildRef> start(ChildSpec spec) {
+    return start(spec, System.nanoTime() + timeout.toNanos() / 2);
+  }
+
+  private CompletableFuture<ChildRef> start(ChildSpec spec, long waitUntil) {
     Optional<NodeId> arbiter = DistributionStrategy.Rendezvous.best(spec.id(), roster.members());
     if (arbiter.isEmpty()) {
+      if (System.nanoTime() - waitUntil < 0) {
+        // Often transient (this node is still joining, or the roster is on its way): wait up to
+        // half the deadline, as for quorum.
+        CompletableFuture<ChildRef> later = new CompletableFuture<>();
+        try {
+          var unused =
+              timer.schedule(
+                  () -> cluster.onCore().execute(() -> startLater(spec, waitUntil, later)),
+                  10,
+                  TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          later.completeExceptionally(
+              new SupervisorException(Reason.STOPPED, "supervisor " + name + " is stopped"));
+        }
+        return later;
+      }
       return CompletableFuture.failedFuture(
           new SupervisorException(Reason.NO_MEMBERS, "no live member runs supervisor " + name));
     }

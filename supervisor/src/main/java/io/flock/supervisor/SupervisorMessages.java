@@ -17,7 +17,7 @@ final class SupervisorMessages {
    * A node's entry in a supervisor's roster: whether this supervisor runs there and which factories
    * it has. Only nodes whose entry is running and has a child's factory are chosen for it.
    */
-  record RosterEntry(NodeId node, List<String> factories, boolean running) {}
+  record RosterEntry(NodeId node, List<String> factories, boolean running, boolean handingOver) {}
 
   /** Origin → arbiter: start this child (the arbiter decides, places and waits for the start). */
   record StartRequest(ChildSpec spec) {}
@@ -63,6 +63,7 @@ final class SupervisorMessages {
       out.writeVarInt(e.factories().size());
       e.factories().forEach(out::writeString);
       out.writeBoolean(e.running());
+      out.writeBoolean(e.handingOver());
     }
 
     @Override
@@ -76,7 +77,8 @@ final class SupervisorMessages {
       for (int i = 0; i < n; i++) {
         factories.add(in.readString());
       }
-      return new RosterEntry(node, List.copyOf(factories), in.readBoolean());
+      boolean running = in.readBoolean();
+      return new RosterEntry(node, List.copyOf(factories), running, in.readBoolean());
     }
   }
 

@@ -49,6 +49,7 @@ final class ContainerCluster implements AutoCloseable {
   private final Network control = Network.newNetwork();
   private final Network cluster = Network.newNetwork();
   private final Map<String, GenericContainer<?>> nodes = new LinkedHashMap<>();
+  private final Map<String, GenericContainer<?>> retired = new LinkedHashMap<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private final Map<String, String> controlAddresses =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -199,9 +200,15 @@ final class ContainerCluster implements AutoCloseable {
    * @return the children's ids
    */
   java.util.Set<String> startChildren(String via, String prefix, int count) throws Exception {
+    return startChildren(via, prefix, count, "");
+  }
+
+  /** As above, with extra query parameters for the children ({@code &stopMillis=3000}). */
+  java.util.Set<String> startChildren(String via, String prefix, int count, String extra)
+      throws Exception {
     Duration wait = Duration.ofSeconds(90);
     await(wait, () -> SigkillIT.upMembers(this, via) == nodes.size(), "all members up");
-    String answer = post(via, "/children?count=" + count + "&prefix=" + prefix);
+    String answer = post(via, "/children?count=" + count + "&prefix=" + prefix + extra);
     if (!answer.startsWith("started " + count)) {
       throw new AssertionError("could not start the children: " + answer);
     }
@@ -234,8 +241,14 @@ final class ContainerCluster implements AutoCloseable {
     String id = node(name).getContainerId();
     docker().stopContainerCmd(id).withTimeout((int) wait.toSeconds()).exec();
     long stoppedAt = System.currentTimeMillis();
+    startAgain(name, wait);
+    return stoppedAt;
+  }
+
+  /** Starts a stopped or killed node's container again and waits until it answers HTTP. */
+  void startAgain(String name, Duration wait) {
     controlAddresses.remove(name); // the address may change
-    docker().startContainerCmd(id).exec();
+    docker().startContainerCmd(node(name).getContainerId()).exec();
     await(
         wait,
         () -> {
@@ -246,7 +259,38 @@ final class ContainerCluster implements AutoCloseable {
           }
         },
         name + " answers after its restart");
-    return stoppedAt;
+  }
+
+  /**
+   * Scales a node away as an autoscaler does: SIGTERM (it hands its children over and leaves),
+   * waits for the JVM to exit, and retires it: it is no longer one of {@link #names}, its ledger
+   * stays readable ({@link #ledger}).
+   */
+  void retire(String name, Duration wait) {
+    docker()
+        .stopContainerCmd(node(name).getContainerId())
+        .withTimeout((int) wait.toSeconds())
+        .exec();
+    retired.put(name, nodes.remove(name));
+    controlAddresses.remove(name);
+  }
+
+  /** A node's ledger: over HTTP while it runs, from its file once it was retired. */
+  String ledger(String name) throws IOException, InterruptedException {
+    GenericContainer<?> gone = retired.get(name);
+    if (gone == null) {
+      return get(name, "/ledger");
+    }
+    return gone.copyFileFromContainer(
+        "/ledger.log",
+        in -> new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** Every node started, running or retired. */
+  List<String> everyName() {
+    List<String> all = new ArrayList<>(retired.keySet());
+    all.addAll(nodes.keySet());
+    return all;
   }
 
   /**
@@ -404,7 +448,9 @@ final class ContainerCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    for (GenericContainer<?> n : nodes.values()) {
+    List<GenericContainer<?>> all = new ArrayList<>(nodes.values());
+    all.addAll(retired.values());
+    for (GenericContainer<?> n : all) {
       try {
         n.stop();
       } catch (RuntimeException e) {

@@ -32,7 +32,8 @@ class PauseIT {
     try (ContainerCluster c = ContainerCluster.start(5, true)) {
       c.run(
           () -> {
-            Set<String> ids = c.startChildren("n1", "z-", 100);
+            // Each child makes an external effect every 50 ms, guarded by ensureCurrent().
+            Set<String> ids = c.startChildren("n1", "z-", 100, "&effectEvery=50");
             List<String> all = c.names();
             Set<String> frozen = runningOn(c, "n5").keySet();
             assertThat(frozen).isNotEmpty();
@@ -60,6 +61,10 @@ class PauseIT {
             for (String node : all) {
               ledger.add(c.get(node, "/ledger"), System.currentTimeMillis());
             }
+            assertThat(ledger.effectCount()).isPositive();
+            assertThat(ledger.staleEffects())
+                .as("effects made by a copy after a newer copy had started")
+                .isEmpty();
             for (String id : frozen) {
               List<Ledger.Copy> copies = ledger.copies().getOrDefault(id, List.of());
               assertThat(copies).as(id).hasSizeGreaterThanOrEqualTo(2);

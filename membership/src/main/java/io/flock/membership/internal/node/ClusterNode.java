@@ -283,11 +283,18 @@ public final class ClusterNode {
     List<Change<String, MemberSet>> unused = config.putNow(MEMBER_SET_KEY, new MemberSet(sorted));
   }
 
-  /** Writes this node's own record (LEAVING, LEFT on a graceful leave). */
+  /** Writes this node's own record (LEAVING on a graceful leave). */
   public void writeOwnRecord(MemberStatus status) {
     view.ownStatus(status);
     List<Change<String, MemberRecord>> unused =
         members.putNow(self.name(), new MemberRecord(self, status));
+  }
+
+  /** Writes this node's LEFT record, saying whether the services on it handed their work over. */
+  public void writeLeft(boolean handedOver) {
+    view.ownStatus(MemberStatus.LEFT);
+    List<Change<String, MemberRecord>> unused =
+        members.putNow(self.name(), new MemberRecord(self, MemberStatus.LEFT, handedOver));
   }
 
   // ---- inputs ----
@@ -467,6 +474,9 @@ public final class ClusterNode {
       } else if (rec.id().incarnation() < p.id().incarnation()) {
         continue;
       }
+      if (rec.status() == MemberStatus.LEFT && rec.handedOver()) {
+        view.handedOver(p.id());
+      }
       List<ClusterEvent> events = view.record(p, rec.status());
       if (rec.status() == MemberStatus.LEFT && view.get(p.id().name()) == null) {
         forgetEverywhere(p.id());
@@ -479,6 +489,7 @@ public final class ClusterNode {
 
   /** A gone incarnation (left or removed): drop it from every room. */
   private void forgetEverywhere(NodeId id) {
+    quarantine.forgetBelow(id.name(), id.incarnation() + 1); // retired: refused without it
     detector.forget(id);
     lease.forget(id.name());
     endpoints.gone(id);

@@ -13,9 +13,13 @@ import java.util.concurrent.CompletableFuture;
 public final class GracefulLeave {
   private GracefulLeave() {}
 
-  /** Starts leaving; completes when {@code LEFT} was flushed (the close follows). */
+  /**
+   * Starts leaving; completes when {@code LEFT} was flushed (the close follows).
+   *
+   * @param handedOver whether the services on top handed their work over (said in {@code LEFT})
+   */
   public static CompletableFuture<Void> start(
-      NodeRuntime runtime, ClusterNode node, Duration timeout, Runnable close) {
+      NodeRuntime runtime, ClusterNode node, Duration timeout, boolean handedOver, Runnable close) {
     CompletableFuture<Void> done = runtime.track(new CompletableFuture<>());
     long deadline = System.nanoTime() + timeout.toNanos();
     runtime.execute(
@@ -26,7 +30,7 @@ public final class GracefulLeave {
               node,
               deadline,
               () -> {
-                node.writeOwnRecord(MemberStatus.LEFT);
+                node.writeLeft(handedOver);
                 whenFlushed(
                     runtime,
                     node,

@@ -37,19 +37,22 @@ public final class ServiceStack {
   /**
    * Stops every service in turn, each within what is left until {@code deadline} (nanoTime); one
    * that fails or times out is closed and the next one stops anyway. Never fails.
+   *
+   * @return completes with whether every service stopped gracefully (handed its work over)
    */
-  public CompletableFuture<Void> stopAll(long deadline) {
-    CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+  public CompletableFuture<Boolean> stopAll(long deadline) {
+    CompletableFuture<Boolean> done = CompletableFuture.completedFuture(true);
     for (Cluster.Service s : reversed()) {
       done =
           done.thenCompose(
-              v ->
+              clean ->
                   s.stop(remaining(deadline))
+                      .thenApply(v -> clean)
                       .exceptionally(
                           e -> {
                             log.warn("[{}] a service did not stop: {}", node, e.toString());
                             s.close();
-                            return null;
+                            return false;
                           }));
     }
     return done;

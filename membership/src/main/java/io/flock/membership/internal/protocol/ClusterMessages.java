@@ -17,7 +17,12 @@ public final class ClusterMessages {
   private ClusterMessages() {}
 
   /** A member's own record in the member scope. */
-  public record MemberRecord(NodeId id, MemberStatus status) {}
+  public record MemberRecord(NodeId id, MemberStatus status, boolean handedOver) {
+    /** A record of a status other than a graceful {@code LEFT}. */
+    public MemberRecord(NodeId id, MemberStatus status) {
+      this(id, status, false);
+    }
+  }
 
   /** The explicit member set, sorted. */
   public record MemberSet(List<String> names) {

@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  */
 public final class Wire {
   /** The wire format version carried by every frame and the handshake. */
-  static final byte VERSION = 4;
+  static final byte VERSION = 5;
 
   /** The header byte of a frame whose Kryo body is deflated (this version, high bit set). */
   static final byte DEFLATED = (byte) (0x80 | VERSION);

@@ -28,6 +28,7 @@ public final class MemberView {
   private NodeId self;
   private final Map<String, Peer> peers = new TreeMap<>();
   private final Set<String> retired = new HashSet<>(); // name#incarnation
+  private final Set<String> handedOver = new HashSet<>(); // name#incarnation
   private MemberStatus ownStatus = MemberStatus.JOINING;
 
   /** An empty view of {@code self}, JOINING. */
@@ -76,6 +77,16 @@ public final class MemberView {
   /** Every peer, by name. */
   public Collection<Peer> peers() {
     return Collections.unmodifiableCollection(peers.values());
+  }
+
+  /** {@code id} leaves after its services handed their work over. */
+  public void handedOver(NodeId id) {
+    handedOver.add(key(id.name(), id.incarnation()));
+  }
+
+  /** Whether {@code id} left after its services handed their work over. */
+  public boolean leftGracefully(NodeId id) {
+    return handedOver.contains(key(id.name(), id.incarnation())) && isProcessGone(id);
   }
 
   /** Whether {@code id} is an incarnation known to have ended. */
