@@ -115,7 +115,12 @@ public interface DistributionStrategy {
       return h;
     }
 
-    static Optional<NodeId> best(String childId, List<NodeId> live) {
+    /**
+     * The member of {@code live} with the highest rendezvous weight for {@code key} (ties by name),
+     * or empty if {@code live} is: every node that sees the same members picks the same one.
+     */
+    public static Optional<NodeId> best(String key, List<NodeId> live) {
+      String childId = key;
       NodeId best = null;
       long bestWeight = Long.MIN_VALUE;
       for (NodeId n : live) {

@@ -16,8 +16,9 @@ import org.jspecify.annotations.Nullable;
  *   200 .. 249    flock.membership    MemberStatus, MemberRecord, MemberSet, Scoped, Heartbeat,
  *                                     JoinRequest, NodeId[], JoinAccepted, EndpointMessage, Reply,
  *                                     EmptyReply, FailedReply
- *   300 .. 399    flock.supervisor    Placement
- *   400 .. 999    (reserved for Flock)
+ *   300 .. 399    flock.supervisor    Placement, RosterEntry, start messages
+ *   400 .. 449    flock.registry      Registration
+ *   450 .. 999    (reserved for Flock)
  *   1000 .. 2^20  user                the application's own types
  * </pre>
  */
@@ -26,6 +27,7 @@ public enum WireRange {
   CRDT("flock.crdt", 100, 149),
   MEMBERSHIP("flock.membership", 200, 249),
   SUPERVISOR("flock.supervisor", 300, 399),
+  REGISTRY("flock.registry", 400, 449),
   USER("user", 1000, 1 << 20);
 
   private final String module;

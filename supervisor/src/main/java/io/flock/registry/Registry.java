@@ -1,0 +1,414 @@
+package io.flock.registry;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flock.crdt.Change;
+import io.flock.membership.Cluster;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import io.flock.membership.WireTypes;
+import io.flock.registry.RegistryException.Reason;
+import io.flock.supervisor.ChildRef;
+import io.flock.supervisor.DistributionStrategy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A cluster-wide registry of unique names, each owned by a child ({@code Horde.Registry}). Names
+ * live in a replicated scope ({@code registry.<name>}); every node mirrors it, so {@link #lookup}
+ * is a local read from any thread (no remote call).
+ *
+ * <pre>{@code
+ * Registry names = Registry.builder("names", cluster).start();   // cluster built with
+ * names.register("orders-7", ref).join();                         // .wireTypes(Registry.wireTypes())
+ * Optional<ChildRef> owner = names.lookup("orders-7");
+ * }</pre>
+ *
+ * <p><b>Guarantees.</b> Two registrations of one name on one node meet on its core thread: one
+ * wins, the other fails with {@code ALREADY_REGISTERED} and the owner. A registration is
+ * acknowledged once enough members hold it: a majority in quorum mode (refused without quorum), two
+ * otherwise. Reads on the registering node see its own writes at once. Registrations made on both
+ * sides of a partition resolve after the heal to the same winner on every node by a clock-free
+ * order (higher owner generation, then the owner node's older incarnation, then node name, then
+ * child id); the loser is told exactly once, on its own node ({@link RegistryEvent.ConflictLost}).
+ * The names of a node stay while it is merely unreachable and go once it is known gone (down, left,
+ * removed, replaced by a new incarnation): one live member removes them.
+ *
+ * <p>Threading: every method from any thread; futures complete on internal threads; listeners run
+ * on the cluster's core thread and must be quick. Nulls are refused ({@link NullPointerException}
+ * naming the parameter).
+ */
+public final class Registry implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Registry.class);
+
+  private final String name;
+  private final Cluster cluster;
+  private final boolean quorum;
+  private final Duration callTimeout;
+  private final Scope<String, Registration> scope;
+  private final Names names;
+  private final List<Consumer<RegistryEvent>> listeners = new CopyOnWriteArrayList<>();
+  private final ScheduledExecutorService timer;
+  private volatile boolean closed;
+
+  private Registry(Builder b) {
+    this.name = b.name;
+    this.cluster = b.cluster;
+    this.quorum = b.quorum;
+    this.callTimeout = b.callTimeout;
+    this.scope = cluster.scope("registry." + name, RegistryWire.ORDER);
+    this.names = new Names(cluster::self);
+    this.listeners.addAll(b.listeners);
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "flock-registry-" + name + "-" + cluster.self().name());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** The registry's wire types: pass them to {@code ClusterBuilder.wireTypes} on every node. */
+  public static WireTypes wireTypes() {
+    return RegistryWire.TYPES;
+  }
+
+  /**
+   * A builder for a registry named {@code name} over {@code cluster}.
+   *
+   * @throws IllegalArgumentException if {@code name} is empty or the cluster lacks {@link
+   *     #wireTypes()}
+   */
+  public static Builder builder(String name, Cluster cluster) {
+    return new Builder(name, cluster);
+  }
+
+  private Registry start() {
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    cluster
+        .onCore()
+        .execute(
+            () -> {
+              List<Change<String, Registration>> existing = new ArrayList<>();
+              scope.forEachNow((k, r) -> existing.add(new Change.Added<>(k, r)));
+              var unused = names.onChanges(existing);
+              scope.subscribe(changes -> publish(names.onChanges(changes)));
+              ready.complete(null);
+            });
+    ready.join();
+    var unused =
+        timer.scheduleWithFixedDelay(
+            () -> cluster.onCore().execute(this::collectGone), 200, 200, TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  /** Registers {@code name} for {@code ref} without metadata. */
+  public CompletableFuture<Registration> register(String name, ChildRef ref) {
+    return register(name, ref, Map.of());
+  }
+
+  /**
+   * Registers {@code name} for {@code ref}. The same child (same id) may register a name again, for
+   * instance at a new generation after it moved; another child's name is refused.
+   *
+   * @return the registration once acknowledged; fails with {@link RegistryException}: {@code
+   *     ALREADY_REGISTERED} (with the owner), {@code NO_QUORUM}, {@code TIMEOUT} (it may have
+   *     happened), {@code STOPPED}
+   * @throws IllegalArgumentException if {@code name} is empty
+   */
+  public CompletableFuture<Registration> register(
+      String name, ChildRef ref, Map<String, String> meta) {
+    requireNonNull(name, "name");
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("name must not be empty");
+    }
+    Registration wanted = new Registration(name, requireNonNull(ref, "ref"), meta);
+    return write(
+        () -> {
+          Registration existing = scope.getNow(name);
+          if (existing != null && !existing.ref().id().equals(ref.id())) {
+            throw new RegistryException(
+                Reason.ALREADY_REGISTERED, name + " belongs to " + existing.ref(), existing);
+          }
+          var unused = scope.putNow(name, wanted);
+          return wanted;
+        });
+  }
+
+  /**
+   * Unregisters {@code name} (whoever owns it).
+   *
+   * @return fails with {@code NOT_FOUND} if it is not registered, or as {@link #register}
+   */
+  public CompletableFuture<Registration> unregister(String name) {
+    requireNonNull(name, "name");
+    return write(
+        () -> {
+          Registration existing = scope.getNow(name);
+          if (existing == null) {
+            throw new RegistryException(Reason.NOT_FOUND, "no name " + name, null);
+          }
+          var unused = scope.removeNow(name);
+          return existing;
+        });
+  }
+
+  /**
+   * Replaces the metadata of {@code name}.
+   *
+   * @return fails with {@code NOT_FOUND} if it is not registered, or as {@link #register}
+   */
+  public CompletableFuture<Registration> putMeta(String name, Map<String, String> meta) {
+    requireNonNull(name, "name");
+    requireNonNull(meta, "meta");
+    return write(
+        () -> {
+          Registration existing = scope.getNow(name);
+          if (existing == null) {
+            throw new RegistryException(Reason.NOT_FOUND, "no name " + name, null);
+          }
+          Registration next = new Registration(name, existing.ref(), meta);
+          var unused = scope.putNow(name, next);
+          return next;
+        });
+  }
+
+  /** The owner of {@code name} in this node's replica (any thread, no remote call). */
+  public Optional<ChildRef> lookup(String name) {
+    Registration r = names.get(requireNonNull(name, "name"));
+    return r == null ? Optional.empty() : Optional.of(r.ref());
+  }
+
+  /** The registration of {@code name} in this node's replica, with its metadata. */
+  public Optional<Registration> registration(String name) {
+    return Optional.ofNullable(names.get(requireNonNull(name, "name")));
+  }
+
+  /** The names {@code ref} owns. */
+  public Set<String> keys(ChildRef ref) {
+    return names.keys(requireNonNull(ref, "ref"));
+  }
+
+  /** How many names are registered. */
+  public int count() {
+    return names.count();
+  }
+
+  /** The registrations that match {@code filter}. */
+  public List<Registration> select(Predicate<Registration> filter) {
+    requireNonNull(filter, "filter");
+    List<Registration> out = new ArrayList<>();
+    for (Registration r : names.all()) {
+      if (filter.test(r)) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  /** Adds a listener of this node's registry events from now on (core thread; must be quick). */
+  public void subscribe(Consumer<RegistryEvent> listener) {
+    listeners.add(requireNonNull(listener, "listener"));
+  }
+
+  /** Stops this node's registry: calls fail with {@code STOPPED}; the names stay replicated. */
+  @Override
+  public void close() {
+    closed = true;
+    timer.shutdownNow();
+  }
+
+  // ---- inside ----
+
+  private interface Write {
+    Registration apply();
+  }
+
+  /** Runs {@code write} on the core, then waits until enough members hold it. */
+  private CompletableFuture<Registration> write(Write write) {
+    CompletableFuture<Registration> result = new CompletableFuture<>();
+    if (closed) {
+      result.completeExceptionally(stopped());
+      return result;
+    }
+    long deadline = System.nanoTime() + callTimeout.toNanos();
+    cluster
+        .onCore()
+        .execute(
+            () -> {
+              try {
+                if (quorum && !cluster.hasQuorumNow()) {
+                  throw new RegistryException(
+                      Reason.NO_QUORUM, cluster.self().name() + " has no quorum", null);
+                }
+                Registration done = write.apply();
+                awaitHeld(scope.writeMarkNow(), deadline, () -> done, result);
+              } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+              }
+            });
+    return result;
+  }
+
+  private void awaitHeld(
+      long mark,
+      long deadline,
+      Supplier<Registration> value,
+      CompletableFuture<Registration> result) {
+    int live = cluster.liveMembersNow().size();
+    int needed = quorum ? cluster.majorityNow() : Math.min(2, Math.max(1, live));
+    if (scope.holdersNow(mark) >= needed) {
+      result.complete(value.get());
+      return;
+    }
+    if (System.nanoTime() - deadline > 0) {
+      result.completeExceptionally(
+          new RegistryException(
+              Reason.TIMEOUT,
+              "not acknowledged by "
+                  + needed
+                  + " members within "
+                  + callTimeout
+                  + ": it may have happened",
+              null));
+      return;
+    }
+    try {
+      var unused =
+          timer.schedule(
+              () -> cluster.onCore().execute(() -> awaitHeld(mark, deadline, value, result)),
+              2,
+              TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      result.completeExceptionally(stopped());
+    }
+  }
+
+  /** Core: removes the names of nodes known gone; one live member (by rendezvous) per name. */
+  private void collectGone() {
+    if (closed) {
+      return;
+    }
+    List<NodeId> live = cluster.liveMembersNow();
+    int removed = 0;
+    for (NodeId node : names.nodes()) {
+      if (!cluster.isGoneNow(node)) {
+        continue;
+      }
+      for (String n : names.onNode(node)) {
+        Optional<NodeId> cleaner = DistributionStrategy.Rendezvous.best(n, live);
+        Registration r = scope.getNow(n);
+        if (cleaner.isPresent()
+            && cleaner.get().equals(cluster.self())
+            && r != null
+            && r.ref().node().equals(node)) {
+          var unused = scope.removeNow(n);
+          removed++;
+        }
+      }
+    }
+    if (removed > 0) {
+      log.info(
+          "[{}] registry {}: removed {} names of nodes gone", cluster.self().name(), name, removed);
+    }
+  }
+
+  private void publish(List<RegistryEvent> events) {
+    for (RegistryEvent e : events) {
+      if (e instanceof RegistryEvent.ConflictLost lost) {
+        log.warn(
+            "[{}] registry {}: {} lost the name {} to {} (concurrent registrations)",
+            cluster.self().name(),
+            name,
+            lost.loser().ref(),
+            lost.name(),
+            lost.winner().ref());
+      }
+      for (Consumer<RegistryEvent> l : listeners) {
+        try {
+          l.accept(e);
+        } catch (RuntimeException x) {
+          log.warn("[{}] registry {}: a listener failed on {}", cluster.self().name(), name, e, x);
+        }
+      }
+    }
+  }
+
+  private RegistryException stopped() {
+    return new RegistryException(Reason.STOPPED, "registry " + name + " is closed", null);
+  }
+
+  /** Builds a {@link Registry}. */
+  public static final class Builder {
+    private final String name;
+    private final Cluster cluster;
+    private boolean quorum;
+    private Duration callTimeout = Duration.ofSeconds(5);
+    private final List<Consumer<RegistryEvent>> listeners = new ArrayList<>();
+
+    private Builder(String name, Cluster cluster) {
+      requireNonNull(name, "name");
+      if (name.isEmpty()) {
+        throw new IllegalArgumentException("name must not be empty");
+      }
+      this.name = name;
+      this.cluster = requireNonNull(cluster, "cluster");
+      if (!cluster.settings().hasWireTypes(RegistryWire.MODULE)) {
+        throw new IllegalArgumentException(
+            "cluster "
+                + cluster.self().name()
+                + " was started without the registry's wire types: add"
+                + " .wireTypes(Registry.wireTypes()) to its builder on every node");
+      }
+    }
+
+    /** Quorum mode: writes need quorum and are acknowledged by a majority (default off: two). */
+    public Builder quorum(boolean on) {
+      this.quorum = on;
+      return this;
+    }
+
+    /**
+     * How long a write waits for its acknowledgement (default 5 s).
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder callTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+      }
+      this.callTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Adds a listener from the start: it hears every change after the registry started (the names
+     * already replicated are in {@link Registry#lookup} at once, without events).
+     */
+    public Builder listener(Consumer<RegistryEvent> listener) {
+      listeners.add(requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Starts this node's registry. */
+    public Registry start() {
+      return new Registry(this).start();
+    }
+  }
+}

@@ -1,0 +1,206 @@
+package io.flock.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flock.membership.NodeId;
+import io.flock.membership.TestCluster;
+import io.flock.supervisor.ChildRef;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The registry's promises on an in-JVM cluster (issue 17, first step: names). */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RegistryTest {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private TestCluster cluster = TestCluster.start(0);
+  private final List<Registry> registries = new ArrayList<>();
+  private final List<List<RegistryEvent>> events = new ArrayList<>();
+
+  private void start(int n, Duration callTimeout) {
+    cluster = TestCluster.start(n, b -> b.wireTypes(Registry.wireTypes()));
+    TestCluster.await(WAIT, cluster::converged, n + " nodes up");
+    for (int i = 0; i < n; i++) {
+      List<RegistryEvent> seen = new CopyOnWriteArrayList<>();
+      events.add(seen);
+      registries.add(
+          Registry.builder("names", cluster.node(i))
+              .callTimeout(callTimeout)
+              .listener(seen::add)
+              .start());
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    registries.forEach(Registry::close);
+    cluster.close();
+  }
+
+  private Registry reg(int i) {
+    return registries.get(i);
+  }
+
+  private ChildRef childOn(int node, String id) {
+    return new ChildRef(id, cluster.node(node).self(), 1);
+  }
+
+  private static RegistryException failure(CompletableFuture<?> f) {
+    try {
+      f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RegistryException r) {
+        return r;
+      }
+      throw e;
+    }
+    throw new AssertionError("expected a failure");
+  }
+
+  @Test
+  void aRegisteredNameIsFoundOnEveryNodeFromItsOwnReplica() {
+    start(3, Duration.ofSeconds(5));
+    for (int i = 0; i < 100; i++) {
+      Registration r = reg(0).register("name-" + i, childOn(0, "c" + i), Map.of("k", "v")).join();
+      assertThat(reg(0).lookup("name-" + i)).contains(r.ref()); // read-your-writes
+    }
+    TestCluster.await(
+        WAIT,
+        () -> registries.stream().allMatch(r -> r.count() == 100),
+        "every node holds the 100 names");
+    for (int i = 0; i < 3; i++) {
+      assertThat(reg(i).lookup("name-7")).contains(childOn(0, "c7"));
+      assertThat(reg(i).registration("name-7").orElseThrow().meta()).containsEntry("k", "v");
+      assertThat(reg(i).keys(childOn(0, "c7"))).containsExactly("name-7");
+    }
+    assertThat(reg(1).select(r -> r.name().endsWith("9"))).hasSize(10);
+    reg(1).unregister("name-7").join();
+    TestCluster.await(
+        WAIT, () -> reg(0).lookup("name-7").isEmpty() && reg(2).lookup("name-7").isEmpty(), "gone");
+  }
+
+  /** Horde #250: two registrations racing on one node both lost; here one wins, once. */
+  @Test
+  void twoRegistrationsOfOneNameRacingOnOneNodeOneWinsTheOtherIsToldTheOwner() {
+    start(3, Duration.ofSeconds(5));
+    CompletableFuture<Registration> a = reg(0).register("race", childOn(0, "a"));
+    CompletableFuture<Registration> b = reg(0).register("race", childOn(0, "b"));
+    CompletableFuture.allOf(a, b).handle((v, e) -> null).join();
+    List<CompletableFuture<Registration>> both = List.of(a, b);
+    assertThat(both.stream().filter(f -> !f.isCompletedExceptionally()).count()).isEqualTo(1);
+    CompletableFuture<Registration> lost = a.isCompletedExceptionally() ? a : b;
+    Registration won = (a.isCompletedExceptionally() ? b : a).join();
+    RegistryException e = failure(lost);
+    assertThat(e.reason()).isEqualTo(RegistryException.Reason.ALREADY_REGISTERED);
+    assertThat(e.owner()).isEqualTo(won);
+    // The same child may register again (for instance after it moved).
+    assertThat(reg(0).register("race", won.ref()).join().ref()).isEqualTo(won.ref());
+  }
+
+  /**
+   * Both sides of a partition register the same names for different children. After the heal every
+   * node has the same owner for each, and the loser's node was told exactly once per name.
+   */
+  @Test
+  void bothSidesOfAPartitionRegisterOneNameAfterTheHealOneOwnerAndTheLoserToldOnce() {
+    start(3, Duration.ofMillis(300));
+    // Healed well within the down timeout (1.8 s): nobody is declared down, so this is a conflict
+    // between two live owners, not a quarantined node's stale names.
+    cluster.partition(Set.of(2));
+    int n = 50;
+    List<CompletableFuture<Registration>> writes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      writes.add(reg(0).register("both-" + i, childOn(0, "left-" + i)));
+      writes.add(reg(2).register("both-" + i, childOn(2, "right-" + i))); // may time out alone
+    }
+    CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]))
+        .handle((v, e) -> null)
+        .join();
+    assertThat(reg(2).lookup("both-0")).contains(childOn(2, "right-0")); // its own write, at once
+    cluster.heal();
+    TestCluster.await(WAIT, cluster::converged, "healed");
+    TestCluster.await(
+        WAIT,
+        () -> {
+          for (int i = 0; i < n; i++) {
+            Optional<ChildRef> first = reg(0).lookup("both-" + i);
+            if (first.isEmpty()
+                || !first.equals(reg(1).lookup("both-" + i))
+                || !first.equals(reg(2).lookup("both-" + i))) {
+              return false;
+            }
+          }
+          return true;
+        },
+        "every node agrees on one owner per name");
+    // By the order (equal generations and incarnations): the lower node name wins, n0.
+    assertThat(reg(2).lookup("both-3")).contains(childOn(0, "left-3"));
+    TestCluster.await(WAIT, () -> lost(2).size() == n, "n2 told of each lost name");
+    assertThat(lost(2)).doesNotHaveDuplicates();
+    assertThat(lost(0)).isEmpty();
+    assertThat(lost(1)).isEmpty();
+  }
+
+  private List<String> lost(int node) {
+    return events.get(node).stream()
+        .filter(e -> e instanceof RegistryEvent.ConflictLost)
+        .map(RegistryEvent::name)
+        .toList();
+  }
+
+  /** Horde #203: keys of removed members linger. Here they go once the node is known gone. */
+  @Test
+  void theNamesOfANodeKnownGoneAreRemovedAndThoseOfAnUnreachableOneStay() {
+    start(3, Duration.ofSeconds(5));
+    for (int i = 0; i < 10; i++) {
+      reg(1).register("n1-" + i, childOn(1, "c" + i)).join();
+    }
+    TestCluster.await(WAIT, () -> reg(0).count() == 10 && reg(2).count() == 10, "replicated");
+    NodeId n1 = cluster.node(1).self();
+    cluster.cut(1, 0); // n0 stops hearing n1 for a moment: unreachable, not gone
+    cluster.cut(1, 2);
+    TestCluster.await(
+        WAIT,
+        () ->
+            cluster.node(0).members().join().stream()
+                .anyMatch(m -> m.id().equals(n1) && !m.reachable()),
+        "n1 unreachable for n0");
+    assertThat(reg(0).count()).isEqualTo(10);
+    cluster.heal();
+    registries.get(1).close();
+    cluster.kill(1);
+    TestCluster.await(
+        WAIT, () -> reg(0).count() == 0 && reg(2).count() == 0, "the dead node's names removed");
+  }
+
+  @Test
+  @SuppressWarnings("NullAway") // passes null on purpose
+  void badArgumentsAreRefusedWithTheParameterName() {
+    start(1, Duration.ofSeconds(5));
+    assertThatThrownBy(() -> reg(0).register("", childOn(0, "x")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("name");
+    assertThatThrownBy(() -> reg(0).lookup(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("name");
+    assertThat(failure(reg(0).unregister("nobody")).reason())
+        .isEqualTo(RegistryException.Reason.NOT_FOUND);
+    try (TestCluster plain = TestCluster.start(1)) {
+      assertThatThrownBy(() -> Registry.builder("names", plain.node(0)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("Registry.wireTypes()");
+    }
+  }
+}
