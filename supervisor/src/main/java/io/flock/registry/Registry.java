@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * on the cluster's core thread and must be quick. Nulls are refused ({@link NullPointerException}
  * naming the parameter).
  */
-public final class Registry implements AutoCloseable {
+public final class Registry implements AutoCloseable, io.flock.supervisor.ChildNames {
   private static final Logger log = LoggerFactory.getLogger(Registry.class);
 
   private final String name;
@@ -118,6 +118,7 @@ public final class Registry implements AutoCloseable {
   }
 
   /** Registers {@code name} for {@code ref} without metadata. */
+  @Override
   public CompletableFuture<Registration> register(String name, ChildRef ref) {
     return register(name, ref, Map.of());
   }
@@ -185,6 +186,34 @@ public final class Registry implements AutoCloseable {
           Registration next = new Registration(name, existing.ref(), meta);
           var unused = scope.putNow(name, next);
           return next;
+        });
+  }
+
+  /** Unregisters {@code name} if the child of {@code ref} (by id) holds it (fire and forget). */
+  @Override
+  public void unregisterIfHeld(String name, ChildRef ref) {
+    requireNonNull(name, "name");
+    requireNonNull(ref, "ref");
+    cluster
+        .onCore()
+        .execute(
+            () -> {
+              Registration r = scope.getNow(name);
+              if (!closed && r != null && r.ref().id().equals(ref.id())) {
+                var unused = scope.removeNow(name);
+              }
+            });
+  }
+
+  /** {@code loser} hears, on this node, each of its children that lost a name conflict. */
+  @Override
+  public void onConflictLost(Consumer<ChildRef> loser) {
+    requireNonNull(loser, "loser");
+    subscribe(
+        e -> {
+          if (e instanceof RegistryEvent.ConflictLost lost) {
+            loser.accept(lost.loser().ref());
+          }
         });
   }
 

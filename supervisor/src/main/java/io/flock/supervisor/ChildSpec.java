@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What to run and how to supervise it. Immutable and validated at construction; it names its {@link
@@ -14,9 +15,16 @@ import java.util.Map;
  * @param args arguments for the factory (copied; small strings, they travel with the spec)
  * @param restart when an exited child is restarted
  * @param shutdown how it is stopped
+ * @param name a name the child holds in the supervisor's {@code Registry} while it runs (Elixir's
+ *     {@code :via}), or null; 1 to 255 characters
  */
 public record ChildSpec(
-    String id, String factory, Map<String, String> args, Restart restart, Shutdown shutdown) {
+    String id,
+    String factory,
+    Map<String, String> args,
+    Restart restart,
+    Shutdown shutdown,
+    @Nullable String name) {
 
   /** The default shutdown: interrupt, then wait up to 5 seconds (OTP's default for workers). */
   public static final Shutdown DEFAULT_SHUTDOWN = new Shutdown.Timeout(Duration.ofSeconds(5));
@@ -39,26 +47,39 @@ public record ChildSpec(
     if (factory.isEmpty()) {
       throw new IllegalArgumentException("factory must not be empty");
     }
+    if (name != null && (name.isEmpty() || name.length() > 255)) {
+      throw new IllegalArgumentException(
+          "name must have 1 to 255 characters, was " + name.length());
+    }
     args = Map.copyOf(args);
   }
 
   /** A permanent child with no arguments and the default shutdown. */
   public static ChildSpec of(String id, String factory) {
-    return new ChildSpec(id, factory, Map.of(), Restart.PERMANENT, DEFAULT_SHUTDOWN);
+    return new ChildSpec(id, factory, Map.of(), Restart.PERMANENT, DEFAULT_SHUTDOWN, null);
   }
 
   /** This spec with other arguments. */
   public ChildSpec withArgs(Map<String, String> newArgs) {
-    return new ChildSpec(id, factory, newArgs, restart, shutdown);
+    return new ChildSpec(id, factory, newArgs, restart, shutdown, name);
   }
 
   /** This spec with another restart type. */
   public ChildSpec withRestart(Restart newRestart) {
-    return new ChildSpec(id, factory, args, newRestart, shutdown);
+    return new ChildSpec(id, factory, args, newRestart, shutdown, name);
   }
 
   /** This spec with another shutdown. */
   public ChildSpec withShutdown(Shutdown newShutdown) {
-    return new ChildSpec(id, factory, args, restart, newShutdown);
+    return new ChildSpec(id, factory, args, restart, newShutdown, name);
+  }
+
+  /**
+   * This spec with a name the child holds while it runs: registered in the supervisor's registry
+   * ({@link DistributedSupervisor.Builder#registry}) when it starts, at each new placement, and
+   * unregistered when it ends for good.
+   */
+  public ChildSpec withName(String newName) {
+    return new ChildSpec(id, factory, args, restart, shutdown, requireNonNull(newName, "newName"));
   }
 }

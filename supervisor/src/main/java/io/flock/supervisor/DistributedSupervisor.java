@@ -24,6 +24,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,6 +91,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final Counter failovers;
   private final Counter startFailures;
   private final Counter conflicts;
+  private final @Nullable ChildNames names;
   private volatile boolean stopping;
   private boolean tickScheduled; // core thread
 
@@ -107,6 +109,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         Counter.builder("flock.children.failovers").tag("supervisor", name).register(meters);
     this.startFailures =
         Counter.builder("flock.children.start.failures").tag("supervisor", name).register(meters);
+    this.names = b.names;
     this.conflicts =
         Counter.builder("flock.children.conflicts").tag("supervisor", name).register(meters);
     this.timer =
@@ -172,12 +175,75 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
       if (e == null) {
         continue;
       }
+      ChildNames n = names;
+      if (n != null
+          && e instanceof SupervisorEvent.Ended ended
+          && ended.last().node().equals(self())) {
+        Placement last =
+            switch (c) {
+              case Change.Updated<String, Placement> u -> u.oldValue();
+              case Change.Removed<String, Placement> r -> r.oldValue();
+              case Change.Added<String, Placement> a -> a.newValue();
+            };
+        String childName = last.spec().name();
+        if (childName != null) {
+          n.unregisterIfHeld(childName, ended.last());
+        }
+      }
       if (e instanceof SupervisorEvent.Moved m
           && m.cause() == SupervisorEvent.MoveCause.CONFLICT
           && m.from().node().equals(self())) {
         conflicts.increment();
       }
       local.publish(e);
+    }
+  }
+
+  /** Core: a child started here at {@code generation}; it takes its name, if it has one. */
+  private void takeName(String id, long generation) {
+    ChildNames n = names;
+    Placement p = scope.getNow(id);
+    if (n == null
+        || p == null
+        || p.terminated()
+        || !p.node().equals(self())
+        || p.generation() != generation) {
+      return;
+    }
+    String childName = p.spec().name();
+    if (childName != null) {
+      var unused =
+          n.register(childName, p.ref())
+              .whenComplete(
+                  (v, e) -> {
+                    if (e != null) {
+                      log.warn(
+                          "[{}] {}: child {} cannot hold its name {}: {}",
+                          self().name(),
+                          name,
+                          id,
+                          childName,
+                          e.getCause() != null ? e.getCause().getMessage() : e.toString());
+                    }
+                  });
+    }
+  }
+
+  /** Core: a child of this node lost a name conflict: it stops for good (as Horde does). */
+  private void lostName(ChildRef loser) {
+    Placement p = scope.getNow(loser.id());
+    if (!stopping
+        && p != null
+        && !p.terminated()
+        && p.node().equals(self())
+        && p.generation() == loser.generation()) {
+      log.warn(
+          "[{}] {}: child {} lost its name to a concurrent registration: stopping it (name"
+              + " conflict)",
+          self().name(),
+          name,
+          loser.id());
+      var unused = scope.putNow(loser.id(), p.terminatedBy(self()));
     }
   }
 
@@ -238,6 +304,10 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                     publish(changes);
                   });
               roster.scope().subscribe(changes -> scheduleTick());
+              ChildNames n = names;
+              if (n != null) {
+                n.onConflictLost(this::lostName);
+              }
               cluster.subscribe(
                   event -> {
                     if (event instanceof ClusterEvent.Reincarnated r && !stopping) {
@@ -454,6 +524,8 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     switch (event) {
       case SupervisorEvent.Exited exit ->
           cluster.onCore().execute(() -> exited(exit.id(), exit.normal()));
+      case SupervisorEvent.Started s ->
+          cluster.onCore().execute(() -> takeName(s.id(), s.generation()));
       case SupervisorEvent.Escalated e -> {
         log.warn(
             "[{}] {}: the local supervisor escalated; its children move once they stopped",
@@ -548,6 +620,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     private Duration fencingMargin = Duration.ofSeconds(1);
     private int maxChildren = Integer.MAX_VALUE;
     private final LocalSupervisor.Builder local;
+    private @Nullable ChildNames names;
 
     private Builder(String name, Cluster cluster) {
       requireNonNull(name, "name");
@@ -621,6 +694,17 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     /** Registers a factory (the same names on every node). */
     public Builder factory(String factoryName, ChildFactory factory) {
       local.factory(factoryName, factory);
+      return this;
+    }
+
+    /**
+     * Where children with a {@link ChildSpec#name} hold it (a {@code Registry}): registered when
+     * the child starts at a placement (so it follows the child when it moves), unregistered when it
+     * ends for good; a child of this node that loses its name to a concurrent registration is
+     * stopped for good.
+     */
+    public Builder names(ChildNames names) {
+      this.names = requireNonNull(names, "names");
       return this;
     }
 

@@ -85,6 +85,11 @@ record Placement(ChildSpec spec, NodeId node, long generation, NodeId by, boolea
           out.writeVarLong(t.timeout().toMillis());
         }
       }
+      String name = s.name();
+      out.writeBoolean(name != null);
+      if (name != null) {
+        out.writeString(name);
+      }
     }
 
     static ChildSpec readSpec(WireInput in) {
@@ -106,7 +111,8 @@ record Placement(ChildSpec spec, NodeId node, long generation, NodeId by, boolea
             case 2 -> new Shutdown.Timeout(Duration.ofMillis(in.readVarLong()));
             default -> throw new IllegalArgumentException("malformed placement: shutdown kind");
           };
-      return new ChildSpec(id, factory, args, restart, shutdown);
+      String name = in.readBoolean() ? in.readString() : null;
+      return new ChildSpec(id, factory, args, restart, shutdown, name);
     }
   }
 }
