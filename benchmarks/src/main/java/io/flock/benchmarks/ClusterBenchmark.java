@@ -376,7 +376,7 @@ public final class ClusterBenchmark {
     TestCluster.await(timeout, Duration.ofMillis(100), condition, what);
   }
 
-  private static long usedHeap() {
+  static long usedHeap() {
     Runtime rt = Runtime.getRuntime();
     for (int i = 0; i < 4; i++) {
       System.gc();
@@ -384,7 +384,7 @@ public final class ClusterBenchmark {
     return rt.totalMemory() - rt.freeMemory();
   }
 
-  private static String ms(long nanos) {
+  static String ms(long nanos) {
     return String.format(Locale.ROOT, "%.2f ms", nanos / 1e6);
   }
 

@@ -20,6 +20,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   <li>{@code report}: only the report (sizes, heap, simulated convergence);
  *   <li>{@code transport}: only the transport round trip and throughput;
  *   <li>{@code lease}: the lease against the failure detector after a silent cut;
+ *   <li>{@code registry}: names visible on every node, lookup cost, heap per name;
  *   <li>{@code supervisor}: only the local supervisor's start/stop rate and heap per child;
  *   <li>{@code cluster}: write visibility, crash detection, idle traffic, children at scale;
  *   <li>{@code jmh ARGS}: JMH itself, with its usual arguments.
@@ -45,6 +46,10 @@ public final class Main {
     }
     if (args.length > 0 && args[0].equals("lease")) {
       LeaseBenchmark.main(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("registry")) {
+      RegistryBenchmark.run();
       return;
     }
     if (args.length > 0 && args[0].equals("supervisor")) {

@@ -24,7 +24,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -286,7 +285,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
                       Reason.NO_QUORUM, cluster.self().name() + " has no quorum", null);
                 }
                 Registration done = write.apply();
-                awaitHeld(scope.writeMarkNow(), deadline, () -> done, result);
+                awaitHeld(scope.writeMarkNow(), deadline, done, result);
               } catch (RuntimeException e) {
                 result.completeExceptionally(e);
               }
@@ -294,37 +293,71 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
     return result;
   }
 
+  /** A write waiting for its acknowledgement (core thread). */
+  private record Pending(
+      long mark, long deadline, Registration value, CompletableFuture<Registration> result) {}
+
+  private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
+  private boolean polling; // core thread
+
+  /**
+   * Core: completes the write of {@code mark} once enough members hold it. Marks only grow, so the
+   * waiting writes are in mark order and one poll every 2 ms serves all of them.
+   */
   private void awaitHeld(
-      long mark,
-      long deadline,
-      Supplier<Registration> value,
-      CompletableFuture<Registration> result) {
+      long mark, long deadline, Registration value, CompletableFuture<Registration> result) {
+    pending.addLast(new Pending(mark, deadline, value, result));
+    poll();
+  }
+
+  private void poll() {
     int live = cluster.liveMembersNow().size();
     int needed = quorum ? cluster.majorityNow() : Math.min(2, Math.max(1, live));
-    if (scope.holdersNow(mark) >= needed) {
-      result.complete(value.get());
+    long now = System.nanoTime();
+    for (java.util.Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+      Pending p = it.next();
+      if (scope.holdersNow(p.mark()) >= needed) {
+        it.remove();
+        p.result().complete(p.value());
+      } else if (now - p.deadline() > 0) {
+        it.remove();
+        p.result()
+            .completeExceptionally(
+                new RegistryException(
+                    Reason.TIMEOUT,
+                    "not acknowledged by "
+                        + needed
+                        + " members within "
+                        + callTimeout
+                        + ": it may have happened",
+                    null));
+      } else {
+        break; // later marks are not held either (and their deadlines are later)
+      }
+    }
+    if (pending.isEmpty() || polling) {
       return;
     }
-    if (System.nanoTime() - deadline > 0) {
-      result.completeExceptionally(
-          new RegistryException(
-              Reason.TIMEOUT,
-              "not acknowledged by "
-                  + needed
-                  + " members within "
-                  + callTimeout
-                  + ": it may have happened",
-              null));
-      return;
-    }
+    polling = true;
     try {
       var unused =
           timer.schedule(
-              () -> cluster.onCore().execute(() -> awaitHeld(mark, deadline, value, result)),
+              () ->
+                  cluster
+                      .onCore()
+                      .execute(
+                          () -> {
+                            polling = false;
+                            poll();
+                          }),
               2,
               TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
-      result.completeExceptionally(stopped());
+      polling = false;
+      for (Pending p : pending) {
+        p.result().completeExceptionally(stopped());
+      }
+      pending.clear();
     }
   }
 

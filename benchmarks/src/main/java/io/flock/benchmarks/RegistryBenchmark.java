@@ -1,0 +1,89 @@
+package io.flock.benchmarks;
+
+import io.flock.membership.TestCluster;
+import io.flock.registry.Registry;
+import io.flock.supervisor.ChildRef;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The registry on 3 in-JVM nodes over loopback: 10,000 names registered on one node (issued at
+ * once) until every node's {@code lookup} finds all of them; the cost of a {@code lookup} of a name
+ * owned on another node; heap per name (all three replicas, over 3).
+ */
+final class RegistryBenchmark {
+  private RegistryBenchmark() {}
+
+  static void run() throws Exception {
+    System.out.println("## Registry on loopback (3 nodes in one JVM)");
+    System.out.println("| measure | nodes | value | note |");
+    System.out.println("|---|---|---|---|");
+    for (int run = 0; run < 3; run++) {
+      once(run == 2);
+    }
+  }
+
+  private static void once(boolean report) throws Exception {
+    try (TestCluster c = TestCluster.start(3, b -> b.wireTypes(Registry.wireTypes()))) {
+      TestCluster.await(Duration.ofSeconds(20), c::converged, "3 nodes up");
+      List<Registry> regs = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        regs.add(Registry.builder("bench", c.node(i)).start());
+      }
+      long heapBefore = ClusterBenchmark.usedHeap();
+      int n = 10_000;
+      List<CompletableFuture<?>> all = new ArrayList<>(n);
+      long t0 = System.nanoTime();
+      for (int i = 0; i < n; i++) { // all at once: their acknowledgements are polled together
+        all.add(regs.get(0).register("name-" + i, new ChildRef("child-" + i, c.node(0).self(), 1)));
+      }
+      TestCluster.await(
+          Duration.ofSeconds(60),
+          Duration.ofMillis(1),
+          () -> regs.stream().allMatch(r -> r.count() == n),
+          "every node finds every name");
+      long visible = System.nanoTime() - t0;
+      CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+      long acked = System.nanoTime() - t0;
+      long heapPerName = (ClusterBenchmark.usedHeap() - heapBefore) / n / 3;
+      Registry remote = regs.get(2);
+      int lookups = 2_000_000;
+      long found = 0;
+      for (int i = 0; i < lookups; i++) { // warm-up
+        found += remote.lookup("name-" + (i % n)).isPresent() ? 1 : 0;
+      }
+      String[] keys = new String[n];
+      for (int i = 0; i < n; i++) {
+        keys[i] = "name-" + i;
+      }
+      long t1 = System.nanoTime();
+      for (int i = 0; i < lookups; i++) {
+        found += remote.lookup(keys[i % n]).isPresent() ? 1 : 0;
+      }
+      long perLookup = (System.nanoTime() - t1) / lookups;
+      if (report) {
+        row(
+            "10,000 names registered on n0 until every node finds all",
+            ClusterBenchmark.ms(visible),
+            "issued at once; all acknowledged after " + ClusterBenchmark.ms(acked));
+        row(
+            "lookup of a name owned by another node",
+            perLookup + " ns",
+            "from the local replica, no remote call (" + (found > 0 ? "found" : "none") + ")");
+        row(
+            "heap per name, per replica",
+            heapPerName + " B",
+            "registration + indexes + CRDT entry");
+      }
+      regs.forEach(Registry::close);
+    }
+  }
+
+  private static void row(String what, String value, String note) {
+    System.out.printf(Locale.ROOT, "| %s | 3 | %s | %s |%n", what, value, note);
+  }
+}
