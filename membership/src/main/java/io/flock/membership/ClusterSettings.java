@@ -82,6 +82,25 @@ public record ClusterSettings(
     return wireTypes.stream().anyMatch(w -> w.module().equals(module));
   }
 
+  /**
+   * For a part built over a cluster: refuses a cluster started without the part's wire types.
+   *
+   * @param call what the node's builder needs, e.g. {@code "Registry.wireTypes()"}
+   * @throws IllegalArgumentException naming the missing set and the call that adds it
+   */
+  public void requireWireTypes(String module, String call) {
+    if (!hasWireTypes(module)) {
+      throw new IllegalArgumentException(
+          "cluster "
+              + nodeName()
+              + " was started without the "
+              + module
+              + " wire types: add .wireTypes("
+              + call
+              + ") to its builder on every node");
+    }
+  }
+
   @Override
   public boolean equals(@Nullable Object o) {
     return this == o;

@@ -430,13 +430,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
       }
       this.name = name;
       this.cluster = requireNonNull(cluster, "cluster");
-      if (!cluster.settings().hasWireTypes(RegistryWire.MODULE)) {
-        throw new IllegalArgumentException(
-            "cluster "
-                + cluster.self().name()
-                + " was started without the registry's wire types: add"
-                + " .wireTypes(Registry.wireTypes()) to its builder on every node");
-      }
+      cluster.settings().requireWireTypes(RegistryWire.MODULE, "Registry.wireTypes()");
     }
 
     /** Quorum mode: writes need quorum and are acknowledged by a majority (default off: two). */

@@ -629,13 +629,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
       }
       this.name = name;
       this.cluster = requireNonNull(cluster, "cluster");
-      if (!cluster.settings().hasWireTypes(WIRE_TYPES)) {
-        throw new IllegalArgumentException(
-            "cluster "
-                + cluster.self().name()
-                + " was started without the supervisor's wire types: add"
-                + " .wireTypes(DistributedSupervisor.wireTypes()) to its builder on every node");
-      }
+      cluster.settings().requireWireTypes(WIRE_TYPES, "DistributedSupervisor.wireTypes()");
       this.local = LocalSupervisor.builder(name);
     }
 

@@ -494,16 +494,7 @@ public final class NettyTransport implements Transport {
     }
     self = next;
     for (String key : java.util.List.copyOf(outbound.keySet())) {
-      Outbound o = outbound.remove(key);
-      if (o != null) {
-        synchronized (o) {
-          o.queue.clear();
-          Channel ch = o.channel;
-          if (ch != null) {
-            ch.close();
-          }
-        }
-      }
+      drop(key);
     }
     for (Channel ch : channels) {
       ch.close();
@@ -512,7 +503,12 @@ public final class NettyTransport implements Transport {
 
   @Override
   public void disconnect(NodeId peer) {
-    Outbound o = outbound.remove(keyOf(peer));
+    drop(keyOf(peer));
+  }
+
+  /** Closes the outgoing connection under {@code key} and drops what is queued for it. */
+  private void drop(String key) {
+    Outbound o = outbound.remove(key);
     if (o != null) {
       synchronized (o) {
         o.queue.clear();
