@@ -4,10 +4,14 @@ import static java.util.Objects.requireNonNull;
 
 import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
+import io.flock.membership.Endpoint;
+import io.flock.membership.EndpointException;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import io.flock.membership.WireTypes;
 import io.flock.registry.RegistryException.Reason;
+import io.flock.registry.RegistryWire.WriteReply;
+import io.flock.registry.RegistryWire.WriteRequest;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.DistributionStrategy;
 import java.time.Duration;
@@ -17,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,15 +44,18 @@ import org.slf4j.LoggerFactory;
  * Optional<ChildRef> owner = names.lookup("orders-7");
  * }</pre>
  *
- * <p><b>Guarantees.</b> Two registrations of one name on one node meet on its core thread: one
- * wins, the other fails with {@code ALREADY_REGISTERED} and the owner. A registration is
- * acknowledged once enough members hold it: a majority in quorum mode (refused without quorum), two
- * otherwise. Reads on the registering node see its own writes at once. Registrations made on both
- * sides of a partition resolve after the heal to the same winner on every node by a clock-free
- * order (higher owner generation, then the owner node's older incarnation, then node name, then
- * child id); the loser is told exactly once, on its own node ({@link RegistryEvent.ConflictLost}).
- * The names of a node stay while it is merely unreachable and go once it is known gone (down, left,
- * removed, replaced by a new incarnation): one live member removes them.
+ * <p><b>Guarantees.</b> Every write of one name goes to that name's arbiter (rendezvous over the
+ * live members; the node itself when it is alone, still joining or fenced), so two registrations of
+ * one name, from one node or from two, meet on one core thread: one wins, the other fails with
+ * {@code ALREADY_REGISTERED} and the owner. A registration is acknowledged once enough members hold
+ * it: a majority in quorum mode (refused without quorum), two otherwise (or every live member if
+ * fewer), and once the registering node's own replica shows it (read-your-writes). If the arbiter
+ * goes away meanwhile, the next one is asked. Registrations made on both sides of a partition
+ * resolve after the heal to the same winner on every node by a clock-free order (higher owner
+ * generation, then the owner node's older incarnation, then node name, then child id); the loser is
+ * told exactly once, on its own node ({@link RegistryEvent.ConflictLost}). The names of a node stay
+ * while it is merely unreachable and go once it is known gone (down, left, removed, replaced by a
+ * new incarnation): one live member removes them.
  *
  * <p>Threading: every method from any thread; futures complete on internal threads; listeners run
  * on the cluster's core thread and must be quick. Nulls are refused ({@link NullPointerException}
@@ -63,6 +72,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
   private final Names names;
   private final List<Consumer<RegistryEvent>> listeners = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService timer;
+  private final Endpoint<WriteRequest> writes;
   private volatile boolean closed;
 
   private Registry(Builder b) {
@@ -73,6 +83,8 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
     this.scope = cluster.scope("registry." + name, RegistryWire.ORDER);
     this.names = new Names(cluster::self);
     this.listeners.addAll(b.listeners);
+    this.writes =
+        cluster.endpoint("registry." + name + ".write", WriteRequest.class, this::onWrite);
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -138,16 +150,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
       throw new IllegalArgumentException("name must not be empty");
     }
     Registration wanted = new Registration(name, requireNonNull(ref, "ref"), meta);
-    return write(
-        () -> {
-          Registration existing = scope.getNow(name);
-          if (existing != null && !existing.ref().id().equals(ref.id())) {
-            throw new RegistryException(
-                Reason.ALREADY_REGISTERED, name + " belongs to " + existing.ref(), existing);
-          }
-          var unused = scope.putNow(name, wanted);
-          return wanted;
-        });
+    return route(new WriteRequest(RegistryWire.REGISTER, name, wanted));
   }
 
   /**
@@ -157,15 +160,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
    */
   public CompletableFuture<Registration> unregister(String name) {
     requireNonNull(name, "name");
-    return write(
-        () -> {
-          Registration existing = scope.getNow(name);
-          if (existing == null) {
-            throw new RegistryException(Reason.NOT_FOUND, "no name " + name, null);
-          }
-          var unused = scope.removeNow(name);
-          return existing;
-        });
+    return route(new WriteRequest(RegistryWire.UNREGISTER, name, null));
   }
 
   /**
@@ -176,16 +171,8 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
   public CompletableFuture<Registration> putMeta(String name, Map<String, String> meta) {
     requireNonNull(name, "name");
     requireNonNull(meta, "meta");
-    return write(
-        () -> {
-          Registration existing = scope.getNow(name);
-          if (existing == null) {
-            throw new RegistryException(Reason.NOT_FOUND, "no name " + name, null);
-          }
-          Registration next = new Registration(name, existing.ref(), meta);
-          var unused = scope.putNow(name, next);
-          return next;
-        });
+    ChildRef none = new ChildRef(name, cluster.self(), 0); // the arbiter keeps the owner
+    return route(new WriteRequest(RegistryWire.PUT_META, name, new Registration(name, none, meta)));
   }
 
   /** Unregisters {@code name} if the child of {@code ref} (by id) holds it (fire and forget). */
@@ -258,39 +245,166 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
   @Override
   public void close() {
     closed = true;
+    writes.close();
     timer.shutdownNow();
   }
 
   // ---- inside ----
 
-  private interface Write {
-    Registration apply();
-  }
-
-  /** Runs {@code write} on the core, then waits until enough members hold it. */
-  private CompletableFuture<Registration> write(Write write) {
+  /**
+   * Sends {@code request} to the name's arbiter (rendezvous over the live members; this node when
+   * it is alone or still joining): every write of one name meets on one core thread, so of two
+   * concurrent registrations in a connected cluster exactly one wins. Completes once the arbiter
+   * answered and this node's replica shows the write (read-your-writes), or by the deadline.
+   */
+  private CompletableFuture<Registration> route(WriteRequest request) {
     CompletableFuture<Registration> result = new CompletableFuture<>();
     if (closed) {
       result.completeExceptionally(stopped());
       return result;
     }
     long deadline = System.nanoTime() + callTimeout.toNanos();
-    cluster
-        .onCore()
-        .execute(
-            () -> {
-              try {
-                if (quorum && !cluster.hasQuorumNow()) {
-                  throw new RegistryException(
-                      Reason.NO_QUORUM, cluster.self().name() + " has no quorum", null);
-                }
-                Registration done = write.apply();
-                awaitHeld(scope.writeMarkNow(), deadline, done, result);
-              } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-              }
-            });
+    cluster.onCore().execute(() -> send(request, deadline, result));
     return result;
+  }
+
+  /** Core: sends {@code request} to the name's arbiter as the members are now. */
+  private void send(WriteRequest request, long deadline, CompletableFuture<Registration> result) {
+    Optional<NodeId> arbiter =
+        DistributionStrategy.Rendezvous.best(request.name(), cluster.liveMembersNow());
+    CompletableFuture<WriteReply> reply =
+        arbiter.isEmpty() || arbiter.get().equals(cluster.self())
+            ? decide(request, deadline)
+            : writes.request(
+                arbiter.get(),
+                request,
+                WriteReply.class,
+                Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime())));
+    var unused =
+        reply.whenComplete(
+            (r, e) -> cluster.onCore().execute(() -> answered(request, r, e, deadline, result)));
+  }
+
+  private void answered(
+      WriteRequest request,
+      @Nullable WriteReply reply,
+      @Nullable Throwable error,
+      long deadline,
+      CompletableFuture<Registration> result) {
+    if (error != null || reply == null) {
+      Throwable cause =
+          error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
+      EndpointException.Outcome outcome =
+          cause instanceof EndpointException ee ? ee.outcome() : EndpointException.Outcome.FAILED;
+      boolean closedHere = outcome == EndpointException.Outcome.CLOSED;
+      if (request.op() != RegistryWire.UNREGISTER // the others are idempotent: ask again
+          && outcome != EndpointException.Outcome.TIMED_OUT
+          && !closedHere
+          && !closed
+          && System.nanoTime() - deadline < 0) {
+        try {
+          var unused =
+              timer.schedule(
+                  () -> cluster.onCore().execute(() -> send(request, deadline, result)),
+                  20,
+                  TimeUnit.MILLISECONDS);
+          return; // the arbiter went away (or was not there yet): the next one decides
+        } catch (RejectedExecutionException stopping) {
+          // closed meanwhile: fall through
+        }
+      }
+      result.completeExceptionally(
+          closedHere
+              ? stopped()
+              : new RegistryException(
+                  Reason.TIMEOUT,
+                  "no answer from the arbiter of "
+                      + request.name()
+                      + ": it may have happened ("
+                      + cause
+                      + ")",
+                  null));
+      return;
+    }
+    String reason = reply.reason();
+    Registration done = reply.registration();
+    if (reason != null || done == null) {
+      result.completeExceptionally(
+          new RegistryException(
+              reason == null ? Reason.TIMEOUT : Reason.valueOf(reason),
+              reply.message(),
+              reply.registration()));
+      return;
+    }
+    awaitLocal(request.op() == RegistryWire.UNREGISTER, done, deadline, result);
+  }
+
+  /** Core: completes once this node's replica shows {@code done} (or no longer does, if gone). */
+  private void awaitLocal(
+      boolean gone, Registration done, long deadline, CompletableFuture<Registration> result) {
+    Registration here = names.get(done.name());
+    boolean shown = gone ? !done.equals(here) : done.equals(here);
+    if (shown || System.nanoTime() - deadline > 0 || closed) {
+      result.complete(done); // the arbiter's answer stands; only this replica may lag
+      return;
+    }
+    try {
+      var unused =
+          timer.schedule(
+              () -> cluster.onCore().execute(() -> awaitLocal(gone, done, deadline, result)),
+              1,
+              TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      result.complete(done);
+    }
+  }
+
+  /** Core, on the arbiter: decides one write, then waits until enough members hold it. */
+  private CompletableFuture<WriteReply> decide(WriteRequest request, long deadline) {
+    CompletableFuture<Registration> held = new CompletableFuture<>();
+    try {
+      if (closed) {
+        throw stopped();
+      }
+      if (quorum && !cluster.hasQuorumNow()) {
+        throw new RegistryException(
+            Reason.NO_QUORUM, cluster.self().name() + " has no quorum", null);
+      }
+      String n = request.name();
+      Registration existing = scope.getNow(n);
+      Registration wanted = request.wanted();
+      Registration done;
+      if (request.op() == RegistryWire.REGISTER && wanted != null) {
+        if (existing != null && !existing.ref().id().equals(wanted.ref().id())) {
+          throw new RegistryException(
+              Reason.ALREADY_REGISTERED, n + " belongs to " + existing.ref(), existing);
+        }
+        done = wanted;
+        var unused = scope.putNow(n, done);
+      } else if (existing == null) {
+        throw new RegistryException(Reason.NOT_FOUND, "no name " + n, null);
+      } else if (request.op() == RegistryWire.PUT_META && wanted != null) {
+        done = new Registration(n, existing.ref(), wanted.meta());
+        var unused = scope.putNow(n, done);
+      } else {
+        done = existing;
+        var unused = scope.removeNow(n);
+      }
+      awaitHeld(scope.writeMarkNow(), deadline, done, held);
+    } catch (RegistryException e) {
+      held.completeExceptionally(e);
+    }
+    return held.handle(
+        (r, e) -> {
+          if (e == null) {
+            return new WriteReply(null, "", r);
+          }
+          Throwable cause =
+              e instanceof CompletionException c && c.getCause() != null ? c.getCause() : e;
+          return cause instanceof RegistryException re
+              ? new WriteReply(re.reason().name(), String.valueOf(re.getMessage()), re.owner())
+              : new WriteReply(Reason.TIMEOUT.name(), String.valueOf(cause), null);
+        });
   }
 
   /** A write waiting for its acknowledgement (core thread). */
@@ -409,6 +523,16 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
         }
       }
     }
+  }
+
+  /** The endpoint's handler (core thread): the answer completes the origin's request. */
+  @SuppressWarnings("FutureReturnValueIgnored") // the endpoint waits for it and sends its value
+  private Object onWrite(NodeId from, WriteRequest request) {
+    return decide(request, deadline());
+  }
+
+  private long deadline() {
+    return System.nanoTime() + callTimeout.toNanos();
   }
 
   private RegistryException stopped() {

@@ -9,6 +9,7 @@ import io.flock.supervisor.ChildRef;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** The registry's wire types and its conflict order. */
 final class RegistryWire {
@@ -18,7 +19,75 @@ final class RegistryWire {
   static final String MODULE = "flock.registry";
 
   static final WireTypes TYPES =
-      WireTypes.builder(MODULE).add(400, Registration.class, new Format()).build();
+      WireTypes.builder(MODULE)
+          .add(400, Registration.class, new Format())
+          .add(401, WriteRequest.class, new RequestFormat())
+          .add(402, WriteReply.class, new ReplyFormat())
+          .build();
+
+  /** The kinds of write an arbiter decides. */
+  static final int REGISTER = 0;
+
+  static final int UNREGISTER = 1;
+  static final int PUT_META = 2;
+
+  /**
+   * Origin → the name's arbiter: one write ({@code wanted} is the registration for {@link
+   * #REGISTER}, carries the metadata for {@link #PUT_META}, is null for {@link #UNREGISTER}).
+   */
+  record WriteRequest(int op, String name, @Nullable Registration wanted) {}
+
+  /** Arbiter → origin: done ({@code reason} null, with the result) or why not (and the owner). */
+  record WriteReply(@Nullable String reason, String message, @Nullable Registration registration) {}
+
+  static final class RequestFormat implements WireFormat<WriteRequest> {
+    @Override
+    public void write(WireOutput out, WriteRequest r) {
+      out.writeVarInt(r.op());
+      out.writeString(r.name());
+      writeNullable(out, r.wanted());
+    }
+
+    @Override
+    public WriteRequest read(WireInput in) {
+      int op = in.readVarInt();
+      if (op < REGISTER || op > PUT_META) {
+        throw new IllegalArgumentException("malformed registry write: op " + op);
+      }
+      return new WriteRequest(op, in.readString(), readNullable(in));
+    }
+  }
+
+  static final class ReplyFormat implements WireFormat<WriteReply> {
+    @Override
+    public void write(WireOutput out, WriteReply r) {
+      String reason = r.reason();
+      out.writeBoolean(reason != null);
+      if (reason != null) {
+        out.writeString(reason);
+      }
+      out.writeString(r.message());
+      writeNullable(out, r.registration());
+    }
+
+    @Override
+    public WriteReply read(WireInput in) {
+      String reason = in.readBoolean() ? in.readString() : null;
+      String message = in.readString();
+      return new WriteReply(reason, message, readNullable(in));
+    }
+  }
+
+  private static void writeNullable(WireOutput out, @Nullable Registration r) {
+    out.writeBoolean(r != null);
+    if (r != null) {
+      out.write(Registration.class, r);
+    }
+  }
+
+  private static @Nullable Registration readNullable(WireInput in) {
+    return in.readBoolean() ? in.read(Registration.class) : null;
+  }
 
   /**
    * The order of two registrations of one name made concurrently (a causally later write always

@@ -26,6 +26,10 @@ class NamedChildrenTest {
   private final List<DistributedSupervisor> supervisors = new ArrayList<>();
 
   private void start(int n) {
+    start(n, io.flock.supervisor.DistributionStrategy.uniform());
+  }
+
+  private void start(int n, io.flock.supervisor.DistributionStrategy strategy) {
     cluster =
         TestCluster.start(
             n, b -> b.wireTypes(Registry.wireTypes()).wireTypes(DistributedSupervisor.wireTypes()));
@@ -37,6 +41,7 @@ class NamedChildrenTest {
       supervisors.add(
           DistributedSupervisor.builder("workers", cluster.node(i))
               .factory("worker", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
+              .strategy(strategy)
               .names(r)
               .start());
     }
@@ -84,32 +89,40 @@ class NamedChildrenTest {
   }
 
   /**
-   * Both sides of a short partition register one name for different children; after the heal the
-   * loser (by the registry's order) is stopped for good, the winner keeps the name.
+   * Both sides of a 2|2 split register one name for different children (quorum strategy: no side
+   * holds quorum, so nothing is claimed and nobody is quarantined); after the heal the loser (by
+   * the registry's order) is stopped for good, the winner keeps the name.
    */
   @Test
   void aChildThatLosesANameConflictIsStopped() {
-    start(3);
-    List<ChildRef> refs = new ArrayList<>();
-    for (int i = 0; refs.size() < 2 || refs.get(0).node().equals(refs.get(1).node()); i++) {
+    start(4, io.flock.supervisor.DistributionStrategy.uniformQuorum());
+    ChildRef a = null;
+    ChildRef b = null;
+    for (int i = 0; a == null || b == null; i++) {
       ChildRef r = supervisors.get(0).startChild(ChildSpec.of("c" + i, "worker")).join();
-      if (refs.size() < 2) {
-        refs.add(r);
-      } else {
-        refs.set(1, r);
+      int node = Integer.parseInt(r.node().name().substring(1));
+      if (node < 2 && a == null) {
+        a = r;
+      } else if (node >= 2 && b == null) {
+        b = r;
       }
     }
-    ChildRef a = refs.get(0);
-    ChildRef b = refs.get(1);
-    int na = Integer.parseInt(a.node().name().substring(1));
-    int nb = Integer.parseInt(b.node().name().substring(1));
-    cluster.partition(Set.of(na)); // healed within the down timeout: nobody is declared down
-    var ra = registries.get(na).register("shared", a);
-    var rb = registries.get(nb).register("shared", b);
-    java.util.concurrent.CompletableFuture.allOf(ra, rb).handle((v, e) -> null).join();
+    ChildRef left = a;
+    ChildRef right = b;
+    int na = Integer.parseInt(left.node().name().substring(1));
+    int nb = Integer.parseInt(right.node().name().substring(1));
+    var downA = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(nb).self());
+    var downB = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(na).self());
+    cluster.partition(Set.of(0, 1));
+    TestCluster.await(
+        WAIT,
+        () -> cluster.events(na).contains(downA) && cluster.events(nb).contains(downB),
+        "each side declared the other down");
+    registries.get(na).register("shared", left).join();
+    registries.get(nb).register("shared", right).join();
     cluster.heal();
-    ChildRef winner = a.node().name().compareTo(b.node().name()) < 0 ? a : b;
-    ChildRef loser = winner.equals(a) ? b : a;
+    ChildRef winner = left.node().name().compareTo(right.node().name()) < 0 ? left : right;
+    ChildRef loser = winner.equals(left) ? right : left;
     TestCluster.await(
         WAIT, () -> everywhere("shared", o -> o.equals(Optional.of(winner))), "one owner");
     TestCluster.await(

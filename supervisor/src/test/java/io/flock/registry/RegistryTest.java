@@ -115,20 +115,28 @@ class RegistryTest {
    */
   @Test
   void bothSidesOfAPartitionRegisterOneNameAfterTheHealOneOwnerAndTheLoserToldOnce() {
-    start(3, Duration.ofMillis(300));
-    // Healed well within the down timeout (1.8 s): nobody is declared down, so this is a conflict
-    // between two live owners, not a quarantined node's stale names.
-    cluster.partition(Set.of(2));
+    // A 2|2 split: neither side holds quorum, so after the heal nobody is quarantined and both
+    // sides' owners are live: a real conflict. Each side registers once it sees only itself.
+    start(4, Duration.ofSeconds(5));
+    cluster.partition(Set.of(0, 1));
+    NodeId n0 = cluster.node(0).self();
+    NodeId n2 = cluster.node(2).self();
+    TestCluster.await(
+        WAIT,
+        () ->
+            cluster.events(0).contains(new io.flock.membership.ClusterEvent.MemberDown(n2))
+                && cluster.events(2).contains(new io.flock.membership.ClusterEvent.MemberDown(n0))
+                && !seesMember(0, n2)
+                && !seesMember(2, n0),
+        "each side declared the other down");
     int n = 50;
     List<CompletableFuture<Registration>> writes = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       writes.add(reg(0).register("both-" + i, childOn(0, "left-" + i)));
-      writes.add(reg(2).register("both-" + i, childOn(2, "right-" + i))); // may time out alone
+      writes.add(reg(2).register("both-" + i, childOn(2, "right-" + i)));
     }
-    CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]))
-        .handle((v, e) -> null)
-        .join();
-    assertThat(reg(2).lookup("both-0")).contains(childOn(2, "right-0")); // its own write, at once
+    CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0])).join(); // each side: 2
+    assertThat(reg(2).lookup("both-0")).contains(childOn(2, "right-0")); // read-your-writes
     cluster.heal();
     TestCluster.await(WAIT, cluster::converged, "healed");
     TestCluster.await(
@@ -136,21 +144,49 @@ class RegistryTest {
         () -> {
           for (int i = 0; i < n; i++) {
             Optional<ChildRef> first = reg(0).lookup("both-" + i);
-            if (first.isEmpty()
-                || !first.equals(reg(1).lookup("both-" + i))
-                || !first.equals(reg(2).lookup("both-" + i))) {
-              return false;
+            for (int k = 1; k < 4; k++) {
+              if (first.isEmpty() || !first.equals(reg(k).lookup("both-" + i))) {
+                return false;
+              }
             }
           }
           return true;
         },
         "every node agrees on one owner per name");
     // By the order (equal generations and incarnations): the lower node name wins, n0.
-    assertThat(reg(2).lookup("both-3")).contains(childOn(0, "left-3"));
+    assertThat(reg(3).lookup("both-3")).contains(childOn(0, "left-3"));
     TestCluster.await(WAIT, () -> lost(2).size() == n, "n2 told of each lost name");
     assertThat(lost(2)).doesNotHaveDuplicates();
+    for (int k : new int[] {0, 1, 3}) {
+      assertThat(lost(k)).as("n" + k).isEmpty();
+    }
+  }
+
+  /** Two nodes of a connected cluster register one name at once: one arbiter, one winner. */
+  @Test
+  void twoNodesRegisteringOneNameAtOnceMeetOnItsArbiterOneWins() {
+    start(3, Duration.ofSeconds(5));
+    for (int round = 0; round < 20; round++) {
+      String name = "arb-" + round;
+      CompletableFuture<Registration> a = reg(0).register(name, childOn(0, "a" + round));
+      CompletableFuture<Registration> b = reg(1).register(name, childOn(1, "b" + round));
+      CompletableFuture.allOf(a, b).handle((v, e) -> null).join();
+      assertThat(java.util.stream.Stream.of(a, b).filter(f -> !f.isCompletedExceptionally()))
+          .as(name)
+          .hasSize(1);
+    }
     assertThat(lost(0)).isEmpty();
     assertThat(lost(1)).isEmpty();
+  }
+
+  private List<NodeId> live(int node) {
+    return CompletableFuture.supplyAsync(
+            () -> cluster.node(node).liveMembersNow(), cluster.node(node).onCore())
+        .join();
+  }
+
+  private boolean seesMember(int node, NodeId member) {
+    return live(node).contains(member);
   }
 
   private List<String> lost(int node) {
