@@ -367,9 +367,10 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
-   * Core thread: whether {@code member}'s process is known to have ended: it left, was removed, was
-   * replaced by a newer incarnation, or its address refused connections (nothing listens there).
-   * Its work cannot be running any more; silence alone never makes this true.
+   * Core thread: whether {@code member}'s process is known to have ended: it left, was replaced by
+   * a newer incarnation, or its address refused connections (nothing listens there); a removal
+   * counts only once a newer incarnation of its name appears. Its work cannot be running any more;
+   * silence alone never makes this true.
    */
   public boolean isProcessGoneNow(NodeId member) {
     runtime.checkCore();

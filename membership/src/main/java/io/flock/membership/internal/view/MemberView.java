@@ -29,6 +29,7 @@ public final class MemberView {
   private final Map<String, Peer> peers = new TreeMap<>();
   private final Set<String> retired = new HashSet<>(); // name#incarnation
   private final Set<String> handedOver = new HashSet<>(); // name#incarnation
+  private final Set<String> removed = new HashSet<>(); // name#incarnation
   private MemberStatus ownStatus = MemberStatus.JOINING;
 
   /** An empty view of {@code self}, JOINING. */
@@ -176,6 +177,7 @@ public final class MemberView {
   /** Removes {@code p} from the view for good (it was removed from the membership). */
   public List<ClusterEvent> remove(Peer p) {
     retired.add(key(p.id().name(), p.id().incarnation()));
+    removed.add(key(p.id().name(), p.id().incarnation()));
     peers.remove(p.id().name());
     return List.of(new ClusterEvent.MemberRemoved(p.id()));
   }
@@ -213,10 +215,17 @@ public final class MemberView {
   }
 
   /**
-   * Whether {@code id}'s process is known to have ended: it left, was removed, was replaced by a
-   * newer incarnation of its name, or its address refused connections. Silence alone is not enough.
+   * Whether {@code id}'s process is known to have ended: it left, was replaced by a newer
+   * incarnation of its name, or its address refused connections. Silence alone is not enough, and
+   * neither is a removal (a verdict, not proof) until a newer incarnation appears.
    */
   public boolean isProcessGone(NodeId id) {
+    if (removed.contains(key(id.name(), id.incarnation()))) {
+      // A removal is a verdict, not proof: the process may live (a false down, a deaf pair). It
+      // ended only once a newer incarnation of its name shows up (announced after it stopped).
+      Peer p = peers.get(id.name());
+      return p != null && p.id().incarnation() > id.incarnation();
+    }
     return ended(id, p -> p.processGone() || p.recordStatus() == MemberStatus.LEFT);
   }
 
