@@ -21,11 +21,6 @@ class Issue14MembershipTest {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private static boolean onCore(Cluster c, java.util.function.BooleanSupplier check) {
-    return java.util.concurrent.CompletableFuture.supplyAsync(check::getAsBoolean, c.onCore())
-        .join();
-  }
-
   @Test
   void oneWayLossOthersStopHearingANodeItsLeaseLapsesBeforeTheyDeclareItDown() {
     try (TestCluster c = TestCluster.start(3)) {
@@ -51,7 +46,7 @@ class Issue14MembershipTest {
       assertThat(c.node(2).hasLease()).isFalse();
       TestCluster.await(
           WAIT,
-          () -> onCore(c.node(0), () -> c.node(0).isLeaseLapsedNow(n2)),
+          () -> TestCluster.onCore(c.node(0), () -> c.node(0).isLeaseLapsedNow(n2)),
           "n0 knows n2's lease lapsed");
       assertThat(c.events(2)).contains(new ClusterEvent.LeaseLost(n2));
       assertThat(java.util.Objects.requireNonNull(fenced) - cutAt).isPositive();
@@ -78,15 +73,17 @@ class Issue14MembershipTest {
       TestCluster.await(WAIT, () -> !c.node(2).hasLease(), "n2 lost its lease");
       TestCluster.await(
           WAIT,
-          () -> onCore(c.node(0), () -> !c.node(0).liveMembersNow().contains(n2)),
+          () -> TestCluster.onCore(c.node(0), () -> !c.node(0).liveMembersNow().contains(n2)),
           "n0 no longer counts n2 as a member that may run work");
-      assertThat(onCore(c.node(0), () -> c.node(0).isLeaseLapsedNow(n2))).isTrue();
-      assertThat(onCore(c.node(0), () -> c.node(0).isGoneNow(n2))).isFalse(); // heard, not down
-      assertThat(onCore(c.node(2), () -> c.node(2).liveMembersNow().contains(n2))).isFalse();
+      assertThat(TestCluster.onCore(c.node(0), () -> c.node(0).isLeaseLapsedNow(n2))).isTrue();
+      assertThat(TestCluster.onCore(c.node(0), () -> c.node(0).isGoneNow(n2)))
+          .isFalse(); // heard, not down
+      assertThat(TestCluster.onCore(c.node(2), () -> c.node(2).liveMembersNow().contains(n2)))
+          .isFalse();
       c.heal();
       TestCluster.await(
           WAIT,
-          () -> onCore(c.node(0), () -> c.node(0).liveMembersNow().contains(n2)),
+          () -> TestCluster.onCore(c.node(0), () -> c.node(0).liveMembersNow().contains(n2)),
           "n2 eligible again after the heal");
     }
   }

@@ -141,15 +141,12 @@ class Issue14RejoinTest {
               c.events(0).contains(new ClusterEvent.MemberLeft(clean))
                   && c.events(0).contains(new ClusterEvent.MemberLeft(failed)),
           "both left");
-      assertThat(onCore(c.node(0), () -> c.node(0).leftGracefullyNow(clean))).isTrue();
-      assertThat(onCore(c.node(0), () -> c.node(0).leftGracefullyNow(failed))).isFalse();
-      assertThat(onCore(c.node(0), () -> c.node(0).leftGracefullyNow(c.node(0).self()))).isFalse();
+      assertThat(TestCluster.onCore(c.node(0), () -> c.node(0).leftGracefullyNow(clean))).isTrue();
+      assertThat(TestCluster.onCore(c.node(0), () -> c.node(0).leftGracefullyNow(failed)))
+          .isFalse();
+      assertThat(TestCluster.onCore(c.node(0), () -> c.node(0).leftGracefullyNow(c.node(0).self())))
+          .isFalse();
     }
-  }
-
-  private static boolean onCore(Cluster c, java.util.function.BooleanSupplier check) {
-    return java.util.concurrent.CompletableFuture.supplyAsync(check::getAsBoolean, c.onCore())
-        .join();
   }
 
   @Test

@@ -156,6 +156,12 @@ public final class TestCluster implements AutoCloseable {
     node(i).pauseCore(d);
   }
 
+  /** Evaluates {@code check} on {@code c}'s core thread (for the {@code ...Now} methods). */
+  public static boolean onCore(Cluster c, BooleanSupplier check) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(check::getAsBoolean, c.onCore())
+        .join();
+  }
+
   /**
    * Waits until {@code condition} holds, polling every 20 ms.
    *
