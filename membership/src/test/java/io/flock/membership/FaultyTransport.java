@@ -2,19 +2,29 @@ package io.flock.membership;
 
 import io.flock.membership.internal.transport.Transport;
 import io.flock.membership.internal.transport.TransportStats;
+import java.util.Set;
 import java.util.function.BiPredicate;
 
 /**
  * The test fault seam: a {@link Transport} decorator that drops the messages {@code cut} selects
- * (by sender and receiver name), so a test can cut links one way or both.
+ * (by sender and receiver name), so a test can cut links one way or both; and the messages on a
+ * black-holed connection (a {@code "from|to"} entry of {@code holes}), which stays dead until the
+ * sender closes it (a half-open TCP connection: the sender's kernel still holds it open).
  */
 final class FaultyTransport implements Transport {
   private final Transport inner;
   private final BiPredicate<String, String> cut;
+  private final Set<String> holes;
 
-  FaultyTransport(Transport inner, BiPredicate<String, String> cut) {
+  FaultyTransport(Transport inner, BiPredicate<String, String> cut, Set<String> holes) {
     this.inner = inner;
     this.cut = cut;
+    this.holes = holes;
+  }
+
+  private boolean lost(String to) {
+    String from = inner.self().name();
+    return cut.test(from, to) || holes.contains(from + "|" + to);
   }
 
   @Override
@@ -24,7 +34,7 @@ final class FaultyTransport implements Transport {
 
   @Override
   public boolean send(NodeId to, Object body) {
-    if (cut.test(inner.self().name(), to.name())) {
+    if (lost(to.name())) {
       return true; // lost on the (simulated) wire
     }
     return inner.send(to, body);
@@ -32,11 +42,13 @@ final class FaultyTransport implements Transport {
 
   @Override
   public void disconnect(NodeId peer) {
+    holes.remove(inner.self().name() + "|" + peer.name());
     inner.disconnect(peer);
   }
 
   @Override
   public void reincarnate(NodeId next) {
+    holes.removeIf(h -> h.startsWith(next.name() + "|"));
     inner.reincarnate(next);
   }
 

@@ -24,6 +24,7 @@ public final class TestCluster implements AutoCloseable {
 
   private final List<@Nullable Cluster> nodes = new ArrayList<>();
   private final Set<String> cuts = ConcurrentHashMap.newKeySet();
+  private final Set<String> holes = ConcurrentHashMap.newKeySet();
   private final Consumer<ClusterBuilder> customizer;
   private final List<List<ClusterEvent>> events = new ArrayList<>();
 
@@ -80,7 +81,7 @@ public final class TestCluster implements AutoCloseable {
             .seeds(seeds)
             .listener(log::add)
             .transportDecorator(
-                t -> new FaultyTransport(t, (from, to) -> cuts.contains(from + "|" + to)));
+                t -> new FaultyTransport(t, (from, to) -> cuts.contains(from + "|" + to), holes));
     customizer.accept(b);
     Cluster node = b.start();
     nodes.set(i, node);
@@ -146,7 +147,20 @@ public final class TestCluster implements AutoCloseable {
     cuts.add("n" + from + "|n" + to);
   }
 
-  /** Heals every cut. */
+  /**
+   * Black-holes node {@code from}'s connection to {@code to}: what it sends there is lost until
+   * {@code from} closes that connection itself (a half-open connection whose close was lost).
+   */
+  public void blackHole(int from, int to) {
+    holes.add("n" + from + "|n" + to);
+  }
+
+  /** Whether node {@code from}'s connection to {@code to} is still black-holed. */
+  public boolean blackHoled(int from, int to) {
+    return holes.contains("n" + from + "|n" + to);
+  }
+
+  /** Heals every cut (a black hole heals only when its sender redials). */
   public void heal() {
     cuts.clear();
   }

@@ -9,7 +9,9 @@ import io.flock.membership.internal.runtime.NodeRuntime;
 import io.flock.membership.internal.transport.Transport;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -30,6 +32,7 @@ public final class LeaseProtocol implements AutoCloseable {
   private final Lease lease;
   private final LapseEvidence evidence;
   private final LeaseWatchdog watchdog;
+  private final StaleLinks links;
   private final Consumer<List<ClusterEvent>> emit;
   private final BooleanSupplier joined;
   private final Supplier<Set<String>> expected;
@@ -57,6 +60,7 @@ public final class LeaseProtocol implements AutoCloseable {
     this.duration = duration.toNanos();
     this.lease = new Lease(duration, runtime::nanoTime);
     this.evidence = new LapseEvidence(lapse);
+    this.links = new StaleLinks(transport, lapse);
     this.emit = emit;
     this.joined = joined;
     this.expected = expected;
@@ -108,10 +112,21 @@ public final class LeaseProtocol implements AutoCloseable {
     return joined.getAsBoolean() && runtime.nanoTime() - upSince > duration && !lease.isValid();
   }
 
-  /** The heartbeat to send now to members {@code peers}. */
-  public Heartbeat heartbeat(Collection<String> peers) {
+  /**
+   * The heartbeat to send now to members {@code peers}; the links to the peers it reports as not
+   * acknowledged are redialed (see {@link StaleLinks}).
+   */
+  public Heartbeat heartbeat(Collection<NodeId> peers) {
     long now = runtime.nanoTime();
-    return new Heartbeat(now, fenced(), evidence.unackedByMe(peers, now).toArray(new String[0]));
+    Map<String, NodeId> byName = new HashMap<>();
+    for (NodeId p : peers) {
+      byName.put(p.name(), p);
+    }
+    List<String> unacked = evidence.unackedByMe(byName.keySet(), now);
+    for (String name : unacked) {
+      links.suspect(java.util.Objects.requireNonNull(byName.get(name)), "not heard", now);
+    }
+    return new Heartbeat(now, fenced(), unacked.toArray(new String[0]));
   }
 
   /** A peer was first seen (its acknowledgement clock starts now). */
@@ -123,6 +138,7 @@ public final class LeaseProtocol implements AutoCloseable {
   public void forget(String peer) {
     lease.forget(peer);
     evidence.forget(peer);
+    links.forget(peer);
   }
 
   /** Whether {@code peer} says it is fenced. */
@@ -150,7 +166,11 @@ public final class LeaseProtocol implements AutoCloseable {
     long now = runtime.nanoTime();
     evidence.acked(from.name(), now);
     evidence.selfReport(from.name(), h.fenced());
-    evidence.report(from.name(), Set.of(h.unacked()), now);
+    Set<String> unacked = Set.of(h.unacked());
+    evidence.report(from.name(), unacked, now);
+    if (unacked.contains(self)) {
+      links.suspect(from, "it does not hear this node", now);
+    }
   }
 
   private void onAck(NodeId from, HeartbeatAck ack) {

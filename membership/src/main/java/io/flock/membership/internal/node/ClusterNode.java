@@ -362,11 +362,11 @@ public final class ClusterNode {
     long now = runtime.nanoTime();
     detector.tick(now);
     boolean changed = false;
-    List<String> names = new ArrayList<>();
+    List<NodeId> ids = new ArrayList<>();
     for (Peer p : view.peers()) {
-      names.add(p.id().name());
+      ids.add(p.id());
     }
-    Heartbeat beat = lease.heartbeat(names);
+    Heartbeat beat = lease.heartbeat(ids);
     for (Peer p : new ArrayList<>(view.peers())) {
       if (p.recordStatus() == MemberStatus.LEFT) {
         continue;

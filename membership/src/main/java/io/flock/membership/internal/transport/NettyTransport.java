@@ -86,6 +86,9 @@ public final class NettyTransport implements Transport {
       new java.util.concurrent.atomic.AtomicInteger();
   private static final io.netty.util.AttributeKey<java.util.concurrent.atomic.AtomicBoolean>
       PENDING = io.netty.util.AttributeKey.valueOf("flock.unauthenticated");
+  // Set on an outgoing channel this node closed on purpose: its close is no sign of the peer.
+  private static final io.netty.util.AttributeKey<Boolean> RETIRED =
+      io.netty.util.AttributeKey.valueOf("flock.retired");
   private volatile long lastCapLog;
   private final java.util.concurrent.atomic.LongAdder bytesOut =
       new java.util.concurrent.atomic.LongAdder();
@@ -390,15 +393,21 @@ public final class NettyTransport implements Transport {
     }
     Outbound o = outbound.get(connection.dialKey());
     if (o == null) {
-      channel.close();
+      retire(channel);
       return;
     }
     synchronized (o) {
+      if (o.dialing != channel && o.channel != channel) {
+        // A dial of an outbound that was dropped meanwhile (disconnect, reincarnation): its
+        // channel may carry an old identity and would replace the current dial's.
+        retire(channel);
+        return;
+      }
       log.debug(
           "[{}] connected to {} as {} ({} queued)", self().name(), peer, o.target, o.queue.size());
       Channel previous = o.channel;
       if (previous != null && previous != channel) {
-        previous.close();
+        retire(previous);
       }
       o.channel = channel;
       o.dialing = null;
@@ -421,7 +430,7 @@ public final class NettyTransport implements Transport {
     NodeId me = self;
     log.debug(
         "[{}] connection {} {} closed", me == null ? "?" : me.name(), connection.dialKey(), peer);
-    if (connection.isAuthenticated() && peer != null) {
+    if (connection.isAuthenticated() && peer != null && !channel.hasAttr(RETIRED)) {
       try {
         listener.onConnectionLost(peer);
       } catch (RuntimeException e) {
@@ -514,10 +523,20 @@ public final class NettyTransport implements Transport {
         o.queue.clear();
         Channel ch = o.channel;
         if (ch != null) {
-          ch.close();
+          retire(ch);
+        }
+        Channel dial = o.dialing;
+        if (dial != null) {
+          retire(dial);
         }
       }
     }
+  }
+
+  /** Closes an outgoing channel this node gave up on; its close tells the listener nothing. */
+  private static void retire(Channel ch) {
+    ch.attr(RETIRED).set(Boolean.TRUE);
+    ch.close();
   }
 
   @Override

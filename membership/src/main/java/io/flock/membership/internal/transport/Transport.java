@@ -49,7 +49,11 @@ public interface Transport extends AutoCloseable {
    */
   void reincarnate(NodeId next);
 
-  /** Closes the outgoing connection to {@code peer} and drops what is queued for it. */
+  /**
+   * Closes the outgoing connection to {@code peer} (and a dial in progress) and drops what is
+   * queued for it; the next {@link #send} dials afresh. This node's own close is not reported as a
+   * lost connection.
+   */
   void disconnect(NodeId peer);
 
   /** Whether the outgoing connection to {@code peer} is up and below its high water mark. */
