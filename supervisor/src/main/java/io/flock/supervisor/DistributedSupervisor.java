@@ -91,7 +91,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final Counter failovers;
   private final Counter startFailures;
   private final Counter conflicts;
-  private final @Nullable ChildNames names;
+  private final @Nullable PlacementNames names;
   private volatile boolean stopping;
   private boolean tickScheduled; // core thread
 
@@ -109,7 +109,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         Counter.builder("flock.children.failovers").tag("supervisor", name).register(meters);
     this.startFailures =
         Counter.builder("flock.children.start.failures").tag("supervisor", name).register(meters);
-    this.names = b.names;
     this.conflicts =
         Counter.builder("flock.children.conflicts").tag("supervisor", name).register(meters);
     this.timer =
@@ -158,6 +157,11 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
     this.handOver = new HandOver(cluster, name, scope, roster, strategy, runs, timer);
     this.memberSet = new MemberSetFollower(cluster, roster, local);
+    ChildNames childNames = b.names;
+    this.names =
+        childNames == null
+            ? null
+            : new PlacementNames(cluster, name, scope, childNames, () -> stopping);
   }
 
   /** The cluster-wide events of placement changes, to the listeners (core thread). */
@@ -175,20 +179,14 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
       if (e == null) {
         continue;
       }
-      ChildNames n = names;
-      if (n != null
-          && e instanceof SupervisorEvent.Ended ended
-          && ended.last().node().equals(self())) {
-        Placement last =
+      PlacementNames n = names;
+      if (n != null && e instanceof SupervisorEvent.Ended) {
+        n.ended(
             switch (c) {
               case Change.Updated<String, Placement> u -> u.oldValue();
               case Change.Removed<String, Placement> r -> r.oldValue();
               case Change.Added<String, Placement> a -> a.newValue();
-            };
-        String childName = last.spec().name();
-        if (childName != null) {
-          n.unregisterIfHeld(childName, ended.last());
-        }
+            });
       }
       if (e instanceof SupervisorEvent.Moved m
           && m.cause() == SupervisorEvent.MoveCause.CONFLICT
@@ -196,54 +194,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         conflicts.increment();
       }
       local.publish(e);
-    }
-  }
-
-  /** Core: a child started here at {@code generation}; it takes its name, if it has one. */
-  private void takeName(String id, long generation) {
-    ChildNames n = names;
-    Placement p = scope.getNow(id);
-    if (n == null
-        || p == null
-        || p.terminated()
-        || !p.node().equals(self())
-        || p.generation() != generation) {
-      return;
-    }
-    String childName = p.spec().name();
-    if (childName != null) {
-      var unused =
-          n.register(childName, p.ref())
-              .whenComplete(
-                  (v, e) -> {
-                    if (e != null) {
-                      log.warn(
-                          "[{}] {}: child {} cannot hold its name {}: {}",
-                          self().name(),
-                          name,
-                          id,
-                          childName,
-                          e.getCause() != null ? e.getCause().getMessage() : e.toString());
-                    }
-                  });
-    }
-  }
-
-  /** Core: a child of this node lost a name conflict: it stops for good (as Horde does). */
-  private void lostName(ChildRef loser) {
-    Placement p = scope.getNow(loser.id());
-    if (!stopping
-        && p != null
-        && !p.terminated()
-        && p.node().equals(self())
-        && p.generation() == loser.generation()) {
-      log.warn(
-          "[{}] {}: child {} lost its name to a concurrent registration: stopping it (name"
-              + " conflict)",
-          self().name(),
-          name,
-          loser.id());
-      var unused = scope.putNow(loser.id(), p.terminatedBy(self()));
     }
   }
 
@@ -304,9 +254,9 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                     publish(changes);
                   });
               roster.scope().subscribe(changes -> scheduleTick());
-              ChildNames n = names;
+              PlacementNames n = names;
               if (n != null) {
-                n.onConflictLost(this::lostName);
+                n.start();
               }
               cluster.subscribe(
                   event -> {
@@ -524,8 +474,12 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     switch (event) {
       case SupervisorEvent.Exited exit ->
           cluster.onCore().execute(() -> exited(exit.id(), exit.normal()));
-      case SupervisorEvent.Started s ->
-          cluster.onCore().execute(() -> takeName(s.id(), s.generation()));
+      case SupervisorEvent.Started s -> {
+        PlacementNames n = names;
+        if (n != null) {
+          cluster.onCore().execute(() -> n.started(s.id(), s.generation()));
+        }
+      }
       case SupervisorEvent.Escalated e -> {
         log.warn(
             "[{}] {}: the local supervisor escalated; its children move once they stopped",

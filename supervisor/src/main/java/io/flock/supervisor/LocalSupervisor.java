@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -62,16 +61,13 @@ public final class LocalSupervisor implements AutoCloseable {
   private final String name;
   private final String node;
   private final Map<String, ChildFactory> factories;
-  private final int maxRestarts;
-  private final Duration window;
+  private final RestartIntensity intensity;
   private final int maxChildren;
-  private final LongSupplier nanoClock;
   private final java.util.function.BiPredicate<String, Long> currency;
   private final List<SupervisorListener> listeners;
   private volatile @Nullable Thread execThread;
   private final ScheduledExecutorService exec;
   private final Map<String, Entry> children = new LinkedHashMap<>();
-  private final ArrayDeque<Long> restarts = new ArrayDeque<>();
   private final Counter started;
   private final Counter restarted;
   private final Counter exitedNormal;
@@ -163,10 +159,8 @@ public final class LocalSupervisor implements AutoCloseable {
     this.name = b.name;
     this.node = b.node;
     this.factories = Map.copyOf(b.factories);
-    this.maxRestarts = b.maxRestarts;
-    this.window = b.window;
+    this.intensity = new RestartIntensity(b.maxRestarts, b.window, b.nanoClock);
     this.maxChildren = b.maxChildren;
-    this.nanoClock = b.nanoClock;
     this.currency = b.currency;
     this.listeners = List.copyOf(b.listeners);
     this.exec =
@@ -476,7 +470,7 @@ public final class LocalSupervisor implements AutoCloseable {
       children.remove(id);
       return;
     }
-    if (tooManyRestarts()) {
+    if (intensity.restartIsTooMany()) {
       children.remove(id);
       escalate();
       return;
@@ -497,25 +491,15 @@ public final class LocalSupervisor implements AutoCloseable {
     launch(entry, child);
   }
 
-  private boolean tooManyRestarts() {
-    long now = nanoClock.getAsLong();
-    long horizon = now - window.toNanos();
-    while (!restarts.isEmpty() && restarts.peekFirst() <= horizon) {
-      restarts.pollFirst();
-    }
-    restarts.addLast(now);
-    return restarts.size() > maxRestarts;
-  }
-
   private void escalate() {
     status = Status.ESCALATED;
     log.error(
         "[{}] {}: more than {} restarts within {}: stopping all children and giving up",
         node,
         name,
-        maxRestarts,
-        window);
-    emit(new SupervisorEvent.Escalated(name, restarts.size(), window));
+        intensity.maxRestarts(),
+        intensity.window());
+    emit(new SupervisorEvent.Escalated(name, intensity.recent(), intensity.window()));
     CompletableFuture<Void> unused = stopAll(); // completes as the children stop
   }
 
