@@ -9,7 +9,8 @@ import java.util.function.BiPredicate;
  * The test fault seam: a {@link Transport} decorator that drops the messages {@code cut} selects
  * (by sender and receiver name), so a test can cut links one way or both; and the messages on a
  * black-holed connection (a {@code "from|to"} entry of {@code holes}), which stays dead until the
- * sender closes it (a half-open TCP connection: the sender's kernel still holds it open).
+ * sender redials or closes it (a half-open TCP connection: the sender's kernel still holds it
+ * open).
  */
 final class FaultyTransport implements Transport {
   private final Transport inner;
@@ -38,6 +39,12 @@ final class FaultyTransport implements Transport {
       return true; // lost on the (simulated) wire
     }
     return inner.send(to, body);
+  }
+
+  @Override
+  public void redial(NodeId peer) {
+    holes.remove(inner.self().name() + "|" + peer.name());
+    inner.redial(peer);
   }
 
   @Override

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * acknowledged this node for the lapse time (this node's messages to it are lost), or when this
  * node has not acknowledged the peer for that long (the loss may be on both connections, and a
  * fresh dial is the one repair this node can make). At most one redial per peer per {@code every};
- * a redial of a working connection costs one handshake. Core thread only.
+ * the current connection carries on until the new one is authenticated, so a redial of a working
+ * but slow connection costs one handshake and loses nothing. Core thread only.
  */
 public final class StaleLinks {
   private static final Logger log = LoggerFactory.getLogger(StaleLinks.class);
@@ -48,7 +49,7 @@ public final class StaleLinks {
     } else {
       log.debug("[{}] link to {} looks dead ({}): redialing", transport.self().name(), peer, why);
     }
-    transport.disconnect(peer);
+    transport.redial(peer);
   }
 
   /** Forgets {@code peer} (left or replaced). */

@@ -71,6 +71,10 @@ final class Connection extends ChannelInboundHandlerAdapter {
     return peer;
   }
 
+  boolean isClient() {
+    return client;
+  }
+
   boolean isAuthenticated() {
     return authenticated;
   }

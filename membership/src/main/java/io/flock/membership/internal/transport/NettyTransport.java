@@ -98,6 +98,8 @@ public final class NettyTransport implements Transport {
   private final AtomicLong backpressured = new AtomicLong();
   private volatile boolean reading = true;
   private final ConcurrentHashMap<String, String> failures = new ConcurrentHashMap<>();
+  // Authenticated incoming connections per peer incarnation: a peer that redialed has two a moment.
+  private final ConcurrentHashMap<NodeId, Integer> inbound = new ConcurrentHashMap<>();
   private volatile @Nullable NodeId self;
   private volatile boolean closed;
   private @Nullable Channel server;
@@ -292,6 +294,9 @@ public final class NettyTransport implements Transport {
             log.debug("[{}] cannot connect to {}: {}", self().name(), target, f.cause().toString());
             failed(keyOf(target), f.cause().toString());
             synchronized (o) {
+              if (o.dialing == dial.channel()) {
+                o.dialing = null;
+              }
               o.connecting = false;
               scheduleReconnect(o);
             }
@@ -389,6 +394,7 @@ public final class NettyTransport implements Transport {
   void authenticated(Connection connection, Channel channel, NodeId peer, boolean client) {
     if (!client) {
       releaseUnauthenticated(channel);
+      inbound.merge(peer, 1, Integer::sum);
       return;
     }
     Outbound o = outbound.get(connection.dialKey());
@@ -430,7 +436,12 @@ public final class NettyTransport implements Transport {
     NodeId me = self;
     log.debug(
         "[{}] connection {} {} closed", me == null ? "?" : me.name(), connection.dialKey(), peer);
-    if (connection.isAuthenticated() && peer != null && !channel.hasAttr(RETIRED)) {
+    boolean lastOne = true;
+    if (connection.isAuthenticated() && peer != null && !connection.isClient()) {
+      // The peer replaced its connection (a redial): the old one's close is no loss.
+      lastOne = inbound.computeIfPresent(peer, (k, n) -> n > 1 ? n - 1 : null) == null;
+    }
+    if (connection.isAuthenticated() && peer != null && lastOne && !channel.hasAttr(RETIRED)) {
       try {
         listener.onConnectionLost(peer);
       } catch (RuntimeException e) {
@@ -439,12 +450,19 @@ public final class NettyTransport implements Transport {
     }
     for (Outbound o : outbound.values()) {
       synchronized (o) {
-        if (o.channel == channel || o.dialing == channel) {
+        if (o.channel == channel) {
           o.channel = null;
-          o.dialing = null;
           o.ready = false;
+          if (o.dialing == null) {
+            o.connecting = false;
+            scheduleReconnect(o);
+          } // else a redial is on its way and takes over
+        } else if (o.dialing == channel) {
+          o.dialing = null;
           o.connecting = false;
-          scheduleReconnect(o);
+          if (o.channel == null) {
+            scheduleReconnect(o);
+          }
         }
       }
     }
@@ -513,6 +531,19 @@ public final class NettyTransport implements Transport {
   @Override
   public void disconnect(NodeId peer) {
     drop(keyOf(peer));
+  }
+
+  @Override
+  public void redial(NodeId peer) {
+    Outbound o = outbound.get(keyOf(peer));
+    if (o == null || closed) {
+      return;
+    }
+    synchronized (o) {
+      if (!o.connecting && o.channel != null) {
+        connect(o); // the current connection carries on until the new one is authenticated
+      }
+    }
   }
 
   /** Closes the outgoing connection under {@code key} and drops what is queued for it. */

@@ -50,6 +50,14 @@ public interface Transport extends AutoCloseable {
   void reincarnate(NodeId next);
 
   /**
+   * Dials {@code peer} afresh while the current outgoing connection to it carries on; once the new
+   * connection is authenticated it takes over and the old one is closed (make before break: a
+   * redial of a working connection loses nothing). Nothing happens while a dial is in progress or
+   * when there is no connection to it.
+   */
+  void redial(NodeId peer);
+
+  /**
    * Closes the outgoing connection to {@code peer} (and a dial in progress) and drops what is
    * queued for it; the next {@link #send} dials afresh. This node's own close is not reported as a
    * lost connection.

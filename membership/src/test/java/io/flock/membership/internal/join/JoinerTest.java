@@ -44,6 +44,9 @@ class JoinerTest {
     public void disconnect(NodeId peer) {}
 
     @Override
+    public void redial(NodeId peer) {}
+
+    @Override
     public void reincarnate(NodeId next) {}
 
     @Override

@@ -68,6 +68,26 @@ class TransportTest {
   }
 
   @Test
+  void aRedialReplacesTheConnectionWithoutLosingMessagesOrReportingALoss()
+      throws InterruptedException {
+    a.send(b.self(), "before");
+    assertThat(next(inboxB).body()).isEqualTo("before");
+    long connects = a.stats().connects();
+    a.redial(b.self());
+    for (int i = 0; i < 200; i++) {
+      assertThat(a.send(b.self(), "m" + i)).isTrue();
+    }
+    for (int i = 0; i < 200; i++) {
+      assertThat(next(inboxB).body()).isEqualTo("m" + i);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.stats().connects() == connects + 1);
+    Thread.sleep(200); // the old connection's close reaches b
+    assertThat(inboxA.lost).as("a's own close of the old connection is no loss").isEmpty();
+    assertThat(inboxB.lost).as("nor for b: a's new connection is up").isEmpty();
+    assertStillServing();
+  }
+
+  @Test
   void messagesForAnOlderIncarnationAreDropped() throws InterruptedException {
     NodeId oldB = new NodeId("b", b.self().host(), b.self().port(), b.self().incarnation() - 1);
     a.send(oldB, "stale");

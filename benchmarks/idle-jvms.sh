@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Idle CPU per node on three node JVMs (loopback), with 1, 10,000 and 100,000 idle children.
+# Usage: benchmarks/idle-jvms.sh [COUNT...]   (after ./flock demo or ./flock bench built the jar)
+# Each node is the test cluster's NodeApp; after the children run on every node and the cluster
+# settled for 10 s, the CPU time of each JVM over 10 s is read from /proc (user + system).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JAR=src-test-cluster/target/flock-test-cluster.jar
+[ -f "$JAR" ] || { echo "build first: ./flock demo (or mvn package -pl src-test-cluster -am)" >&2; exit 2; }
+. scripts/java-home.sh
+TICK=$(getconf CLK_TCK)
+counts=("$@"); [ ${#counts[@]} -gt 0 ] || counts=(1 10000 100000)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+await() { # seconds, description, command...
+  local until=$((SECONDS + $1)) what=$2; shift 2
+  until "$@"; do
+    [ $SECONDS -lt $until ] || { echo "timed out: $what" >&2; exit 1; }
+    sleep 0.5
+  done
+}
+members_up() { [ "$(curl -sf "http://127.0.0.1:$1/members" | grep -c ' UP ')" -ge 3 ]; }
+all_running() { [ "$(curl -sf "http://127.0.0.1:$1/children" | grep -c .)" -ge "$2" ]; }
+echo "| children | n0 | n1 | n2 | note |"
+echo "|---|---|---|---|---|"
+for n in "${counts[@]}"; do
+  pids=()
+  for i in 0 1 2; do
+    seeds=""; [ $i -eq 0 ] || seeds="127.0.0.1:17100"
+    FLOCK_NODE=n$i FLOCK_PORT=$((17100 + i)) FLOCK_HTTP_PORT=$((18100 + i)) \
+      FLOCK_ADVERTISE=127.0.0.1 FLOCK_SEEDS=$seeds \
+      java -Xmx1g -cp "$JAR" io.flock.cluster.NodeApp > "/tmp/flock-idle-n$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in 0 1 2; do await 60 "n$i sees 3 members" members_up $((18100 + i)); done
+  left=$n; k=0
+  while [ $left -gt 0 ]; do
+    batch=$((left > 5000 ? 5000 : left))
+    curl -sf -X POST "http://127.0.0.1:18100/children?count=$batch&prefix=c$k-" > /dev/null
+    left=$((left - batch)); k=$((k + 1))
+  done
+  for i in 0 1 2; do await 300 "n$i knows $n children" all_running $((18100 + i)) "$n"; done
+  sleep 10
+  before=(); for p in "${pids[@]}"; do before+=("$(cpu_ticks "$p")"); done
+  sleep 10
+  row="| $(printf "%'d" "$n") |"
+  for j in 0 1 2; do
+    t=$(( $(cpu_ticks "${pids[$j]}") - ${before[$j]} ))
+    row="$row $(awk -v t="$t" -v hz="$TICK" 'BEGIN { printf "%.1f%%", t / hz / 10 * 100 }') |"
+  done
+  echo "$row of one core, over 10 s after 10 s settled |"
+  cleanup
+done
