@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Idle CPU per node on three node JVMs (loopback), with 1, 10,000 and 100,000 idle children.
 # Usage: benchmarks/idle-jvms.sh [COUNT...]   (after ./flock demo or ./flock bench built the jar)
-# Each node is the test cluster's NodeApp; after the children run on every node and the cluster
-# settled for 10 s, the CPU time of each JVM over 10 s is read from /proc (user + system).
+# Each node is the test cluster's NodeApp without its running-children sweep; the children sleep
+# an hour between looks for their stop (they are interrupted when stopped), so what is measured is
+# Flock's own idle cost. After every node knows the children and the cluster settled for 10 s, the
+# CPU time of each JVM over 10 s is read from /proc (user + system).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAR=src-test-cluster/target/flock-test-cluster.jar
@@ -30,15 +32,17 @@ for n in "${counts[@]}"; do
   for i in 0 1 2; do
     seeds=""; [ $i -eq 0 ] || seeds="127.0.0.1:17100"
     FLOCK_NODE=n$i FLOCK_PORT=$((17100 + i)) FLOCK_HTTP_PORT=$((18100 + i)) \
-      FLOCK_ADVERTISE=127.0.0.1 FLOCK_SEEDS=$seeds \
+      FLOCK_ADVERTISE=127.0.0.1 FLOCK_SEEDS=$seeds FLOCK_PUBLISH_RUNNING=false \
       java -Xmx1g -cp "$JAR" io.flock.cluster.NodeApp > "/tmp/flock-idle-n$i.log" 2>&1 &
     pids+=($!)
   done
   for i in 0 1 2; do await 60 "n$i sees 3 members" members_up $((18100 + i)); done
   left=$n; k=0
   while [ $left -gt 0 ]; do
-    batch=$((left > 5000 ? 5000 : left))
-    curl -sf -X POST "http://127.0.0.1:18100/children?count=$batch&prefix=c$k-" > /dev/null
+    batch=$((left > 1000 ? 1000 : left))
+    code=$(curl -s -o /tmp/flock-idle-post.txt -w '%{http_code}' -X POST \
+      "http://127.0.0.1:18100/children?count=$batch&prefix=c$k-&sleepMillis=3600000")
+    [ "$code" = 200 ] || { echo "start refused ($code):" >&2; sort /tmp/flock-idle-post.txt | uniq -c | sort -rn | head -5 >&2; exit 1; }
     left=$((left - batch)); k=$((k + 1))
   done
   for i in 0 1 2; do await 300 "n$i knows $n children" all_running $((18100 + i)) "$n"; done

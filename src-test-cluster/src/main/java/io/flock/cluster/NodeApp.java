@@ -48,6 +48,7 @@ import org.jspecify.annotations.Nullable;
  *  POST /children?count=N&amp;prefix=P   start N children P0..P(N-1) somewhere in the cluster;
  *       [&amp;effectEvery=MS]            each writes an "effect" line every MS while current
  *       [&amp;stopMillis=MS]             each takes MS to stop, ignoring interrupts
+ *       [&amp;sleepMillis=MS]            each wakes every MS (default 1000) to look for its stop
  *  GET  /children                       every child: id node generation (replicated view)
  *  GET  /local                          children running here: id generation
  *  GET  /members                        name status reachable
@@ -61,6 +62,8 @@ import org.jspecify.annotations.Nullable;
  * {@code FLOCK_SECRET}, {@code FLOCK_LEDGER}) or from arguments ({@code NAME PORT
  * [SEED_HOST:PORT...]}). With {@code FLOCK_LEDGER} the ledger is also appended to that file and
  * read back on start, so it outlives a restart of the node (a rolling deploy keeps its evidence).
+ * {@code FLOCK_PUBLISH_RUNNING=false} turns off the 100 ms sweep that publishes the running
+ * children (for measuring Flock's own idle cost).
  */
 public final class NodeApp implements AutoCloseable {
   static final String RUNNING = "demo.running";
@@ -179,13 +182,17 @@ public final class NodeApp implements AutoCloseable {
                     ctx -> {
                       long effectEvery = arg(ctx.args(), "effectEvery");
                       long stopMillis = arg(ctx.args(), "stopMillis");
+                      long sleepMillis = arg(ctx.args(), "sleepMillis");
                       record(ctx.id(), "start", ctx.generation());
                       try {
                         while (!ctx.stopRequested()) {
                           if (effectEvery > 0) {
                             effect(ctx);
                           }
-                          Thread.sleep(effectEvery > 0 ? effectEvery : 1_000);
+                          Thread.sleep(
+                              effectEvery > 0
+                                  ? effectEvery
+                                  : sleepMillis > 0 ? sleepMillis : 1_000);
                         }
                       } finally {
                         linger(stopMillis);
@@ -281,6 +288,9 @@ public final class NodeApp implements AutoCloseable {
   private void publishRunning() {
     Scope<String, String> running = cluster.scope(RUNNING);
     String last = "";
+    if ("false".equals(System.getenv("FLOCK_PUBLISH_RUNNING"))) {
+      return; // a benchmark of idle cost: this harness's own sweep is not Flock's
+    }
     while (!cluster.isClosed()) {
       try {
         String ids =
@@ -353,7 +363,7 @@ public final class NodeApp implements AutoCloseable {
       int count = Integer.parseInt(q.getOrDefault("count", "1"));
       String prefix = q.getOrDefault("prefix", "child-");
       Map<String, String> args = new HashMap<>();
-      for (String name : List.of("effectEvery", "stopMillis")) {
+      for (String name : List.of("effectEvery", "stopMillis", "sleepMillis")) {
         if (q.containsKey(name)) {
           args.put(name, String.valueOf(Long.parseLong(q.get(name))));
         }

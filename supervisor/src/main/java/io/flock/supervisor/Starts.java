@@ -290,7 +290,7 @@ final class Starts {
       return null;
     }
     pd.started = true;
-    check();
+    check(pd, holdersNeeded(), System.nanoTime()); // only this one: the poll sees the others
     return null;
   }
 
@@ -308,23 +308,27 @@ final class Starts {
     int needed = holdersNeeded();
     long now = System.nanoTime();
     for (Pending pd : new ArrayList<>(pending.values())) {
-      String id = pd.placement.spec().id();
-      Placement p = scope.getNow(id);
-      if (p == null || p.terminated()) {
-        pending.remove(id);
-        pd.reply.complete(
-            new StartReply(Reason.NOT_FOUND.name(), "child " + id + " was terminated", null));
-      } else if ((pd.started || moved(pd.placement, p)) && scope.holdersNow(pd.mark) >= needed) {
-        // Started on its target, or already moved on by a claim (its target could not run it:
-        // the claimer's target reports to the claimer); either way the spec is held and runs.
-        pending.remove(id);
-        pd.reply.complete(new StartReply(null, "", p.ref()));
-      } else if (now - pd.deadline > 0) {
-        pending.remove(id); // the origin's request timed out already: the outcome is unknown
-        pd.reply.complete(
-            new StartReply(
-                Reason.TIMEOUT.name(), "child " + id + " not confirmed in time", p.ref()));
-      }
+      check(pd, needed, now);
+    }
+  }
+
+  /** Core thread: completes {@code pd} if it is held by {@code needed} members; expires it. */
+  private void check(Pending pd, int needed, long now) {
+    String id = pd.placement.spec().id();
+    Placement p = scope.getNow(id);
+    if (p == null || p.terminated()) {
+      pending.remove(id);
+      pd.reply.complete(
+          new StartReply(Reason.NOT_FOUND.name(), "child " + id + " was terminated", null));
+    } else if ((pd.started || moved(pd.placement, p)) && scope.holdersNow(pd.mark) >= needed) {
+      // Started on its target, or already moved on by a claim (its target could not run it:
+      // the claimer's target reports to the claimer); either way the spec is held and runs.
+      pending.remove(id);
+      pd.reply.complete(new StartReply(null, "", p.ref()));
+    } else if (now - pd.deadline > 0) {
+      pending.remove(id); // the origin's request timed out already: the outcome is unknown
+      pd.reply.complete(
+          new StartReply(Reason.TIMEOUT.name(), "child " + id + " not confirmed in time", p.ref()));
     }
   }
 
