@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Idle CPU per node on three node JVMs (loopback), with 1, 10,000 and 100,000 idle children.
-# Usage: benchmarks/idle-jvms.sh [COUNT...]   (after ./flock demo or ./flock bench built the jar)
+# Usage: [SETTLE=S] benchmarks/idle-jvms.sh [COUNT...]   (after ./flock demo or ./flock bench
+# built the jar; SETTLE seconds of quiet before measuring, default 10: the JIT still compiles then)
 # Each node is the test cluster's NodeApp without its running-children sweep; the children sleep
 # an hour between looks for their stop (they are interrupted when stopped), so what is measured is
-# Flock's own idle cost. After every node knows the children and the cluster settled for 10 s, the
+# Flock's own idle cost. After every node knows the children and the cluster settled (SETTLE), the
 # CPU time of each JVM over 10 s is read from /proc (user + system).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ for n in "${counts[@]}"; do
     left=$((left - batch)); k=$((k + 1))
   done
   for i in 0 1 2; do await 300 "n$i knows $n children" all_running $((18100 + i)) "$n"; done
-  sleep 10
+  sleep "${SETTLE:-10}"
   before=(); for p in "${pids[@]}"; do before+=("$(cpu_ticks "$p")"); done
   sleep 10
   row="| $(printf "%'d" "$n") |"
@@ -54,6 +55,6 @@ for n in "${counts[@]}"; do
     t=$(( $(cpu_ticks "${pids[$j]}") - ${before[$j]} ))
     row="$row $(awk -v t="$t" -v hz="$TICK" 'BEGIN { printf "%.1f%%", t / hz / 10 * 100 }') |"
   done
-  echo "$row of one core, over 10 s after 10 s settled |"
+  echo "$row of one core, over 10 s after ${SETTLE:-10} s settled |"
   cleanup
 done
