@@ -81,15 +81,10 @@ public final class NettyTransport implements Transport {
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong overflowed = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
-  // Accepted connections still in their handshake, and a mark per such channel.
-  private final java.util.concurrent.atomic.AtomicInteger unauthenticated =
-      new java.util.concurrent.atomic.AtomicInteger();
-  private static final io.netty.util.AttributeKey<java.util.concurrent.atomic.AtomicBoolean>
-      PENDING = io.netty.util.AttributeKey.valueOf("flock.unauthenticated");
+  private final HandshakeAdmission admission;
   // Set on an outgoing channel this node closed on purpose: its close is no sign of the peer.
   private static final io.netty.util.AttributeKey<Boolean> RETIRED =
       io.netty.util.AttributeKey.valueOf("flock.retired");
-  private volatile long lastCapLog;
   private final java.util.concurrent.atomic.LongAdder bytesOut =
       new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder bytesIn =
@@ -106,6 +101,7 @@ public final class NettyTransport implements Transport {
 
   private NettyTransport(TransportConfig config, Listener listener, int ioThreads, String name) {
     this.config = config;
+    this.admission = new HandshakeAdmission(config.maxUnauthenticated());
     this.listener = listener;
     this.group =
         new MultiThreadIoEventLoopGroup(
@@ -180,7 +176,8 @@ public final class NettyTransport implements Transport {
           ch.close();
           return;
         }
-        if (!client && !admitUnauthenticated(ch)) {
+        if (!client && !admission.admit(ch, self().name())) {
+          refused.incrementAndGet();
           return;
         }
         channels.add(ch);
@@ -339,61 +336,20 @@ public final class NettyTransport implements Transport {
     return probes.resolveAll(host, port);
   }
 
-  /**
-   * Counts an accepted connection that has yet to authenticate; closes it (one log line a second at
-   * most, and a refusal counted) when {@code maxUnauthenticated} are pending already.
-   */
-  private boolean admitUnauthenticated(Channel ch) {
-    if (!takeUnauthenticatedSlot()) {
-      refused.incrementAndGet();
-      long now = System.nanoTime();
-      if (now - lastCapLog > 1_000_000_000L) {
-        lastCapLog = now;
-        log.warn(
-            "[{}] {} connections are in their handshake already: closing {}",
-            self == null ? "?" : self().name(),
-            config.maxUnauthenticated(),
-            ch.remoteAddress());
-      }
-      ch.close();
-      return false;
-    }
-    java.util.concurrent.atomic.AtomicBoolean pending =
-        new java.util.concurrent.atomic.AtomicBoolean(true);
-    ch.attr(PENDING).set(pending);
-    ch.closeFuture().addListener(f -> releaseUnauthenticated(ch));
-    return true;
-  }
-
-  /** Takes a slot unless all are taken; the count never exceeds the cap, even for an instant. */
-  private boolean takeUnauthenticatedSlot() {
-    while (true) {
-      int n = unauthenticated.get();
-      if (n >= config.maxUnauthenticated()) {
-        return false;
-      }
-      if (unauthenticated.compareAndSet(n, n + 1)) {
-        return true;
-      }
-    }
-  }
-
-  private void releaseUnauthenticated(Channel ch) {
-    java.util.concurrent.atomic.AtomicBoolean pending = ch.attr(PENDING).get();
-    if (pending != null && pending.getAndSet(false)) {
-      unauthenticated.decrementAndGet();
-    }
+  /** How many connections (incoming and outgoing, in any state) are open now. */
+  int connectionsNow() {
+    return channels.size();
   }
 
   /** How many accepted connections are in their handshake now. */
   int unauthenticatedNow() {
-    return unauthenticated.get();
+    return admission.pendingNow();
   }
 
   /** A connection completed its handshake. */
   void authenticated(Connection connection, Channel channel, NodeId peer, boolean client) {
     if (!client) {
-      releaseUnauthenticated(channel);
+      admission.release(channel);
       inbound.merge(peer, 1, Integer::sum);
       return;
     }

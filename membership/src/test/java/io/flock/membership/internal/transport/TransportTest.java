@@ -80,8 +80,13 @@ class TransportTest {
     for (int i = 0; i < 200; i++) {
       assertThat(next(inboxB).body()).isEqualTo("m" + i);
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> a.stats().connects() == connects + 1);
-    Thread.sleep(200); // the old connection's close reaches b
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until( // the old connection closed on both ends
+            () ->
+                a.stats().connects() == connects + 1
+                    && a.connectionsNow() == 1
+                    && b.connectionsNow() == 1);
     assertThat(inboxA.lost).as("a's own close of the old connection is no loss").isEmpty();
     assertThat(inboxB.lost).as("nor for b: a's new connection is up").isEmpty();
     assertStillServing();
