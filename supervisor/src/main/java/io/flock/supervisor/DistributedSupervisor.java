@@ -13,17 +13,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,9 +64,6 @@ import org.slf4j.LoggerFactory;
 public final class DistributedSupervisor implements AutoCloseable, Cluster.Service {
   private static final Logger log = LoggerFactory.getLogger(DistributedSupervisor.class);
 
-  /** Supervisor names in use per cluster node: two of one name on one node would run each twice. */
-  private static final Map<Cluster, Set<String>> NAMES = new WeakHashMap<>();
-
   private final String name;
   private final Cluster cluster;
   private final DistributionStrategy strategy;
@@ -90,7 +81,8 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final ScheduledExecutorService timer;
   private final Counter failovers;
   private final Counter startFailures;
-  private final Counter conflicts;
+  private final PlacementPublisher publisher;
+  private final CoreCalls calls;
   private final @Nullable PlacementNames names;
   private volatile boolean stopping;
   private boolean tickScheduled; // core thread
@@ -109,8 +101,9 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         Counter.builder("flock.children.failovers").tag("supervisor", name).register(meters);
     this.startFailures =
         Counter.builder("flock.children.start.failures").tag("supervisor", name).register(meters);
-    this.conflicts =
+    Counter conflicts =
         Counter.builder("flock.children.conflicts").tag("supervisor", name).register(meters);
+    this.calls = new CoreCalls(cluster, name, callTimeout, () -> stopping);
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -162,39 +155,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         childNames == null
             ? null
             : new PlacementNames(cluster, name, scope, childNames, () -> stopping);
-  }
-
-  /** The cluster-wide events of placement changes, to the listeners (core thread). */
-  private void publish(List<Change<String, Placement>> changes) {
-    for (Change<String, Placement> c : changes) {
-      SupervisorEvent e =
-          switch (c) {
-            case Change.Added<String, Placement> a ->
-                PlacementEvents.of(a.key(), null, a.newValue());
-            case Change.Updated<String, Placement> u ->
-                PlacementEvents.of(u.key(), u.oldValue(), u.newValue());
-            case Change.Removed<String, Placement> r ->
-                PlacementEvents.of(r.key(), r.oldValue(), null);
-          };
-      if (e == null) {
-        continue;
-      }
-      PlacementNames n = names;
-      if (n != null && e instanceof SupervisorEvent.Ended) {
-        n.ended(
-            switch (c) {
-              case Change.Updated<String, Placement> u -> u.oldValue();
-              case Change.Removed<String, Placement> r -> r.oldValue();
-              case Change.Added<String, Placement> a -> a.newValue();
-            });
-      }
-      if (e instanceof SupervisorEvent.Moved m
-          && m.cause() == SupervisorEvent.MoveCause.CONFLICT
-          && m.from().node().equals(self())) {
-        conflicts.increment();
-      }
-      local.publish(e);
-    }
+    this.publisher = new PlacementPublisher(local, names, conflicts, this::self);
   }
 
   /** This node's current incarnation. */
@@ -251,7 +212,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                     if (!stopping) {
                       runs.onChanges(changes);
                     }
-                    publish(changes);
+                    publisher.publish(changes);
                   });
               roster.scope().subscribe(changes -> scheduleTick());
               PlacementNames n = names;
@@ -330,7 +291,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
    */
   public CompletableFuture<ChildRef> startChild(ChildSpec spec) {
     requireNonNull(spec, "spec");
-    return onCoreCompose(() -> starts.start(spec), callTimeout.plusSeconds(1));
+    return calls.compose(() -> starts.start(spec), callTimeout.plusSeconds(1));
   }
 
   /**
@@ -341,7 +302,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
    */
   public CompletableFuture<Void> terminateChild(String id) {
     requireNonNull(id, "id");
-    return onCore(
+    return calls.call(
         () -> {
           Placement p = scope.getNow(id);
           if (p == null || p.terminated()) {
@@ -359,7 +320,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
 
   /** Every child of the cluster, from the replicated state (no node is called). */
   public CompletableFuture<List<ChildRef>> whichChildren() {
-    return onCore(
+    return calls.call(
         () -> {
           List<ChildRef> out = new ArrayList<>();
           scope.forEachNow(
@@ -378,7 +339,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
    * state), {@code active} the children whose thread runs on this node now.
    */
   public CompletableFuture<ChildCounts> countChildren() {
-    return onCore(
+    return calls.call(
         () -> {
           int n = runs.placedCount();
           return new ChildCounts(n, runs.runningCount(), n);
@@ -416,7 +377,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     return local
         .stop()
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .thenCompose(v -> coreCompose(() -> handOverThenFail(deadline)))
+        .thenCompose(v -> calls.onCore(() -> handOverThenFail(deadline)))
         .handle(
             (v, e) -> {
               shutDown();
@@ -461,12 +422,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private void shutDown() {
     timer.shutdownNow();
     starts.close();
-    synchronized (NAMES) {
-      Set<String> names = NAMES.get(cluster);
-      if (names != null) {
-        names.remove(name);
-      }
-    }
+    SupervisorNamesInUse.release(cluster, name);
   }
 
   /** A local child ended for good, or the local supervisor escalated. */
@@ -493,7 +449,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                 .handle((v, error) -> null)
                 .thenCompose(
                     v ->
-                        coreCompose(
+                        calls.onCore(
                             () -> handOver.handOverAll(System.nanoTime() + callTimeout.toNanos())));
       }
       default -> {}
@@ -509,59 +465,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
       runs.ended(id);
       var unused = scope.putNow(id, p.terminatedBy(self()));
     }
-  }
-
-  // ---- calls ----
-
-  private <T> CompletableFuture<T> onCore(Supplier<T> task) {
-    return onCoreCompose(() -> CompletableFuture.completedFuture(task.get()), callTimeout);
-  }
-
-  private <T> CompletableFuture<T> onCoreCompose(
-      Supplier<CompletableFuture<T>> task, Duration deadline) {
-    if (stopping || cluster.isClosed()) {
-      return CompletableFuture.failedFuture(
-          new SupervisorException(Reason.STOPPED, "supervisor " + name + " is stopped"));
-    }
-    return coreCompose(task)
-        .orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS)
-        .exceptionallyCompose(
-            e ->
-                CompletableFuture.failedFuture(
-                    e instanceof TimeoutException
-                        ? new SupervisorException(
-                            Reason.TIMEOUT,
-                            "no answer within " + deadline + ": the outcome is unknown",
-                            null,
-                            e)
-                        : e instanceof java.util.concurrent.CompletionException c
-                                && c.getCause() != null
-                            ? c.getCause()
-                            : e));
-  }
-
-  private <T> CompletableFuture<T> coreCompose(Supplier<CompletableFuture<T>> task) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    cluster
-        .onCore()
-        .execute(
-            () -> {
-              try {
-                var unused =
-                    task.get()
-                        .whenComplete(
-                            (v, e) -> {
-                              if (e != null) {
-                                result.completeExceptionally(e);
-                              } else {
-                                result.complete(v);
-                              }
-                            });
-              } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-              }
-            });
-    return result;
   }
 
   /** Builds a {@link DistributedSupervisor}; every setter validates its argument at once. */
@@ -679,18 +582,11 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
      * @throws io.flock.membership.ClusterClosedException if the cluster node is closed
      */
     public DistributedSupervisor start() {
-      synchronized (NAMES) {
-        if (!NAMES.computeIfAbsent(cluster, c -> new HashSet<>()).add(name)) {
-          throw new IllegalStateException(
-              "a distributed supervisor named '" + name + "' already runs on " + cluster.self());
-        }
-      }
+      SupervisorNamesInUse.claim(cluster, name);
       try {
         return new DistributedSupervisor(this).start();
       } catch (RuntimeException e) {
-        synchronized (NAMES) {
-          NAMES.get(cluster).remove(name);
-        }
+        SupervisorNamesInUse.release(cluster, name);
         throw e;
       }
     }

@@ -3,8 +3,6 @@ package io.flock.supervisor;
 import static java.util.Objects.requireNonNull;
 
 import io.flock.supervisor.SupervisorException.Reason;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
@@ -20,6 +18,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiPredicate;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -50,7 +49,6 @@ import org.slf4j.MDC;
  */
 public final class LocalSupervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalSupervisor.class);
-  private static final Logger childLog = LoggerFactory.getLogger("io.flock.child");
 
   private enum Status {
     RUNNING,
@@ -63,18 +61,12 @@ public final class LocalSupervisor implements AutoCloseable {
   private final Map<String, ChildFactory> factories;
   private final RestartIntensity intensity;
   private final int maxChildren;
-  private final java.util.function.BiPredicate<String, Long> currency;
+  private final BiPredicate<String, Long> currency;
   private final List<SupervisorListener> listeners;
   private volatile @Nullable Thread execThread;
   private final ScheduledExecutorService exec;
   private final Map<String, Entry> children = new LinkedHashMap<>();
-  private final Counter started;
-  private final Counter restarted;
-  private final Counter exitedNormal;
-  private final Counter crashed;
-  private final Counter abandoned;
-  private final java.util.concurrent.atomic.AtomicInteger active =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final ChildMeters meters;
   private Status status = Status.RUNNING;
   private volatile @Nullable CompletableFuture<Void> stopped;
 
@@ -103,55 +95,13 @@ public final class LocalSupervisor implements AutoCloseable {
     }
   }
 
-  /** The context of one incarnation. */
-  private final class Context implements ChildContext {
+  /** The context of one incarnation, with the entry it belongs to. */
+  private static final class Context extends IncarnationContext {
     final Entry entry;
-    final int incarnation;
-    volatile boolean stopRequested;
 
-    Context(Entry entry, int incarnation) {
+    Context(Entry entry, int incarnation, String node, BiPredicate<String, Long> currency) {
+      super(entry.spec, entry.generation, incarnation, node, currency);
       this.entry = entry;
-      this.incarnation = incarnation;
-    }
-
-    @Override
-    public String id() {
-      return entry.spec.id();
-    }
-
-    @Override
-    public Map<String, String> args() {
-      return entry.spec.args();
-    }
-
-    @Override
-    public String node() {
-      return node;
-    }
-
-    @Override
-    public long generation() {
-      return entry.generation;
-    }
-
-    @Override
-    public int incarnation() {
-      return incarnation;
-    }
-
-    @Override
-    public boolean stopRequested() {
-      return stopRequested;
-    }
-
-    @Override
-    public boolean isCurrent() {
-      return !stopRequested && currency.test(entry.spec.id(), entry.generation);
-    }
-
-    @Override
-    public Logger log() {
-      return childLog;
     }
   }
 
@@ -171,25 +121,7 @@ public final class LocalSupervisor implements AutoCloseable {
               execThread = t;
               return t;
             });
-    MeterRegistry meters = b.meters;
-    started = Counter.builder("flock.children.started").tag("supervisor", name).register(meters);
-    restarted =
-        Counter.builder("flock.children.restarted").tag("supervisor", name).register(meters);
-    exitedNormal =
-        Counter.builder("flock.children.exited")
-            .tag("supervisor", name)
-            .tag("kind", "normal")
-            .register(meters);
-    crashed =
-        Counter.builder("flock.children.exited")
-            .tag("supervisor", name)
-            .tag("kind", "crash")
-            .register(meters);
-    abandoned =
-        Counter.builder("flock.children.abandoned").tag("supervisor", name).register(meters);
-    Gauge.builder("flock.children.active", active, java.util.concurrent.atomic.AtomicInteger::get)
-        .tag("supervisor", name)
-        .register(meters);
+    this.meters = new ChildMeters(name, b.meters);
   }
 
   /**
@@ -369,30 +301,7 @@ public final class LocalSupervisor implements AutoCloseable {
 
   /** Runs {@code task} on the supervisor thread and completes with the future it returns. */
   private <T> CompletableFuture<T> callThen(Callable<CompletableFuture<T>> task) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    try {
-      exec.execute(
-          () -> {
-            try {
-              CompletableFuture<T> unused =
-                  task.call()
-                      .whenComplete(
-                          (value, error) -> {
-                            if (error != null) {
-                              result.completeExceptionally(error);
-                            } else {
-                              result.complete(value);
-                            }
-                          });
-            } catch (Throwable t) {
-              result.completeExceptionally(t);
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(
-          new SupervisorException(Reason.STOPPED, "supervisor " + name + " has stopped"));
-    }
-    return result;
+    return CoreCalls.runOn(exec, task, "supervisor " + name + " has stopped");
   }
 
   private void post(Runnable task) {
@@ -413,7 +322,7 @@ public final class LocalSupervisor implements AutoCloseable {
 
   private void launch(Entry entry, Child child) {
     int incarnation = ++entry.incarnation;
-    Context context = new Context(entry, incarnation);
+    Context context = new Context(entry, incarnation, node, currency);
     entry.context = context;
     Thread thread =
         Thread.ofVirtual()
@@ -421,9 +330,9 @@ public final class LocalSupervisor implements AutoCloseable {
             .unstarted(() -> runChild(context, child));
     entry.thread = thread;
     entry.move(ChildState.RUNNING);
-    active.incrementAndGet();
+    meters.threadStarted();
     thread.start();
-    started.increment();
+    meters.started.increment();
     log.debug(
         "[{}] {}: child {} started (incarnation {})", node, name, entry.spec.id(), incarnation);
     emit(new SupervisorEvent.Started(entry.spec.id(), incarnation, entry.generation));
@@ -450,7 +359,7 @@ public final class LocalSupervisor implements AutoCloseable {
       return; // an incarnation already given up on
     }
     entry.thread = null;
-    active.decrementAndGet();
+    meters.threadEnded();
     if (entry.state == ChildState.STOPPING) {
       finishStop(entry, ChildState.STOPPED);
       return;
@@ -459,13 +368,13 @@ public final class LocalSupervisor implements AutoCloseable {
     boolean normal = cause == null;
     entry.move(normal ? ChildState.EXITED : ChildState.CRASHED);
     if (normal) {
-      exitedNormal.increment();
+      meters.exitedNormal.increment();
       log.debug("[{}] {}: child {} exited normally", node, name, id);
     } else {
-      crashed.increment();
+      meters.crashed.increment();
       log.warn("[{}] {}: child {} crashed", node, name, id, cause);
     }
-    emit(new SupervisorEvent.Exited(id, context.incarnation, cause));
+    emit(new SupervisorEvent.Exited(id, context.incarnation(), cause));
     if (status != Status.RUNNING || !entry.spec.restart().restartsAfter(normal)) {
       children.remove(id);
       return;
@@ -477,7 +386,7 @@ public final class LocalSupervisor implements AutoCloseable {
     }
     entry.move(ChildState.RESTARTING);
     emit(new SupervisorEvent.Restarting(id, entry.incarnation + 1));
-    restarted.increment();
+    meters.restarted.increment();
     ChildFactory factory = factories.get(entry.spec.factory());
     Child child;
     try {
@@ -532,7 +441,7 @@ public final class LocalSupervisor implements AutoCloseable {
     entry.move(ChildState.STOPPING);
     Context context = entry.context;
     if (context != null) {
-      context.stopRequested = true;
+      context.requestStop();
     }
     Thread thread = entry.thread;
     if (thread != null) {
@@ -542,7 +451,7 @@ public final class LocalSupervisor implements AutoCloseable {
       case Shutdown.Brutal b -> {
         entry.context = null; // its exit, if ever, is ignored
         entry.thread = null;
-        active.decrementAndGet();
+        meters.threadEnded();
         finishStop(entry, ChildState.STOPPED);
       }
       case Shutdown.Timeout t ->
@@ -552,7 +461,7 @@ public final class LocalSupervisor implements AutoCloseable {
                     if (entry.state == ChildState.STOPPING) {
                       entry.context = null;
                       entry.thread = null;
-                      active.decrementAndGet();
+                      meters.threadEnded();
                       finishStop(entry, ChildState.ABANDONED);
                     }
                   },
@@ -572,7 +481,7 @@ public final class LocalSupervisor implements AutoCloseable {
     children.remove(entry.spec.id(), entry);
     String id = entry.spec.id();
     if (finalState == ChildState.ABANDONED) {
-      abandoned.increment();
+      meters.abandoned.increment();
       log.warn(
           "[{}] {}: child {} ignored its stop for {}; abandoning its thread",
           node,
@@ -615,7 +524,7 @@ public final class LocalSupervisor implements AutoCloseable {
     private Duration window = Duration.ofSeconds(5);
     private int maxChildren = Integer.MAX_VALUE;
     private LongSupplier nanoClock = System::nanoTime;
-    private java.util.function.BiPredicate<String, Long> currency = (id, generation) -> true;
+    private BiPredicate<String, Long> currency = (id, generation) -> true;
     private final List<SupervisorListener> listeners = new ArrayList<>();
     private MeterRegistry meters = new CompositeMeterRegistry();
 
@@ -704,7 +613,7 @@ public final class LocalSupervisor implements AutoCloseable {
     }
 
     /** Whether a child (id, generation) is still current (the distributed supervisor's rule). */
-    Builder currency(java.util.function.BiPredicate<String, Long> rule) {
+    Builder currency(BiPredicate<String, Long> rule) {
       this.currency = requireNonNull(rule, "rule");
       return this;
     }

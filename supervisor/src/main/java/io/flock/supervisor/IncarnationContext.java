@@ -1,0 +1,81 @@
+package io.flock.supervisor;
+
+import java.util.Map;
+import java.util.function.BiPredicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link ChildContext} of one incarnation of a child: what it is, where it runs, and whether it
+ * is still the current copy (asked of the supervisor's currency rule, lock-free).
+ *
+ * <p>Threading: any thread; {@link #requestStop} is the supervisor's.
+ */
+class IncarnationContext implements ChildContext {
+  private static final Logger childLog = LoggerFactory.getLogger("io.flock.child");
+
+  private final ChildSpec spec;
+  private final long generation;
+  private final int incarnation;
+  private final String node;
+  private final BiPredicate<String, Long> currency;
+  private volatile boolean stopRequested;
+
+  IncarnationContext(
+      ChildSpec spec,
+      long generation,
+      int incarnation,
+      String node,
+      BiPredicate<String, Long> currency) {
+    this.spec = spec;
+    this.generation = generation;
+    this.incarnation = incarnation;
+    this.node = node;
+    this.currency = currency;
+  }
+
+  /** The supervisor asked this incarnation to stop. */
+  final void requestStop() {
+    stopRequested = true;
+  }
+
+  @Override
+  public final String id() {
+    return spec.id();
+  }
+
+  @Override
+  public final Map<String, String> args() {
+    return spec.args();
+  }
+
+  @Override
+  public final String node() {
+    return node;
+  }
+
+  @Override
+  public final long generation() {
+    return generation;
+  }
+
+  @Override
+  public final int incarnation() {
+    return incarnation;
+  }
+
+  @Override
+  public final boolean stopRequested() {
+    return stopRequested;
+  }
+
+  @Override
+  public final boolean isCurrent() {
+    return !stopRequested && currency.test(spec.id(), generation);
+  }
+
+  @Override
+  public final Logger log() {
+    return childLog;
+  }
+}
