@@ -12,7 +12,6 @@ import io.flock.crdt.ReplicationMessage.SyncRequest;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -153,6 +152,7 @@ public final class Replicator<K, V> {
 
   private final AWLWWMap<K, V> map;
   private final Settings settings;
+  private final SyncChunker<K, V> chunker;
   private final EntryRules<K, V> rules;
   private final java.util.function.@Nullable ToIntFunction<V> valueBytes;
   private final DeltaRing<K, V> buffer = new DeltaRing<>();
@@ -199,6 +199,7 @@ public final class Replicator<K, V> {
     this.settings = requireNonNull(settings, "settings");
     this.rules = new EntryRules<>(owner);
     this.valueBytes = valueBytes;
+    this.chunker = new SyncChunker<>(map, settings.maxSyncEntries, this::bytesOf);
   }
 
   private long bytesOf(List<Dotted<V>> entries) {
@@ -385,7 +386,7 @@ public final class Replicator<K, V> {
       case SyncRequest<K, V> request -> onSyncRequest(from, peer, request, out);
       case SyncPull<K, V> pull -> {
         peer.mismatchRounds = 0; // it is repairing itself from us; let it finish first
-        out.add(new Outgoing<>(from, chunk(pull.buckets(), pull.resume())));
+        out.add(new Outgoing<>(from, chunker.chunk(pull.buckets(), pull.resume())));
       }
       case SyncChunk<K, V> chunk -> {
         rules.check(from, chunk.entries(), false);
@@ -602,120 +603,8 @@ public final class Replicator<K, V> {
       collect();
       out.add(new Outgoing<>(from, new SyncDone<>(seq, map.rootDigest(), map.context())));
     } else {
-      out.add(new Outgoing<>(from, chunk(differing, 0)));
+      out.add(new Outgoing<>(from, chunker.chunk(differing, 0)));
     }
-  }
-
-  private record Item<K, V>(long sub, K key, List<Dotted<V>> entries) {}
-
-  /** The next chunk of the buckets {@code wanted}, the first one from position {@code resume}. */
-  private SyncChunk<K, V> chunk(BitSet wanted, long resume) {
-    int first = wanted.nextSetBit(0);
-    int max = settings.maxSyncEntries;
-    // Count first, then collect only the buckets this chunk can reach: a catch-up of n keys takes
-    // n / max chunks, and collecting every wanted key for each of them made it quadratic.
-    int[] counts = new int[AWLWWMap.BUCKETS];
-    map.forEachKeyEntries(
-        (k, entries) -> {
-          int b = AWLWWMap.bucketOf(k);
-          if (wanted.get(b) && (b != first || AWLWWMap.subOf(k) >= resume)) {
-            counts[b]++;
-          }
-        });
-    int last = first;
-    for (int b = first, total = 0; b >= 0; b = wanted.nextSetBit(b + 1)) {
-      last = b;
-      total += counts[b];
-      if (total > max) {
-        break; // this bucket is split or starts the next chunk: nothing beyond it is needed
-      }
-    }
-    int reach = last;
-    Map<Integer, List<Item<K, V>>> byBucket = new HashMap<>();
-    map.forEachKeyEntries(
-        (k, entries) -> {
-          int b = AWLWWMap.bucketOf(k);
-          if (b <= reach && wanted.get(b)) {
-            long sub = AWLWWMap.subOf(k);
-            if (b != first || sub >= resume) {
-              byBucket.computeIfAbsent(b, x -> new ArrayList<>()).add(new Item<>(sub, k, entries));
-            }
-          }
-        });
-    Map<K, List<Dotted<V>>> entries = new HashMap<>();
-    long bytes = 0;
-    BitSet covered = new BitSet();
-    int partial = -1;
-    long partialFrom = 0;
-    long partialTo = 0;
-    int nextBucket = -1;
-    long nextResume = 0;
-    for (int b = first; b >= 0; b = wanted.nextSetBit(b + 1)) {
-      long from = b == first ? resume : 0;
-      List<Item<K, V>> items = byBucket.getOrDefault(b, List.of());
-      long itemBytes = 0;
-      for (Item<K, V> i : items) {
-        itemBytes += bytesOf(i.entries());
-      }
-      if (entries.size() + items.size() <= max && bytes + itemBytes <= MAX_INTERVAL_BYTES) {
-        items.forEach(i -> entries.put(i.key(), i.entries()));
-        bytes += itemBytes;
-        if (from == 0) {
-          covered.set(b);
-        } else {
-          partial = b;
-          partialFrom = from;
-          partialTo = AWLWWMap.SUB_MASK + 1;
-        }
-        continue;
-      }
-      if (!entries.isEmpty()) {
-        nextBucket = b;
-        nextResume = from;
-        break;
-      }
-      // This bucket alone is too big: send a hash range of it.
-      List<Item<K, V>> sorted = new ArrayList<>(items);
-      sorted.sort(Comparator.comparingLong(Item::sub));
-      // The first position beyond the budget (max items, MAX_INTERVAL_BYTES), one item at least.
-      int fit = 0;
-      long fitBytes = 0;
-      while (fit < sorted.size() && fit < max) {
-        long next = bytesOf(sorted.get(fit).entries());
-        if (fit > 0 && fitBytes + next > MAX_INTERVAL_BYTES) {
-          break;
-        }
-        fitBytes += next;
-        fit++;
-      }
-      long cut =
-          fit < sorted.size() ? sorted.get(fit).sub() : sorted.get(sorted.size() - 1).sub() + 1;
-      if (cut == sorted.get(0).sub()) {
-        cut++; // degenerate: all share one position; send them together
-      }
-      for (Item<K, V> i : sorted) {
-        if (i.sub() < cut) {
-          entries.put(i.key(), i.entries());
-        }
-      }
-      partial = b;
-      partialFrom = from;
-      partialTo = cut;
-      nextBucket = b;
-      nextResume = cut;
-      break;
-    }
-    BitSet remaining = new BitSet();
-    if (nextBucket >= 0) {
-      remaining = (BitSet) wanted.clone();
-      remaining.clear(0, nextBucket);
-    }
-    return new SyncChunk<>(
-        new SyncScope(covered, partial, partialFrom, partialTo),
-        entries,
-        map.context(),
-        remaining,
-        nextResume);
   }
 
   /**
