@@ -67,6 +67,7 @@ public final class Cluster implements AutoCloseable {
   private final NodeRuntime runtime;
   private final Transport transport;
   private final ClusterNode node;
+  private final WireTypeRegistry types;
   private final MembershipMetrics metrics;
   private volatile boolean closed;
   private final ServiceStack services;
@@ -77,6 +78,7 @@ public final class Cluster implements AutoCloseable {
     this.runtime = runtime;
     this.transport = transport;
     this.services = new ServiceStack(settings.nodeName());
+    this.types = types;
     this.node = new ClusterNode(settings, runtime, transport, types, services::stopWorkAll);
     this.metrics =
         new MembershipMetrics(
@@ -166,6 +168,17 @@ public final class Cluster implements AutoCloseable {
   /** Down verdicts of this node later contradicted by hearing the same incarnation (tests). */
   long falseDowns() {
     return node.falseDowns();
+  }
+
+  /**
+   * Any thread: the size of {@code value} on this cluster's wire, which checks that it can be sent
+   * (in a scope, an endpoint message or a reply) without sending it.
+   *
+   * @throws IllegalArgumentException naming the type, if it (or a type it holds) is not in the
+   *     cluster's {@link WireTypes} or it encodes to more than {@code maxValueBytes}
+   */
+  public int encodedSize(Object value) {
+    return types.check(requireNonNull(value, "value"), "value");
   }
 
   /** The settings this node runs with. */

@@ -22,4 +22,11 @@ public interface WireInput {
 
   /** Reads a value written by {@link WireOutput#write}. */
   <T> T read(Class<T> type);
+
+  /**
+   * Reads a value written by {@link WireOutput#writeValue}: only registered types are read.
+   *
+   * @throws IllegalArgumentException if the input holds a null or an unknown type id
+   */
+  Object readValue();
 }

@@ -19,4 +19,12 @@ public interface WireOutput {
 
   /** Writes a value of a registered type (not null) as that type. */
   <T> void write(Class<T> type, T value);
+
+  /**
+   * Writes a value of any registered type (not null) with its type id, for a field whose type
+   * varies (the messages of a batch); {@link WireInput#readValue} reads it back.
+   *
+   * @throws IllegalArgumentException if its type (or a type it contains) is not registered
+   */
+  void writeValue(Object value);
 }

@@ -76,6 +76,22 @@ class EndpointTest {
     }
   }
 
+  record Unregistered(int n) {}
+
+  @Test
+  void encodedSizeChecksAMessageWithoutSendingIt() {
+    try (TestCluster c = TestCluster.start(1, b -> b.wireTypes(TYPES).maxValueBytes(1024))) {
+      Cluster node = c.node(0);
+      assertThat(node.encodedSize(new Ping(1))).isPositive();
+      assertThatThrownBy(() -> node.encodedSize(new Unregistered(1)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(Unregistered.class.getName());
+      assertThatThrownBy(() -> node.encodedSize("x".repeat(2000)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("maxValueBytes");
+    }
+  }
+
   @Test
   void aClosedEndpointFreesItsNameAndItsRequestsFailAtTheSender() {
     try (TestCluster c = TestCluster.start(2)) {

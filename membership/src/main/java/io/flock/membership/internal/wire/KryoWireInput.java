@@ -47,4 +47,18 @@ final class KryoWireInput implements WireInput {
   public <T> T read(Class<T> type) {
     return kryo.readObject(in, type);
   }
+
+  @Override
+  public Object readValue() {
+    Object v;
+    try {
+      v = kryo.readClassAndObject(in);
+    } catch (com.esotericsoftware.kryo.KryoException e) {
+      throw new IllegalArgumentException("malformed value: " + e.getMessage(), e);
+    }
+    if (v == null) {
+      throw new IllegalArgumentException("null value");
+    }
+    return v;
+  }
 }

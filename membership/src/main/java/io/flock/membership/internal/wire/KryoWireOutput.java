@@ -49,4 +49,9 @@ final class KryoWireOutput implements WireOutput {
   public <T> void write(Class<T> type, T value) {
     kryo.writeObject(out, java.util.Objects.requireNonNull(value, "value"));
   }
+
+  @Override
+  public void writeValue(Object value) {
+    kryo.writeClassAndObject(out, java.util.Objects.requireNonNull(value, "value"));
+  }
 }

@@ -16,6 +16,28 @@ class WireTypeRegistryTest {
 
   record Unlisted() {}
 
+  /** A record with a field whose type varies, written with writeValue. */
+  record Box(Object inner) {}
+
+  static final class BoxFormat implements io.flock.membership.WireFormat<Box> {
+    @Override
+    public void write(io.flock.membership.WireOutput out, Box b) {
+      out.writeValue(b.inner());
+    }
+
+    @Override
+    public Box read(io.flock.membership.WireInput in) {
+      return new Box(in.readValue());
+    }
+  }
+
+  private static Object roundTrip(WireTypeRegistry r, Object value) {
+    com.esotericsoftware.kryo.Kryo kryo = Wire.newKryo(r.registrar());
+    com.esotericsoftware.kryo.io.Output out = new com.esotericsoftware.kryo.io.Output(256, -1);
+    kryo.writeClassAndObject(out, value);
+    return kryo.readClassAndObject(new com.esotericsoftware.kryo.io.Input(out.toBytes()));
+  }
+
   private static WireTypeRegistry registry(WireTypes... sets) {
     return new WireTypeRegistry(List.of(sets), Wire::newKryo);
   }
@@ -83,6 +105,23 @@ class WireTypeRegistryTest {
     assertThatThrownBy(() -> r.check(new Unlisted(), "value of scope s"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("value of scope s")
+        .hasMessageContaining(Unlisted.class.getName());
+  }
+
+  @Test
+  void aFieldOfAnyRegisteredTypeTravelsWithItsTypeAndAnUnregisteredOneIsRefused() {
+    WireTypeRegistry r =
+        registry(
+            WireTypes.builder("app")
+                .add(1000, A.class)
+                .add(1001, B.class)
+                .add(1002, Box.class, new BoxFormat())
+                .build());
+    assertThat(roundTrip(r, new Box(new A(7)))).isEqualTo(new Box(new A(7)));
+    assertThat(roundTrip(r, new Box(new B("y")))).isEqualTo(new Box(new B("y")));
+    assertThat(roundTrip(r, new Box("plain"))).isEqualTo(new Box("plain"));
+    assertThatThrownBy(() -> r.check(new Box(new Unlisted()), "message"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(Unlisted.class.getName());
   }
 }
