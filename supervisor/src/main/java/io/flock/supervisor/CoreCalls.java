@@ -76,16 +76,7 @@ final class CoreCalls {
       executor.execute(
           () -> {
             try {
-              var unused =
-                  task.call()
-                      .whenComplete(
-                          (v, e) -> {
-                            if (e != null) {
-                              result.completeExceptionally(e);
-                            } else {
-                              result.complete(v);
-                            }
-                          });
+              pipe(task.call(), result);
             } catch (Throwable t) {
               result.completeExceptionally(t);
             }
@@ -94,5 +85,18 @@ final class CoreCalls {
       result.completeExceptionally(new SupervisorException(Reason.STOPPED, stoppedMessage));
     }
     return result;
+  }
+
+  /** Completes {@code to} with {@code from}'s outcome once it has one. */
+  static <T> void pipe(CompletableFuture<T> from, CompletableFuture<T> to) {
+    var unused =
+        from.whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                to.completeExceptionally(e);
+              } else {
+                to.complete(v);
+              }
+            });
   }
 }

@@ -105,16 +105,7 @@ final class Starts {
 
   /** Core thread: {@link #start} again, completing {@code result} with its outcome. */
   private void startLater(ChildSpec spec, long waitUntil, CompletableFuture<ChildRef> result) {
-    var unused =
-        start(spec, waitUntil)
-            .whenComplete(
-                (ref, e) -> {
-                  if (e != null) {
-                    result.completeExceptionally(e);
-                  } else {
-                    result.complete(ref);
-                  }
-                });
+    CoreCalls.pipe(start(spec, waitUntil), result);
   }
 
   /** The target's report goes to the placement's writer (this node: no hop). */
