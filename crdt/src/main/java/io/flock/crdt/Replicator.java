@@ -54,6 +54,10 @@ import org.jspecify.annotations.Nullable;
  * session state. When a digest comparison finds no difference, the responder's context is adopted
  * (safe because the entries are equal), which compacts the puller's context.
  *
+ * <p>A {@linkplain #catchUp catch-up round} runs one such pull with every neighbour and counts the
+ * ones whose whole pass completed: a replica back from a partition learns when it no longer sees
+ * less than a majority did after it came back.
+ *
  * <h2>Retirement</h2>
  *
  * {@link #retire} marks old incarnations of a node as ended. From then on their messages are
@@ -123,6 +127,7 @@ public final class Replicator<K, V> {
     long resume;
     int idleTicks;
     boolean changed;
+    long round; // the catch-up round current when this pass began
   }
 
   private static final class Peer {
@@ -135,6 +140,7 @@ public final class Replicator<K, V> {
     @Nullable Pull pull;
     long rootDigest;
     boolean rootKnown;
+    long caughtUp; // the latest catch-up round a whole pass with it began in and completed
 
     /** The highest floor per node it ever announced: a promise to refuse those incarnations. */
     final Map<String, Long> refuses = new HashMap<>();
@@ -160,6 +166,7 @@ public final class Replicator<K, V> {
   private long seq;
   private long ticks;
   private long syncsStarted;
+  private long catchUpRound;
   private final TreeMap<ReplicaId, Peer> peers = new TreeMap<>();
   private final TreeMap<String, Long> retiring = new TreeMap<>();
 
@@ -342,7 +349,55 @@ public final class Replicator<K, V> {
             startSync(id, peer, out);
           }
         });
+    continueCatchUp(out);
     return out;
+  }
+
+  /**
+   * Starts a catch-up round: a fresh digest sync with every neighbour (each as soon as the one in
+   * progress with it, begun earlier, has ended). Once {@link #caughtUp} of the round counts a
+   * neighbour, this replica has held everything that neighbour held at a moment after this call. A
+   * replica that was cut off uses it to learn that it no longer sees an older state than a
+   * majority.
+   *
+   * @return the messages to send
+   */
+  public List<Outgoing<K, V>> catchUp() {
+    catchUpRound++;
+    List<Outgoing<K, V>> out = new ArrayList<>();
+    continueCatchUp(out);
+    return out;
+  }
+
+  /** The current catch-up round (0 before the first {@link #catchUp}). */
+  public long catchUpRound() {
+    return catchUpRound;
+  }
+
+  /**
+   * How many replicas, this one included, it has caught up with in catch-up round {@code round} or
+   * a later one: a whole digest sync pass with each began in that round and completed.
+   */
+  public int caughtUp(long round) {
+    int n = 1;
+    for (Peer peer : peers.values()) {
+      if (peer.caughtUp >= round) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private void continueCatchUp(List<Outgoing<K, V>> out) {
+    if (catchUpRound == 0) {
+      return;
+    }
+    peers.forEach(
+        (id, peer) -> {
+          if (peer.pull == null && peer.caughtUp < catchUpRound) {
+            startSync(id, peer, out);
+          }
+        });
   }
 
   /**
@@ -398,6 +453,10 @@ public final class Replicator<K, V> {
           pull.changed |= map.rootDigest() != rootBefore;
           pull.wanted = chunk.remaining();
           pull.resume = chunk.resume();
+          if (pull.wanted.isEmpty()) {
+            // A whole pass: we hold everything it held when it answered the request.
+            peer.caughtUp = Math.max(peer.caughtUp, pull.round);
+          }
           if (pull.wanted.isEmpty() && !pull.changed) {
             // A whole pass taught us nothing: the difference is on its side. Hand over.
             peer.pull = null;
@@ -405,8 +464,10 @@ public final class Replicator<K, V> {
                 new Outgoing<>(
                     from,
                     new Status<>(seq, map.rootDigest(), map.size(), true, announcement(peer))));
+            continueCatchUp(out);
           } else if (pull.wanted.isEmpty()) {
             pull.changed = false;
+            pull.round = catchUpRound;
             out.add(new Outgoing<>(from, new SyncRequest<>(map.bucketDigests())));
           } else {
             out.add(new Outgoing<>(from, new SyncPull<>(pull.wanted, pull.resume)));
@@ -420,8 +481,14 @@ public final class Replicator<K, V> {
         if (done.rootDigest() == map.rootDigest()) {
           map.adoptContextOfEqualState(done.context());
         }
+        Pull pull = peer.pull;
+        if (pull != null) {
+          // It found our digests equal to its own when it answered: we held all it held.
+          peer.caughtUp = Math.max(peer.caughtUp, pull.round);
+        }
         peer.pull = null;
         peer.mismatchRounds = 0;
+        continueCatchUp(out);
       }
     }
     return new Result<>(changes, out);
@@ -580,7 +647,9 @@ public final class Replicator<K, V> {
   }
 
   private void startSync(ReplicaId from, Peer peer, List<Outgoing<K, V>> out) {
-    peer.pull = new Pull();
+    Pull pull = new Pull();
+    pull.round = catchUpRound;
+    peer.pull = pull;
     peer.mismatchRounds = 0;
     syncsStarted++;
     out.add(new Outgoing<>(from, new SyncRequest<>(map.bucketDigests())));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import net.jqwik.api.ForAll;
@@ -114,5 +115,60 @@ class ReplicatorProperties {
       }
     }
     assertThat(sim.converged()).isTrue();
+  }
+
+  /**
+   * Issue 15 (a node back from the minority claimed children from an older view than the
+   * majority's): a replica that was cut off starts a catch-up round once back; from the moment it
+   * counts a majority caught up, it holds every write a majority held when the round began, under
+   * loss, duplication and reordering, while every replica goes on writing.
+   */
+  @Property(tries = 200)
+  void aCaughtUpReplicaHoldsEveryWriteAMajorityHeldWhenItsCatchUpBegan(
+      @ForAll long seed, @ForAll @IntRange(min = 3, max = 5) int n) {
+    SimCluster sim = new SimCluster(n, seed, TIGHT, 3);
+    sim.faults(new SimCluster.Faults(0.2, 0.1, 4));
+    Random random = new Random(seed);
+    sim.partition(Set.of(0));
+    writeWhileStepping(sim, random, 120);
+    sim.heal();
+    int majority = n / 2 + 1;
+    List<Delta<String, String>> heldByAMajority = new java.util.ArrayList<>();
+    for (Delta<String, String> d : sim.allDeltas()) {
+      int holders = 0;
+      for (int s = 0; s < n; s++) {
+        holders += holds(sim.node(s).map(), d) ? 1 : 0;
+      }
+      if (holders >= majority) {
+        heldByAMajority.add(d);
+      }
+    }
+    long round = sim.catchUp(0);
+    int steps = 0;
+    while (sim.node(0).replicator().caughtUp(round) < majority) {
+      assertThat(++steps).as("caught up with a majority in time").isLessThan(3_000);
+      writeWhileStepping(sim, random, 1);
+    }
+    for (Delta<String, String> d : heldByAMajority) {
+      assertThat(holds(sim.node(0).map(), d)).as("holds %s", d).isTrue();
+    }
+  }
+
+  private static void writeWhileStepping(SimCluster sim, Random random, int steps) {
+    for (int i = 0; i < steps; i++) {
+      if (random.nextInt(100) < 30) {
+        sim.put(random.nextInt(sim.size()), "k" + random.nextInt(40), "v" + random.nextInt(1000));
+      }
+      sim.step();
+    }
+  }
+
+  /** Whether {@code map} holds {@code delta}: joining it changes nothing {@code map} shows. */
+  private static boolean holds(AWLWWMap<String, String> map, Delta<String, String> delta) {
+    AWLWWMap<String, String> copy = new AWLWWMap<>(new ReplicaId("u", 1), new Hlc(() -> 0));
+    copy.join(map.state());
+    Map<String, String> before = copy.snapshot();
+    copy.join(delta);
+    return copy.snapshot().equals(before);
   }
 }

@@ -218,6 +218,13 @@ public final class SimCluster {
     }
   }
 
+  /** Starts a catch-up round at {@code slot} (its syncs go out at once); returns the round. */
+  public long catchUp(int slot) {
+    Node node = nodes.get(slot);
+    send(node, node.replicator.catchUp());
+    return node.replicator.catchUpRound();
+  }
+
   /** One step: deliver what is due, and every {@link #tickEvery} steps a gossip round. */
   public void step() {
     now++;

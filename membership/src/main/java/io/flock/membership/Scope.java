@@ -62,6 +62,22 @@ public interface Scope<K, V> {
   int holdersNow(long mark);
 
   /**
+   * Core thread: starts a catch-up, a fresh digest comparison with every member, and returns its
+   * mark for {@link #caughtUpNow}. A node that was cut off may see an older state than the others
+   * wrote meanwhile; once {@code caughtUpNow(mark)} reaches a majority it has seen every write a
+   * majority held after this call (a write held by a majority cannot be missed).
+   */
+  long catchUpNow();
+
+  /**
+   * Core thread: how many members, this node included, it has caught up with since {@link
+   * #catchUpNow} returned {@code mark}: for each, a whole digest comparison begun after that call
+   * completed, so it held everything that member held then. A mark from before this node's current
+   * incarnation counts this node only.
+   */
+  int caughtUpNow(long mark);
+
+  /**
    * Subscribes to every change of the visible map, local or remote, in order, on the core thread.
    * An exception the subscriber throws is logged and contained.
    */

@@ -1,5 +1,6 @@
 package io.flock.membership;
 
+import io.flock.membership.internal.protocol.ClusterMessages;
 import io.flock.membership.internal.transport.Transport;
 import io.flock.membership.internal.transport.TransportStats;
 import java.util.Set;
@@ -10,17 +11,21 @@ import java.util.function.BiPredicate;
  * (by sender and receiver name), so a test can cut links one way or both; and the messages on a
  * black-holed connection (a {@code "from|to"} entry of {@code holes}), which stays dead until the
  * sender redials or closes it (a half-open TCP connection: the sender's kernel still holds it
- * open).
+ * open); and the replication messages of one scope on one link (a {@code "from|to|scope"} entry of
+ * {@code scopeCuts}), so a test can hold one scope back while membership keeps flowing.
  */
 final class FaultyTransport implements Transport {
   private final Transport inner;
   private final BiPredicate<String, String> cut;
   private final Set<String> holes;
+  private final Set<String> scopeCuts;
 
-  FaultyTransport(Transport inner, BiPredicate<String, String> cut, Set<String> holes) {
+  FaultyTransport(
+      Transport inner, BiPredicate<String, String> cut, Set<String> holes, Set<String> scopeCuts) {
     this.inner = inner;
     this.cut = cut;
     this.holes = holes;
+    this.scopeCuts = scopeCuts;
   }
 
   private boolean lost(String to) {
@@ -35,7 +40,9 @@ final class FaultyTransport implements Transport {
 
   @Override
   public boolean send(NodeId to, Object body) {
-    if (lost(to.name())) {
+    if (lost(to.name())
+        || (body instanceof ClusterMessages.Scoped s
+            && scopeCuts.contains(inner.self().name() + "|" + to.name() + "|" + s.scope()))) {
       return true; // lost on the (simulated) wire
     }
     return inner.send(to, body);

@@ -25,6 +25,7 @@ public final class TestCluster implements AutoCloseable {
   private final List<@Nullable Cluster> nodes = new ArrayList<>();
   private final Set<String> cuts = ConcurrentHashMap.newKeySet();
   private final Set<String> holes = ConcurrentHashMap.newKeySet();
+  private final Set<String> scopeCuts = ConcurrentHashMap.newKeySet();
   private final Consumer<ClusterBuilder> customizer;
   private final List<List<ClusterEvent>> events = new ArrayList<>();
 
@@ -81,7 +82,9 @@ public final class TestCluster implements AutoCloseable {
             .seeds(seeds)
             .listener(log::add)
             .transportDecorator(
-                t -> new FaultyTransport(t, (from, to) -> cuts.contains(from + "|" + to), holes));
+                t ->
+                    new FaultyTransport(
+                        t, (from, to) -> cuts.contains(from + "|" + to), holes, scopeCuts));
     customizer.accept(b);
     Cluster node = b.start();
     nodes.set(i, node);
@@ -160,7 +163,20 @@ public final class TestCluster implements AutoCloseable {
     return holes.contains("n" + from + "|n" + to);
   }
 
-  /** Heals every cut (a black hole heals only when its sender redials). */
+  /**
+   * Drops the replication messages of scope {@code scope} from {@code from} to {@code to} (the
+   * membership and every other scope still flow) until {@link #healScopes}: a replica held back.
+   */
+  public void cutScope(int from, int to, String scope) {
+    scopeCuts.add("n" + from + "|n" + to + "|" + scope);
+  }
+
+  /** Heals every {@link #cutScope}. */
+  public void healScopes() {
+    scopeCuts.clear();
+  }
+
+  /** Heals every cut (a black hole heals only when its sender redials; scope cuts stay). */
   public void heal() {
     cuts.clear();
   }

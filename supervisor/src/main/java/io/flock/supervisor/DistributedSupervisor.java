@@ -111,7 +111,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
               t.setDaemon(true);
               return t;
             });
-    this.fence = new Fence(cluster, strategy.requiresQuorum(), b.fencingMargin);
     // The local supervisor: the builder's factories, intensity, listeners and meters, plus ours.
     this.local =
         b.local
@@ -121,6 +120,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             .currency((id, generation) -> cluster.hasLease() && isCurrent(id, generation))
             .build();
     this.scope = cluster.scope("supervisor." + name, Placement.ORDER);
+    this.fence = new Fence(cluster, scope, strategy.requiresQuorum(), b.fencingMargin);
     this.roster = new Roster(cluster, name, List.copyOf(b.local.factoryNames()));
     this.starts =
         new Starts(

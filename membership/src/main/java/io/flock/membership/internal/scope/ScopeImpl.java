@@ -35,6 +35,7 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   private AWLWWMap<K, V> map;
   private Replicator<K, V> replicator;
   private long markOffset; // write marks of earlier incarnations lie below it
+  private long catchUpOffset; // catch-up marks of earlier incarnations lie at or below it
   private volatile @Nullable Comparator<? super V> order;
   private boolean used; // a local user asked for it (it was not only made by a message)
   private final List<Consumer<List<Change<K, V>>>> subscribers = new CopyOnWriteArrayList<>();
@@ -66,6 +67,7 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
     AWLWWMap<K, V> fresh = new AWLWWMap<>(next, clock, order);
     List<Change<K, V>> unused = fresh.join(map.state());
     markOffset += replicator.sequence() + 1;
+    catchUpOffset += replicator.catchUpRound() + 1;
     map = fresh;
     replicator = new Replicator<>(fresh, settings, owner, table::valueBytes);
   }
@@ -201,6 +203,19 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   public int holdersNow(long mark) {
     table.runtime().checkCore();
     return mark <= markOffset ? 1 : replicator.holders(mark - markOffset);
+  }
+
+  @Override
+  public long catchUpNow() {
+    table.runtime().checkCore();
+    send(replicator.catchUp());
+    return catchUpOffset + replicator.catchUpRound();
+  }
+
+  @Override
+  public int caughtUpNow(long mark) {
+    table.runtime().checkCore();
+    return mark <= catchUpOffset ? 1 : replicator.caughtUp(mark - catchUpOffset);
   }
 
   @Override
