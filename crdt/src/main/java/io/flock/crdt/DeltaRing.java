@@ -1,6 +1,8 @@
 package io.flock.crdt;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -55,6 +57,36 @@ final class DeltaRing<K, V> {
       throw new IndexOutOfBoundsException(i);
     }
     return (Delta<K, V>) java.util.Objects.requireNonNull(items[(head + i) % items.length]);
+  }
+
+  /**
+   * The buffered deltas of sequence numbers {@code from} (inclusive) to {@code to} (exclusive) as
+   * delta intervals of at most {@code maxKeys} keys and {@code maxBytes} bytes each (a delta larger
+   * than that goes alone); {@code first} is the sequence number of the oldest buffered delta.
+   */
+  List<ReplicationMessage.DeltaInterval<K, V>> intervals(
+      long first, long from, long to, int maxKeys, long maxBytes) {
+    List<ReplicationMessage.DeltaInterval<K, V>> out = new ArrayList<>();
+    long start = from;
+    List<Delta<K, V>> group = new ArrayList<>();
+    int keys = 0;
+    long groupBytes = 0;
+    for (long s = from; s < to; s++) {
+      Delta<K, V> next = get((int) (s - first));
+      int nextBytes = bytes((int) (s - first));
+      if (keys > 0 && (keys + next.keys().size() > maxKeys || groupBytes + nextBytes > maxBytes)) {
+        out.add(new ReplicationMessage.DeltaInterval<>(start, s, Delta.joinAll(group)));
+        start = s;
+        group = new ArrayList<>();
+        keys = 0;
+        groupBytes = 0;
+      }
+      group.add(next);
+      keys += next.keys().size();
+      groupBytes += nextBytes;
+    }
+    out.add(new ReplicationMessage.DeltaInterval<>(start, to, Delta.joinAll(group)));
+    return out;
   }
 
   /** Drops the oldest delta. */

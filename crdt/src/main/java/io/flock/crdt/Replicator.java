@@ -12,9 +12,7 @@ import io.flock.crdt.ReplicationMessage.SyncRequest;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,11 +58,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Retirement</h2>
  *
- * {@link #retire} marks old incarnations of a node as ended. From then on their messages are
- * dropped; the floor is announced in {@link Status}; the context entries are pruned only when every
- * neighbour has announced the same floor and reports the same root digest as this replica, so no
- * dot of a retired incarnation can still arrive that this replica has not seen (the {@link
- * AWLWWMap#prune} safety condition).
+ * {@link #retire} marks old incarnations of a node as ended: their messages are dropped, and their
+ * context entries are pruned once every neighbour agrees ({@link Retirement}).
  *
  * <p>Not thread-safe: one owner thread drives it, together with its map.
  *
@@ -141,12 +136,6 @@ public final class Replicator<K, V> {
     long rootDigest;
     boolean rootKnown;
     long caughtUp; // the latest catch-up round a whole pass with it began in and completed
-
-    /** The highest floor per node it ever announced: a promise to refuse those incarnations. */
-    final Map<String, Long> refuses = new HashMap<>();
-
-    /** What its latest status announced (it still waits on these, or on others to agree). */
-    Map<String, Long> announcing = Map.of();
   }
 
   /**
@@ -160,7 +149,6 @@ public final class Replicator<K, V> {
   private final Settings settings;
   private final SyncChunker<K, V> chunker;
   private final EntryRules<K, V> rules;
-  private final java.util.function.@Nullable ToIntFunction<V> valueBytes;
   private final DeltaRing<K, V> buffer = new DeltaRing<>();
   private long bufferStart;
   private long seq;
@@ -168,7 +156,7 @@ public final class Replicator<K, V> {
   private long syncsStarted;
   private long catchUpRound;
   private final TreeMap<ReplicaId, Peer> peers = new TreeMap<>();
-  private final TreeMap<String, Long> retiring = new TreeMap<>();
+  private final Retirement retirement;
 
   /**
    * A replicator for {@code map}; it must be the only writer of the map's remote state.
@@ -205,20 +193,8 @@ public final class Replicator<K, V> {
     this.map = requireNonNull(map, "map");
     this.settings = requireNonNull(settings, "settings");
     this.rules = new EntryRules<>(owner);
-    this.valueBytes = valueBytes;
-    this.chunker = new SyncChunker<>(map, settings.maxSyncEntries, this::bytesOf);
-  }
-
-  private long bytesOf(List<Dotted<V>> entries) {
-    java.util.function.ToIntFunction<V> sizer = valueBytes;
-    if (sizer == null) {
-      return 0;
-    }
-    long n = 0;
-    for (Dotted<V> d : entries) {
-      n += 24 + sizer.applyAsInt(d.value());
-    }
-    return n;
+    this.chunker = new SyncChunker<>(map, settings.maxSyncEntries, valueBytes);
+    this.retirement = new Retirement(map);
   }
 
   /** The replicated map. */
@@ -279,6 +255,7 @@ public final class Replicator<K, V> {
     for (ReplicaId id : wanted) {
       peers.computeIfAbsent(id, x -> new Peer());
     }
+    retirement.retainPeers(wanted);
     collect();
   }
 
@@ -300,11 +277,9 @@ public final class Replicator<K, V> {
     if (node.equals(self().node()) && self().incarnation() < belowIncarnation) {
       throw new IllegalArgumentException("cannot retire this replica itself: " + self());
     }
-    if (map.context().retiredBelow().getOrDefault(node, 0L) >= belowIncarnation) {
-      return;
-    }
-    retiring.merge(node, belowIncarnation, Math::max);
+    retirement.retire(node, belowIncarnation);
     peers.keySet().removeIf(this::isRetired);
+    retirement.retainPeers(peers.keySet());
   }
 
   /** Sends every neighbour the local deltas it has not been sent yet. */
@@ -327,10 +302,15 @@ public final class Replicator<K, V> {
   public List<Outgoing<K, V>> tick() {
     ticks++;
     List<Outgoing<K, V>> out = new ArrayList<>();
-    tryPrune();
+    retirement.tryPrune(
+        peers.keySet(),
+        id -> {
+          Peer p = peers.get(id);
+          return p != null && p.rootKnown && p.rootDigest == map.rootDigest() && p.pull == null;
+        });
     peers.forEach(
         (id, peer) -> {
-          Map<String, Long> announce = announcement(peer);
+          Map<String, Long> announce = retirement.announcement(id);
           if (peer.acked < seq && peer.acked < bufferStart) {
             out.add(
                 new Outgoing<>(
@@ -463,7 +443,8 @@ public final class Replicator<K, V> {
             out.add(
                 new Outgoing<>(
                     from,
-                    new Status<>(seq, map.rootDigest(), map.size(), true, announcement(peer))));
+                    new Status<>(
+                        seq, map.rootDigest(), map.size(), true, retirement.announcement(from))));
             continueCatchUp(out);
           } else if (pull.wanted.isEmpty()) {
             pull.changed = false;
@@ -533,7 +514,7 @@ public final class Replicator<K, V> {
 
   /** Retirements announced but not yet pruned: node name to incarnation floor. */
   public Map<String, Long> pendingRetirements() {
-    return java.util.Collections.unmodifiableMap(retiring);
+    return retirement.pending();
   }
 
   /** A one-line description of each neighbour's replication state, for status and logs. */
@@ -554,7 +535,7 @@ public final class Replicator<K, V> {
                     + " rootMatch="
                     + (p.rootKnown && p.rootDigest == map.rootDigest())
                     + " refuses="
-                    + new TreeMap<>(p.refuses)));
+                    + retirement.refusedBy(id)));
     return out;
   }
 
@@ -567,8 +548,7 @@ public final class Replicator<K, V> {
   // ---- internals ----
 
   private boolean isRetired(ReplicaId id) {
-    Long floor = retiring.get(id.node());
-    return (floor != null && id.incarnation() < floor) || map.context().isRetired(id);
+    return retirement.isRetired(id);
   }
 
   private void collect() {
@@ -586,34 +566,16 @@ public final class Replicator<K, V> {
   }
 
   private void sendIntervals(ReplicaId to, Peer peer, long from, List<Outgoing<K, V>> out) {
-    long start = from;
-    List<Delta<K, V>> group = new ArrayList<>();
-    int keys = 0;
-    long bytes = 0;
-    for (long s = from; s < seq; s++) {
-      Delta<K, V> next = buffer.get((int) (s - bufferStart));
-      int nextBytes = buffer.bytes((int) (s - bufferStart));
-      if (keys > 0
-          && (keys + next.keys().size() > settings.maxSyncEntries
-              || bytes + nextBytes > MAX_INTERVAL_BYTES)) {
-        out.add(new Outgoing<>(to, new DeltaInterval<>(start, s, Delta.joinAll(group))));
-        start = s;
-        group = new ArrayList<>();
-        keys = 0;
-        bytes = 0;
-      }
-      group.add(next);
-      keys += next.keys().size();
-      bytes += nextBytes;
+    for (DeltaInterval<K, V> interval :
+        buffer.intervals(bufferStart, from, seq, settings.maxSyncEntries, MAX_INTERVAL_BYTES)) {
+      out.add(new Outgoing<>(to, interval));
     }
-    out.add(new Outgoing<>(to, new DeltaInterval<>(start, seq, Delta.joinAll(group))));
     peer.sentUpTo = seq;
     peer.lastSendTick = ticks;
   }
 
   private void onStatus(ReplicaId from, Peer peer, Status<K, V> status, List<Outgoing<K, V>> out) {
-    status.retiring().forEach((node, below) -> peer.refuses.merge(node, below, Math::max));
-    peer.announcing = status.retiring();
+    retirement.heard(from, status.retiring());
     peer.rootDigest = status.rootDigest();
     peer.rootKnown = true;
     if (peer.pull != null || pulling()) {
@@ -673,51 +635,6 @@ public final class Replicator<K, V> {
       out.add(new Outgoing<>(from, new SyncDone<>(seq, map.rootDigest(), map.context())));
     } else {
       out.add(new Outgoing<>(from, chunker.chunk(differing, 0)));
-    }
-  }
-
-  /**
-   * The floors to announce to one neighbour: every pending retirement, and each pruned floor the
-   * neighbour has never announced or still announces (it may be waiting for our agreement).
-   */
-  private Map<String, Long> announcement(Peer peer) {
-    Map<String, Long> pruned = map.context().retiredBelow();
-    if (retiring.isEmpty() && pruned.isEmpty()) {
-      return Map.of();
-    }
-    Map<String, Long> out = new TreeMap<>(retiring);
-    pruned.forEach(
-        (node, below) -> {
-          boolean needed =
-              peer.refuses.getOrDefault(node, 0L) < below || peer.announcing.containsKey(node);
-          if (needed) {
-            out.merge(node, below, Math::max);
-          }
-        });
-    return out;
-  }
-
-  private void tryPrune() {
-    for (Iterator<Map.Entry<String, Long>> it = retiring.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<String, Long> e = it.next();
-      String node = e.getKey();
-      long below = e.getValue();
-      boolean agreed = true;
-      for (Map.Entry<ReplicaId, Peer> p : peers.entrySet()) {
-        Peer peer = p.getValue();
-        // A later incarnation of the node itself never takes messages from the earlier ones.
-        boolean refuses =
-            p.getKey().node().equals(node)
-                ? p.getKey().incarnation() >= below
-                : peer.refuses.getOrDefault(node, 0L) >= below;
-        agreed &=
-            refuses && peer.rootKnown && peer.rootDigest == map.rootDigest() && peer.pull == null;
-      }
-      if (!agreed) {
-        continue;
-      }
-      map.pruneAgreed(node, below);
-      it.remove();
     }
   }
 }

@@ -7,7 +7,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.ToLongFunction;
+import java.util.function.ToIntFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Cuts the entries of the buckets a digest sync wants into chunks: at most {@code maxEntries} keys
@@ -20,12 +21,29 @@ import java.util.function.ToLongFunction;
 final class SyncChunker<K, V> {
   private final AWLWWMap<K, V> map;
   private final int maxEntries;
-  private final ToLongFunction<List<Dotted<V>>> bytesOf;
+  private final @Nullable ToIntFunction<V> valueBytes;
 
-  SyncChunker(AWLWWMap<K, V> map, int maxEntries, ToLongFunction<List<Dotted<V>>> bytesOf) {
+  /**
+   * A chunker for {@code map}; {@code valueBytes}, when given, is the encoded size of a value, and
+   * bounds a chunk's bytes as well as its keys.
+   */
+  SyncChunker(AWLWWMap<K, V> map, int maxEntries, @Nullable ToIntFunction<V> valueBytes) {
     this.map = map;
     this.maxEntries = maxEntries;
-    this.bytesOf = bytesOf;
+    this.valueBytes = valueBytes;
+  }
+
+  /** About the encoded size of one key's entries (0 when values have no known size). */
+  private long bytesOf(List<Dotted<V>> entries) {
+    ToIntFunction<V> sizer = valueBytes;
+    if (sizer == null) {
+      return 0;
+    }
+    long n = 0;
+    for (Dotted<V> d : entries) {
+      n += 24 + sizer.applyAsInt(d.value());
+    }
+    return n;
   }
 
   private record Item<K, V>(long sub, K key, List<Dotted<V>> entries) {}
@@ -77,7 +95,7 @@ final class SyncChunker<K, V> {
       List<Item<K, V>> items = byBucket.getOrDefault(b, List.of());
       long itemBytes = 0;
       for (Item<K, V> i : items) {
-        itemBytes += bytesOf.applyAsLong(i.entries());
+        itemBytes += bytesOf(i.entries());
       }
       if (entries.size() + items.size() <= max
           && bytes + itemBytes <= Replicator.MAX_INTERVAL_BYTES) {
@@ -105,7 +123,7 @@ final class SyncChunker<K, V> {
       int fit = 0;
       long fitBytes = 0;
       while (fit < sorted.size() && fit < max) {
-        long next = bytesOf.applyAsLong(sorted.get(fit).entries());
+        long next = bytesOf(sorted.get(fit).entries());
         if (fit > 0 && fitBytes + next > Replicator.MAX_INTERVAL_BYTES) {
           break;
         }
