@@ -11,7 +11,7 @@ import io.flock.supervisor.SupervisorMessages.StartReport;
 import io.flock.supervisor.SupervisorMessages.StartRequest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -54,7 +54,8 @@ final class Starts {
   private final ScheduledExecutorService timer;
   private final Endpoint<StartRequest> requests;
   private final Endpoint<StartReport> reports;
-  private final Map<String, Pending> pending = new HashMap<>();
+  // In the order written, so in the order of their write marks and deadlines.
+  private final Map<String, Pending> pending = new LinkedHashMap<>();
   private @Nullable ScheduledFuture<?> poll;
 
   private static final class Pending {
@@ -299,6 +300,9 @@ final class Starts {
     int needed = holdersNeeded();
     long now = System.nanoTime();
     for (Pending pd : new ArrayList<>(pending.values())) {
+      if (scope.holdersNow(pd.mark) < needed && now - pd.deadline <= 0) {
+        break; // every later one has a later mark (held by no more) and a later deadline
+      }
       check(pd, needed, now);
     }
   }
