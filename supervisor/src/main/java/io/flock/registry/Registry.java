@@ -204,6 +204,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
   }
 
   /** The owner of {@code name} in this node's replica (any thread, no remote call). */
+  @Override
   public Optional<ChildRef> lookup(String name) {
     Registration r = names.get(requireNonNull(name, "name"));
     return r == null ? Optional.empty() : Optional.of(r.ref());

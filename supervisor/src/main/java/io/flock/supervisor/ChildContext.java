@@ -1,6 +1,8 @@
 package io.flock.supervisor;
 
+import java.time.Duration;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 
 /** What a running child knows about itself. Safe to use from the child's thread (and any other). */
@@ -47,6 +49,16 @@ public interface ChildContext {
           "child " + id() + " generation " + generation() + " on " + node() + " is not current");
     }
   }
+
+  /**
+   * The next message sent to this child through its supervisor's {@link Messenger}, waiting up to
+   * {@code timeout}; null if none came. Messages wait in a bounded mailbox (1,000 by default, see
+   * {@link DistributedSupervisor.Builder#mailboxCapacity}) that is kept across local restarts and
+   * forwarded on a graceful hand-over. A copy that is no longer current receives nothing.
+   *
+   * @throws InterruptedException if this thread is interrupted (the supervisor stops the child)
+   */
+  @Nullable Envelope receive(Duration timeout) throws InterruptedException;
 
   /**
    * A logger for the child. While {@link Child#run} runs, the SLF4J MDC holds {@code flock.node}

@@ -1,5 +1,6 @@
 package io.flock.supervisor;
 
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -27,4 +28,7 @@ public interface ChildNames {
    * registration.
    */
   void onConflictLost(Consumer<ChildRef> loser);
+
+  /** The child that holds {@code name} in this node's replica (any thread, no remote call). */
+  Optional<ChildRef> lookup(String name);
 }

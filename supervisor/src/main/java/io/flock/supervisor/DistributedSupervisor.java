@@ -84,6 +84,10 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final PlacementPublisher publisher;
   private final CoreCalls calls;
   private final @Nullable PlacementNames names;
+  private final Mailboxes mailboxes;
+  private final MessageReceiver receiver;
+  private final MessageSender sender;
+  private final Messenger messenger;
   private volatile boolean stopping;
   private boolean tickScheduled; // core thread
 
@@ -111,10 +115,12 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
               t.setDaemon(true);
               return t;
             });
+    this.mailboxes = new Mailboxes(b.mailboxCapacity);
     // The local supervisor: the builder's factories, intensity, listeners and meters, plus ours.
     this.local =
         b.local
             .copy()
+            .mailboxes(mailboxes)
             .node(self().name())
             .listener(this::onLocalEvent)
             .currency((id, generation) -> cluster.hasLease() && isCurrent(id, generation))
@@ -148,7 +154,10 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             timer);
     this.orphans =
         new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
-    this.handOver = new HandOver(cluster, name, scope, roster, strategy, runs, timer);
+    this.receiver = new MessageReceiver(cluster, name, scope, runs, mailboxes, () -> stopping);
+    this.sender = new MessageSender(cluster, scope, receiver.letters(), Mailbox.DEFAULT_CAPACITY);
+    this.handOver =
+        new HandOver(cluster, name, scope, roster, strategy, runs, timer, receiver::forward);
     this.memberSet = new MemberSetFollower(cluster, roster, local);
     ChildNames childNames = b.names;
     this.names =
@@ -156,6 +165,12 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             ? null
             : new PlacementNames(cluster, name, scope, childNames, () -> stopping);
     this.publisher = new PlacementPublisher(local, names, conflicts, this::self);
+    this.messenger =
+        new Messenger(
+            cluster,
+            sender,
+            childNames == null ? n -> java.util.Optional.empty() : childNames::lookup,
+            callTimeout);
   }
 
   /** This node's current incarnation. */
@@ -195,6 +210,15 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     return SupervisorMessages.TYPES;
   }
 
+  /**
+   * How to send messages to this supervisor's children, from this node: by {@link ChildRef}, child
+   * id or registered name (see {@link Messenger}). Children read them with {@link
+   * ChildContext#receive}.
+   */
+  public Messenger messenger() {
+    return messenger;
+  }
+
   /** A builder for a supervisor named {@code name} over {@code cluster}. */
   public static Builder builder(String name, Cluster cluster) {
     return new Builder(name, cluster);
@@ -212,6 +236,8 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                     if (!stopping) {
                       runs.onChanges(changes);
                     }
+                    receiver.onChanges(changes);
+                    sender.onChanges(changes);
                     publisher.publish(changes);
                   });
               roster.scope().subscribe(changes -> scheduleTick());
@@ -422,6 +448,8 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private void shutDown() {
     timer.shutdownNow();
     starts.close();
+    receiver.close();
+    mailboxes.clear();
     SupervisorNamesInUse.release(cluster, name);
   }
 
@@ -478,6 +506,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     private int maxChildren = Integer.MAX_VALUE;
     private final LocalSupervisor.Builder local;
     private @Nullable ChildNames names;
+    private int mailboxCapacity = Mailbox.DEFAULT_CAPACITY;
 
     private Builder(String name, Cluster cluster) {
       requireNonNull(name, "name");
@@ -522,6 +551,18 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         throw new IllegalArgumentException("margin must not be negative");
       }
       this.fencingMargin = margin;
+      return this;
+    }
+
+    /**
+     * The most messages waiting in one child's mailbox on its node (default 1,000); beyond it a
+     * {@code tell} or {@code ask} fails with {@link MessageException.Outcome#OVERLOADED}.
+     */
+    public Builder mailboxCapacity(int capacity) {
+      if (capacity < 1) {
+        throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
+      }
+      this.mailboxCapacity = capacity;
       return this;
     }
 

@@ -31,7 +31,14 @@ final class HandOver {
   private final DistributionStrategy strategy;
   private final LocalRuns runs;
   private final ScheduledExecutorService timer;
+  private final Mover mover;
   private List<NodeId> lastMembers = List.of();
+
+  /** Told of each hand-over just before its placement is written (the messages follow it). */
+  @FunctionalInterface
+  interface Mover {
+    void moving(String id, NodeId to, long generation);
+  }
 
   HandOver(
       Cluster cluster,
@@ -40,12 +47,14 @@ final class HandOver {
       Roster roster,
       DistributionStrategy strategy,
       LocalRuns runs,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer,
+      Mover mover) {
     this.cluster = cluster;
     this.name = name;
     this.scope = scope;
     this.roster = roster;
     this.strategy = strategy;
+    this.mover = mover;
     this.runs = runs;
     this.timer = timer;
   }
@@ -69,6 +78,7 @@ final class HandOver {
       others.remove(cluster.self());
       Optional<NodeId> to = strategy.choose(id, others, load);
       if (to.isPresent()) {
+        mover.moving(id, to.get(), p.generation() + 1);
         var unused =
             scope.putNow(id, new Placement(p.spec(), to.get(), p.generation() + 1, cluster.self()));
         load.merge(to.get().name(), 1, Integer::sum);
@@ -98,6 +108,7 @@ final class HandOver {
   }
 
   private void place(Placement old, NodeId to) {
+    mover.moving(old.spec().id(), to, old.generation() + 1);
     var unused =
         scope.putNow(
             old.spec().id(), new Placement(old.spec(), to, old.generation() + 1, cluster.self()));

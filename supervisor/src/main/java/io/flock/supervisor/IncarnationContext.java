@@ -1,7 +1,9 @@
 package io.flock.supervisor;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.BiPredicate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +21,7 @@ class IncarnationContext implements ChildContext {
   private final int incarnation;
   private final String node;
   private final BiPredicate<String, Long> currency;
+  private final Mailboxes mailboxes;
   private volatile boolean stopRequested;
 
   IncarnationContext(
@@ -26,12 +29,14 @@ class IncarnationContext implements ChildContext {
       long generation,
       int incarnation,
       String node,
-      BiPredicate<String, Long> currency) {
+      BiPredicate<String, Long> currency,
+      Mailboxes mailboxes) {
     this.spec = spec;
     this.generation = generation;
     this.incarnation = incarnation;
     this.node = node;
     this.currency = currency;
+    this.mailboxes = mailboxes;
   }
 
   /** The supervisor asked this incarnation to stop. */
@@ -72,6 +77,16 @@ class IncarnationContext implements ChildContext {
   @Override
   public final boolean isCurrent() {
     return !stopRequested && currency.test(spec.id(), generation);
+  }
+
+  @Override
+  public final @Nullable Envelope receive(Duration timeout) throws InterruptedException {
+    java.util.Objects.requireNonNull(timeout, "timeout");
+    if (!isCurrent()) {
+      Thread.sleep(timeout.toMillis()); // a copy that is no longer current receives nothing
+      return null;
+    }
+    return mailboxes.receive(spec.id(), generation, timeout);
   }
 
   @Override

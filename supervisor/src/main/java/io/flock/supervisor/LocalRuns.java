@@ -184,6 +184,11 @@ final class LocalRuns {
             core);
   }
 
+  /** Whether the copy of {@code id} here is stopping before a hand-over. */
+  boolean isMoving(String id) {
+    return moving.contains(id);
+  }
+
   /** Forgets what runs here (the local supervisor stopped it all). */
   void clear() {
     running.clear();

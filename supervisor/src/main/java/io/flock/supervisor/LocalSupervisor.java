@@ -62,6 +62,7 @@ public final class LocalSupervisor implements AutoCloseable {
   private final RestartIntensity intensity;
   private final int maxChildren;
   private final BiPredicate<String, Long> currency;
+  private final Mailboxes mailboxes;
   private final List<SupervisorListener> listeners;
   private volatile @Nullable Thread execThread;
   private final ScheduledExecutorService exec;
@@ -99,8 +100,13 @@ public final class LocalSupervisor implements AutoCloseable {
   private static final class Context extends IncarnationContext {
     final Entry entry;
 
-    Context(Entry entry, int incarnation, String node, BiPredicate<String, Long> currency) {
-      super(entry.spec, entry.generation, incarnation, node, currency);
+    Context(
+        Entry entry,
+        int incarnation,
+        String node,
+        BiPredicate<String, Long> currency,
+        Mailboxes mailboxes) {
+      super(entry.spec, entry.generation, incarnation, node, currency, mailboxes);
       this.entry = entry;
     }
   }
@@ -112,6 +118,7 @@ public final class LocalSupervisor implements AutoCloseable {
     this.intensity = new RestartIntensity(b.maxRestarts, b.window, b.nanoClock);
     this.maxChildren = b.maxChildren;
     this.currency = b.currency;
+    this.mailboxes = b.mailboxes;
     this.listeners = List.copyOf(b.listeners);
     this.exec =
         Executors.newSingleThreadScheduledExecutor(
@@ -322,7 +329,7 @@ public final class LocalSupervisor implements AutoCloseable {
 
   private void launch(Entry entry, Child child) {
     int incarnation = ++entry.incarnation;
-    Context context = new Context(entry, incarnation, node, currency);
+    Context context = new Context(entry, incarnation, node, currency, mailboxes);
     entry.context = context;
     Thread thread =
         Thread.ofVirtual()
@@ -525,6 +532,7 @@ public final class LocalSupervisor implements AutoCloseable {
     private int maxChildren = Integer.MAX_VALUE;
     private LongSupplier nanoClock = System::nanoTime;
     private BiPredicate<String, Long> currency = (id, generation) -> true;
+    private Mailboxes mailboxes = new Mailboxes(Mailbox.DEFAULT_CAPACITY);
     private final List<SupervisorListener> listeners = new ArrayList<>();
     private MeterRegistry meters = new CompositeMeterRegistry();
 
@@ -612,6 +620,12 @@ public final class LocalSupervisor implements AutoCloseable {
       return this;
     }
 
+    /** The mailboxes a distributed supervisor's messages fill (package-private). */
+    Builder mailboxes(Mailboxes boxes) {
+      this.mailboxes = requireNonNull(boxes, "boxes");
+      return this;
+    }
+
     /** Whether a child (id, generation) is still current (the distributed supervisor's rule). */
     Builder currency(BiPredicate<String, Long> rule) {
       this.currency = requireNonNull(rule, "rule");
@@ -622,6 +636,7 @@ public final class LocalSupervisor implements AutoCloseable {
     Builder copy() {
       Builder b = new Builder(name);
       b.currency = currency;
+      b.mailboxes = mailboxes;
       b.node = node;
       b.factories.putAll(factories);
       b.maxRestarts = maxRestarts;

@@ -36,6 +36,22 @@ final class SupervisorMessages {
    */
   record StartReport(String id, long generation, @Nullable String failure, String message) {}
 
+  /**
+   * Sender → the child's node: one message for the child {@code id} at {@code generation}; {@code
+   * askMillis} 0 for a tell, else the ask's remaining deadline.
+   */
+  record Letter(String id, long generation, int askMillis, Object body) {}
+
+  /**
+   * The child's node → sender: {@code refusal} null when queued (a tell) or answered ({@code
+   * answer}, an ask), else why not: a {@link MessageException.Outcome}'s name, or {@code MOVING}
+   * (this copy is stopping for a move, or its placement is elsewhere now).
+   */
+  record Receipt(@Nullable String refusal, @Nullable Object answer) {}
+
+  /** Old node → new node of a handed-over child: the messages queued at the old copy, in order. */
+  record Forward(String id, long generation, List<Object> bodies) {}
+
   static final WireTypes TYPES =
       WireTypes.builder(DistributedSupervisor.WIRE_TYPES)
           .add(300, Placement.class, new Placement.Format())
@@ -43,6 +59,9 @@ final class SupervisorMessages {
           .add(302, StartRequest.class, new StartRequestFormat())
           .add(303, StartReply.class, new StartReplyFormat())
           .add(304, StartReport.class, new StartReportFormat())
+          .add(305, Letter.class, new LetterFormat())
+          .add(306, Receipt.class, new ReceiptFormat())
+          .add(307, Forward.class, new ForwardFormat())
           .build();
 
   private static void writeNullable(WireOutput out, @Nullable String s) {
@@ -132,6 +151,70 @@ final class SupervisorMessages {
     @Override
     public StartReport read(WireInput in) {
       return new StartReport(in.readString(), in.readVarLong(), readNullable(in), in.readString());
+    }
+  }
+
+  static final class LetterFormat implements WireFormat<Letter> {
+    @Override
+    public void write(WireOutput out, Letter l) {
+      out.writeString(l.id());
+      out.writeVarLong(l.generation());
+      out.writeVarInt(l.askMillis());
+      out.writeValue(l.body());
+    }
+
+    @Override
+    public Letter read(WireInput in) {
+      String id = in.readString();
+      long generation = in.readVarLong();
+      int askMillis = in.readVarInt();
+      if (askMillis < 0) {
+        throw new IllegalArgumentException("malformed letter: ask deadline " + askMillis);
+      }
+      return new Letter(id, generation, askMillis, in.readValue());
+    }
+  }
+
+  static final class ReceiptFormat implements WireFormat<Receipt> {
+    @Override
+    public void write(WireOutput out, Receipt r) {
+      writeNullable(out, r.refusal());
+      Object answer = r.answer();
+      out.writeBoolean(answer != null);
+      if (answer != null) {
+        out.writeValue(answer);
+      }
+    }
+
+    @Override
+    public Receipt read(WireInput in) {
+      String refusal = readNullable(in);
+      return new Receipt(refusal, in.readBoolean() ? in.readValue() : null);
+    }
+  }
+
+  static final class ForwardFormat implements WireFormat<Forward> {
+    @Override
+    public void write(WireOutput out, Forward f) {
+      out.writeString(f.id());
+      out.writeVarLong(f.generation());
+      out.writeVarInt(f.bodies().size());
+      f.bodies().forEach(out::writeValue);
+    }
+
+    @Override
+    public Forward read(WireInput in) {
+      String id = in.readString();
+      long generation = in.readVarLong();
+      int n = in.readVarInt();
+      if (n < 0 || n > 1_000_000) {
+        throw new IllegalArgumentException("malformed forward: " + n + " messages");
+      }
+      List<Object> bodies = new ArrayList<>(Math.min(n, 1024));
+      for (int i = 0; i < n; i++) {
+        bodies.add(in.readValue());
+      }
+      return new Forward(id, generation, List.copyOf(bodies));
     }
   }
 }

@@ -1,0 +1,230 @@
+package io.flock.supervisor;
+
+import static java.util.concurrent.CompletableFuture.completedFuture;
+
+import io.flock.crdt.Change;
+import io.flock.membership.Cluster;
+import io.flock.membership.Endpoint;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import io.flock.supervisor.MessageException.Outcome;
+import io.flock.supervisor.SupervisorMessages.Forward;
+import io.flock.supervisor.SupervisorMessages.Letter;
+import io.flock.supervisor.SupervisorMessages.Receipt;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The receiving side of child messaging on one node: a letter for a child placed here at its
+ * generation is queued in the child's {@link Mailbox} (a tell is then acknowledged; an ask is
+ * answered when the child replies); anything else is refused with its reason. A copy stopping for a
+ * move, or a letter for an older generation, is refused as {@link #MOVING}: a sender that follows
+ * the child holds it and sends it on to the new placement. On a graceful hand-over the tells still
+ * queued here go to the new node ahead of the placement ({@link #forward}); asks queued here are
+ * refused as moving, so their senders send them on.
+ *
+ * <p>Threading: core thread (the endpoint handlers and scope subscribers run there).
+ */
+final class MessageReceiver {
+  /** The refusal that tells a sender to follow the child. */
+  static final String MOVING = "MOVING";
+
+  /** An ask queued at a copy that moved away before it answered. */
+  static final class Moved extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Moved() {
+      super("the child moved", null, false, false);
+    }
+  }
+
+  private final Cluster cluster;
+  private final Scope<String, Placement> scope;
+  private final LocalRuns runs;
+  private final Mailboxes boxes;
+  private final BooleanSupplier stopping;
+  private final Endpoint<Letter> letters;
+  private final Endpoint<Forward> forwards;
+
+  MessageReceiver(
+      Cluster cluster,
+      String supervisor,
+      Scope<String, Placement> scope,
+      LocalRuns runs,
+      Mailboxes boxes,
+      BooleanSupplier stopping) {
+    this.cluster = cluster;
+    this.scope = scope;
+    this.runs = runs;
+    this.boxes = boxes;
+    this.stopping = stopping;
+    this.letters =
+        cluster.endpoint("flock.messages." + supervisor, Letter.class, (from, l) -> onLetter(l));
+    this.forwards =
+        cluster.endpoint(
+            "flock.messages." + supervisor + ".forward",
+            Forward.class,
+            (from, f) -> {
+              onForward(f);
+              return null;
+            });
+  }
+
+  /** The endpoint senders use. */
+  Endpoint<Letter> letters() {
+    return letters;
+  }
+
+  private static Receipt refuse(String why) {
+    return new Receipt(why, null);
+  }
+
+  private CompletionStage<Receipt> onLetter(Letter l) {
+    if (stopping.getAsBoolean()) {
+      return completedFuture(
+          refuse(MOVING)); // its children are handed over, or claimed by the others
+    }
+    Placement p = scope.getNow(l.id());
+    long current = p == null ? 0 : p.generation();
+    if (l.generation() < current) {
+      return completedFuture(
+          refuse(p != null && p.terminated() ? Outcome.NO_SUCH_CHILD.name() : MOVING));
+    }
+    if (l.generation() == current) {
+      if (p == null || p.terminated()) {
+        return completedFuture(refuse(Outcome.NO_SUCH_CHILD.name()));
+      }
+      if (!p.node().equals(cluster.self()) || runs.isMoving(l.id())) {
+        return completedFuture(refuse(MOVING));
+      }
+    }
+    // Here at its generation, or addressed here at a newer one whose placement is on its way (the
+    // mailbox is dropped if that placement turns out otherwise).
+    Mailbox box = boxes.open(l.id(), l.generation());
+    if (box == null) {
+      return completedFuture(refuse(MOVING));
+    }
+    if (l.askMillis() == 0) {
+      return completedFuture(
+          box.offer(new Envelope(l.body(), null, this::check))
+              ? new Receipt(null, null)
+              : refuse(Outcome.OVERLOADED.name()));
+    }
+    CompletableFuture<Object> reply = new CompletableFuture<>();
+    if (!box.offer(new Envelope(l.body(), reply, this::check))) {
+      return completedFuture(refuse(Outcome.OVERLOADED.name()));
+    }
+    return reply
+        .orTimeout(l.askMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (answer, e) -> {
+              Throwable cause =
+                  e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+              if (cause == null) {
+                return new Receipt(null, answer);
+              }
+              if (cause instanceof Moved) {
+                return refuse(MOVING);
+              }
+              if (cause instanceof MessageException m) {
+                return refuse(m.outcome().name());
+              }
+              return refuse(
+                  cause instanceof TimeoutException
+                      ? Outcome.TIMED_OUT.name()
+                      : Outcome.STOPPED.name());
+            });
+  }
+
+  private void check(Object answer) {
+    int unused = cluster.encodedSize(answer);
+  }
+
+  private void onForward(Forward f) {
+    Mailbox box = boxes.open(f.id(), f.generation());
+    if (box == null) {
+      return;
+    }
+    List<Envelope> older = new ArrayList<>(f.bodies().size());
+    for (Object body : f.bodies()) {
+      older.add(new Envelope(body, null, this::check));
+    }
+    box.prepend(older);
+  }
+
+  /**
+   * A graceful hand-over of {@code id} to {@code to} at {@code generation}, before its placement is
+   * written: the tells queued here go there first (the same connection then carries the placement),
+   * the asks are refused as moving.
+   */
+  void forward(String id, NodeId to, long generation) {
+    Mailbox box = boxes.remove(id);
+    if (box == null) {
+      return;
+    }
+    List<Object> tells = new ArrayList<>();
+    List<Envelope> asks = new ArrayList<>();
+    for (Envelope e : box.drain()) {
+      if (e.expectsReply()) {
+        asks.add(e);
+      } else {
+        tells.add(e.message());
+      }
+    }
+    failMoved(asks);
+    if (!tells.isEmpty()) {
+      boolean unused = forwards.send(to, new Forward(id, generation, List.copyOf(tells)));
+    }
+  }
+
+  /** Placement changes: a mailbox whose child no longer runs here at its generation goes. */
+  void onChanges(List<Change<String, Placement>> changes) {
+    for (Change<String, Placement> c : changes) {
+      @Nullable Placement now =
+          switch (c) {
+            case Change.Added<String, Placement> a -> a.newValue();
+            case Change.Updated<String, Placement> u -> u.newValue();
+            case Change.Removed<String, Placement> r -> null;
+          };
+      String id = c.key();
+      boolean stays = now != null && !now.terminated() && now.node().equals(cluster.self());
+      if (!stays) {
+        Mailbox box = boxes.remove(id);
+        if (box != null) {
+          failMoved(box.drain());
+        }
+      }
+    }
+  }
+
+  private static void failMoved(List<Envelope> envelopes) {
+    for (Envelope e : envelopes) {
+      CompletableFuture<Object> r = e.pendingReply();
+      if (r != null) {
+        r.completeExceptionally(new Moved());
+      }
+    }
+  }
+
+  /** Fails the asks among {@code envelopes} with {@code outcome}. */
+  static void failAsks(List<Envelope> envelopes, Outcome outcome) {
+    for (Envelope e : envelopes) {
+      CompletableFuture<Object> r = e.pendingReply();
+      if (r != null) {
+        r.completeExceptionally(new MessageException(outcome, "not answered: " + outcome));
+      }
+    }
+  }
+
+  /** Frees the endpoints. */
+  void close() {
+    letters.close();
+    forwards.close();
+  }
+}
