@@ -21,6 +21,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   <li>{@code transport}: only the transport round trip and throughput;
  *   <li>{@code lease}: the lease against the failure detector after a silent cut;
  *   <li>{@code registry}: names visible on every node, lookup cost, heap per name;
+ *   <li>{@code messaging}: ask round trip and tell throughput to children on another node;
  *   <li>{@code supervisor}: only the local supervisor's start/stop rate and heap per child;
  *   <li>{@code cluster}: write visibility, crash detection, idle traffic, children at scale;
  *   <li>{@code jmh ARGS}: JMH itself, with its usual arguments.
@@ -46,6 +47,10 @@ public final class Main {
     }
     if (args.length > 0 && args[0].equals("lease")) {
       LeaseBenchmark.main(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("messaging")) {
+      MessagingBenchmark.main(new String[0]);
       return;
     }
     if (args.length > 0 && args[0].equals("registry")) {

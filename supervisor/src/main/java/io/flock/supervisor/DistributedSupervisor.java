@@ -155,7 +155,9 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     this.orphans =
         new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
     this.receiver = new MessageReceiver(cluster, name, scope, runs, mailboxes, () -> stopping);
-    this.sender = new MessageSender(cluster, scope, receiver.letters(), Mailbox.DEFAULT_CAPACITY);
+    this.sender =
+        new MessageSender(
+            cluster, scope, receiver.letters(), receiver.batches(), Mailbox.DEFAULT_CAPACITY);
     this.handOver =
         new HandOver(cluster, name, scope, roster, strategy, runs, timer, receiver::forward);
     this.memberSet = new MemberSetFollower(cluster, roster, local);

@@ -10,7 +10,9 @@ import io.flock.membership.Scope;
 import io.flock.supervisor.MessageException.Outcome;
 import io.flock.supervisor.SupervisorMessages.Forward;
 import io.flock.supervisor.SupervisorMessages.Letter;
+import io.flock.supervisor.SupervisorMessages.Letters;
 import io.flock.supervisor.SupervisorMessages.Receipt;
+import io.flock.supervisor.SupervisorMessages.Receipts;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +53,7 @@ final class MessageReceiver {
   private final BooleanSupplier stopping;
   private final Endpoint<Letter> letters;
   private final Endpoint<Forward> forwards;
+  private final Endpoint<Letters> batches;
 
   MessageReceiver(
       Cluster cluster,
@@ -66,6 +69,11 @@ final class MessageReceiver {
     this.stopping = stopping;
     this.letters =
         cluster.endpoint("flock.messages." + supervisor, Letter.class, (from, l) -> onLetter(l));
+    this.batches =
+        cluster.endpoint(
+            "flock.messages." + supervisor + ".batch",
+            Letters.class,
+            (from, b) -> new Receipts(onBatch(b)));
     this.forwards =
         cluster.endpoint(
             "flock.messages." + supervisor + ".forward",
@@ -76,45 +84,70 @@ final class MessageReceiver {
             });
   }
 
-  /** The endpoint senders use. */
+  /** The endpoint senders use for asks (and single tells). */
   Endpoint<Letter> letters() {
     return letters;
+  }
+
+  /** The endpoint senders use for batches of tells. */
+  Endpoint<Letters> batches() {
+    return batches;
   }
 
   private static Receipt refuse(String why) {
     return new Receipt(why, null);
   }
 
-  private CompletionStage<Receipt> onLetter(Letter l) {
+  /**
+   * The mailbox {@code l} goes into here, or the refusal (a {@code String}) saying why it cannot.
+   */
+  private Object admit(Letter l) {
     if (stopping.getAsBoolean()) {
-      return completedFuture(
-          refuse(MOVING)); // its children are handed over, or claimed by the others
+      return MOVING; // its children are handed over, or claimed by the others
     }
     Placement p = scope.getNow(l.id());
     long current = p == null ? 0 : p.generation();
     if (l.generation() < current) {
-      return completedFuture(
-          refuse(p != null && p.terminated() ? Outcome.NO_SUCH_CHILD.name() : MOVING));
+      return p != null && p.terminated() ? Outcome.NO_SUCH_CHILD.name() : MOVING;
     }
     if (l.generation() == current) {
       if (p == null || p.terminated()) {
-        return completedFuture(refuse(Outcome.NO_SUCH_CHILD.name()));
+        return Outcome.NO_SUCH_CHILD.name();
       }
       if (!p.node().equals(cluster.self()) || runs.isMoving(l.id())) {
-        return completedFuture(refuse(MOVING));
+        return MOVING;
       }
     }
     // Here at its generation, or addressed here at a newer one whose placement is on its way (the
     // mailbox is dropped if that placement turns out otherwise).
     Mailbox box = boxes.open(l.id(), l.generation());
-    if (box == null) {
-      return completedFuture(refuse(MOVING));
+    return box == null ? MOVING : box;
+  }
+
+  /** A tell: queued (null) or the refusal. */
+  private @Nullable String tell(Letter l) {
+    Object admitted = admit(l);
+    if (!(admitted instanceof Mailbox box)) {
+      return (String) admitted;
     }
+    return box.offer(new Envelope(l.body(), null, this::check)) ? null : Outcome.OVERLOADED.name();
+  }
+
+  private List<@Nullable String> onBatch(Letters batch) {
+    List<@Nullable String> out = new ArrayList<>(batch.letters().size());
+    for (Letter l : batch.letters()) {
+      out.add(tell(l));
+    }
+    return out;
+  }
+
+  private CompletionStage<Receipt> onLetter(Letter l) {
     if (l.askMillis() == 0) {
-      return completedFuture(
-          box.offer(new Envelope(l.body(), null, this::check))
-              ? new Receipt(null, null)
-              : refuse(Outcome.OVERLOADED.name()));
+      return completedFuture(new Receipt(tell(l), null));
+    }
+    Object admitted = admit(l);
+    if (!(admitted instanceof Mailbox box)) {
+      return completedFuture(refuse((String) admitted));
     }
     CompletableFuture<Object> reply = new CompletableFuture<>();
     if (!box.offer(new Envelope(l.body(), reply, this::check))) {
@@ -225,6 +258,7 @@ final class MessageReceiver {
   /** Frees the endpoints. */
   void close() {
     letters.close();
+    batches.close();
     forwards.close();
   }
 }

@@ -4,11 +4,11 @@ import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
 import io.flock.membership.Endpoint;
 import io.flock.membership.EndpointException;
+import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import io.flock.supervisor.MessageException.Outcome;
 import io.flock.supervisor.SupervisorMessages.Letter;
 import io.flock.supervisor.SupervisorMessages.Receipt;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,12 +33,25 @@ import org.jspecify.annotations.Nullable;
 final class MessageSender {
   private final Cluster cluster;
   private final Scope<String, Placement> scope;
-  private final Endpoint<Letter> letters;
+  private final LetterOutbox outbox;
   private final int maxHeld;
+  private final java.util.Queue<Runnable> submitted =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean draining =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final Map<String, Channel> channels = new HashMap<>();
 
-  /** One message on its way, with the caller's future (completed with the answer, or null). */
-  record Out(long seq, Object body, boolean ask, long deadline, CompletableFuture<Object> result) {}
+  /**
+   * One message on its way (about {@code bytes} on the wire), with the caller's future (completed
+   * with the answer, or null).
+   */
+  record Out(
+      long seq,
+      Object body,
+      int bytes,
+      boolean ask,
+      long deadline,
+      CompletableFuture<Object> result) {}
 
   private static final class Channel {
     final String id;
@@ -54,11 +67,55 @@ final class MessageSender {
   }
 
   MessageSender(
-      Cluster cluster, Scope<String, Placement> scope, Endpoint<Letter> letters, int maxHeld) {
+      Cluster cluster,
+      Scope<String, Placement> scope,
+      Endpoint<Letter> letters,
+      Endpoint<SupervisorMessages.Letters> batches,
+      int maxHeld) {
     this.cluster = cluster;
     this.scope = scope;
-    this.letters = letters;
+    this.outbox =
+        new LetterOutbox(cluster.onCore(), letters, batches, cluster.settings().maxValueBytes());
     this.maxHeld = maxHeld;
+  }
+
+  /**
+   * Any thread: runs {@code send} on the core thread; what is submitted while the core is busy runs
+   * in one task, and its tells to one node go as one batch.
+   *
+   * @throws java.util.concurrent.RejectedExecutionException if the node is closed
+   */
+  void submit(Runnable send) {
+    submitted.add(send);
+    if (draining.compareAndSet(false, true)) {
+      cluster.onCore().execute(this::drain);
+    }
+  }
+
+  private void drain() {
+    try {
+      for (int n = 0; n < 4_096; n++) {
+        Runnable r = submitted.poll();
+        if (r == null) {
+          break;
+        }
+        r.run();
+      }
+      outbox.flush();
+    } finally {
+      draining.set(false);
+    }
+    if (!submitted.isEmpty() && draining.compareAndSet(false, true)) {
+      cluster.onCore().execute(this::drain);
+    }
+  }
+
+  private void post(NodeId to, Letter letter, Out out, LetterOutbox.Done done) {
+    if (out.ask()) {
+      outbox.ask(to, letter, out.deadline(), done);
+    } else {
+      outbox.tell(to, letter, out.bytes(), out.deadline(), done);
+    }
   }
 
   /** To the exact copy {@code ref}. */
@@ -76,26 +133,22 @@ final class MessageSender {
       fail(out, Outcome.TIMED_OUT, "deadline passed before sending");
       return;
     }
-    var unused =
-        letters
-            .request(
-                ref.node(),
-                letter(ref.id(), ref.generation(), out, remaining),
-                Receipt.class,
-                Duration.ofNanos(remaining))
-            .whenCompleteAsync(
-                (r, e) -> {
-                  if (e != null) {
-                    failOnError(out, e);
-                  } else if (r.refusal() == null) {
-                    out.result().complete(r.answer());
-                  } else if (r.refusal().equals(MessageReceiver.MOVING)) {
-                    fail(out, Outcome.FENCED, ref + " is no longer the current copy");
-                  } else {
-                    fail(out, Outcome.valueOf(r.refusal()), "refused by " + ref.node().name());
-                  }
-                },
-                cluster.onCore());
+    post(
+        ref.node(),
+        letter(ref.id(), ref.generation(), out, remaining),
+        out,
+        (r, e) -> {
+          String refusal = r == null ? null : r.refusal();
+          if (e != null || r == null) {
+            failOnError(out, e);
+          } else if (refusal == null) {
+            out.result().complete(r.answer());
+          } else if (refusal.equals(MessageReceiver.MOVING)) {
+            fail(out, Outcome.FENCED, ref + " is no longer the current copy");
+          } else {
+            fail(out, Outcome.valueOf(refusal), "refused by " + ref.node().name());
+          }
+        });
   }
 
   /**
@@ -105,7 +158,12 @@ final class MessageSender {
     Channel c = channels.computeIfAbsent(id, Channel::new);
     Out out =
         new Out(
-            c.nextSeq++, template.body(), template.ask(), template.deadline(), template.result());
+            c.nextSeq++,
+            template.body(),
+            template.bytes(),
+            template.ask(),
+            template.deadline(),
+            template.result());
     Placement p = scope.getNow(id);
     boolean behind =
         !c.held.isEmpty()
@@ -141,14 +199,11 @@ final class MessageSender {
     c.inFlight++;
     c.inFlightGeneration = p.generation();
     long generation = p.generation();
-    var unused =
-        letters
-            .request(
-                p.node(),
-                letter(c.id, generation, out, remaining),
-                Receipt.class,
-                Duration.ofNanos(remaining))
-            .whenCompleteAsync((r, e) -> onReceipt(c, out, generation, r, e), cluster.onCore());
+    post(
+        p.node(),
+        letter(c.id, generation, out, remaining),
+        out,
+        (r, e) -> onReceipt(c, out, generation, r, e));
   }
 
   private void onReceipt(
@@ -232,8 +287,11 @@ final class MessageSender {
     }
   }
 
-  private static void failOnError(Out out, Throwable e) {
+  private static void failOnError(Out out, @Nullable Throwable e) {
     Throwable cause = e instanceof CompletionException ? e.getCause() : e;
+    if (cause == null) {
+      cause = new IllegalStateException("no receipt");
+    }
     if (cause instanceof EndpointException ee) {
       switch (ee.outcome()) {
         case TIMED_OUT -> fail(out, Outcome.TIMED_OUT, "no receipt by the deadline");

@@ -127,7 +127,7 @@ public final class Messenger {
     requireNonNull(name, "name");
     Optional<ChildRef> ref = names.apply(name);
     if (ref.isEmpty()) {
-      check(message);
+      int unused = check(message);
       return noSuchName(name);
     }
     return tell(ref.get().id(), message);
@@ -145,7 +145,7 @@ public final class Messenger {
     requireNonNull(name, "name");
     Optional<ChildRef> ref = names.apply(name);
     if (ref.isEmpty()) {
-      check(message);
+      int unused = check(message);
       return noSuchName(name);
     }
     return ask(ref.get().id(), message, replyType, deadline);
@@ -156,9 +156,9 @@ public final class Messenger {
         new MessageException(Outcome.NO_SUCH_CHILD, "no child holds the name " + name));
   }
 
-  private void check(Object message) {
+  private int check(Object message) {
     requireNonNull(message, "message");
-    int unused = cluster.encodedSize(message);
+    return cluster.encodedSize(message);
   }
 
   private CompletableFuture<Object> go(
@@ -166,16 +166,17 @@ public final class Messenger {
       boolean ask,
       Duration deadline,
       java.util.function.Consumer<MessageSender.Out> route) {
-    check(message);
+    int bytes = check(message);
     requireNonNull(deadline, "deadline");
     if (deadline.isNegative() || deadline.isZero()) {
       throw new IllegalArgumentException("deadline must be positive, was " + deadline);
     }
     CompletableFuture<Object> result = new CompletableFuture<>();
     MessageSender.Out out =
-        new MessageSender.Out(0, message, ask, System.nanoTime() + deadline.toNanos(), result);
+        new MessageSender.Out(
+            0, message, bytes, ask, System.nanoTime() + deadline.toNanos(), result);
     try {
-      cluster.onCore().execute(() -> route.accept(out));
+      sender.submit(() -> route.accept(out));
     } catch (java.util.concurrent.RejectedExecutionException e) {
       return CompletableFuture.failedFuture(
           new MessageException(Outcome.STOPPED, "this node is closed"));

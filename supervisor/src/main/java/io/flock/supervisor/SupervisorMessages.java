@@ -49,6 +49,12 @@ final class SupervisorMessages {
    */
   record Receipt(@Nullable String refusal, @Nullable Object answer) {}
 
+  /** Sender → a node: tells for children there, in the order sent (asks travel alone). */
+  record Letters(List<Letter> letters) {}
+
+  /** A node → sender: per letter of a {@link Letters}, null when queued, else the refusal. */
+  record Receipts(List<@Nullable String> refusals) {}
+
   /** Old node → new node of a handed-over child: the messages queued at the old copy, in order. */
   record Forward(String id, long generation, List<Object> bodies) {}
 
@@ -62,6 +68,8 @@ final class SupervisorMessages {
           .add(305, Letter.class, new LetterFormat())
           .add(306, Receipt.class, new ReceiptFormat())
           .add(307, Forward.class, new ForwardFormat())
+          .add(308, Letters.class, new LettersFormat())
+          .add(309, Receipts.class, new ReceiptsFormat())
           .build();
 
   private static void writeNullable(WireOutput out, @Nullable String s) {
@@ -215,6 +223,56 @@ final class SupervisorMessages {
         bodies.add(in.readValue());
       }
       return new Forward(id, generation, List.copyOf(bodies));
+    }
+  }
+
+  private static int count(WireInput in, String what) {
+    int n = in.readVarInt();
+    if (n < 0 || n > 1_000_000) {
+      throw new IllegalArgumentException("malformed " + what + ": " + n + " entries");
+    }
+    return n;
+  }
+
+  static final class LettersFormat implements WireFormat<Letters> {
+    private final LetterFormat letter = new LetterFormat();
+
+    @Override
+    public void write(WireOutput out, Letters b) {
+      out.writeVarInt(b.letters().size());
+      b.letters().forEach(l -> letter.write(out, l));
+    }
+
+    @Override
+    public Letters read(WireInput in) {
+      int n = count(in, "letters");
+      List<Letter> letters = new ArrayList<>(Math.min(n, 1024));
+      for (int i = 0; i < n; i++) {
+        Letter l = letter.read(in);
+        if (l.askMillis() != 0) {
+          throw new IllegalArgumentException("malformed letters: an ask in a batch");
+        }
+        letters.add(l);
+      }
+      return new Letters(List.copyOf(letters));
+    }
+  }
+
+  static final class ReceiptsFormat implements WireFormat<Receipts> {
+    @Override
+    public void write(WireOutput out, Receipts r) {
+      out.writeVarInt(r.refusals().size());
+      r.refusals().forEach(s -> writeNullable(out, s));
+    }
+
+    @Override
+    public Receipts read(WireInput in) {
+      int n = count(in, "receipts");
+      List<@Nullable String> refusals = new ArrayList<>(Math.min(n, 1024));
+      for (int i = 0; i < n; i++) {
+        refusals.add(readNullable(in));
+      }
+      return new Receipts(java.util.Collections.unmodifiableList(refusals));
     }
   }
 }
