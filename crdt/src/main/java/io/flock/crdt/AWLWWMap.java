@@ -159,6 +159,32 @@ public final class AWLWWMap<K, V> {
   }
 
   /**
+   * Removes the entries of {@code key} whose value {@code which} accepts, and covers only those:
+   * the key's other entries (concurrent writes this replica holds, hidden by the conflict order)
+   * stay, here and wherever the delta goes, and the next of them in the order becomes visible. A
+   * plain {@link #remove} would take them too.
+   *
+   * @return the delta of this removal (empty if no entry matched)
+   * @throws NullPointerException if an argument is null
+   */
+  public Delta<K, V> removeIf(K key, java.util.function.Predicate<? super V> which) {
+    requireNonNull(key, "key");
+    requireNonNull(which, "which");
+    List<Dot> covered = new ArrayList<>(1);
+    for (Dotted<V> d : AWLWWMap.<V>entryList(store.get(key))) {
+      if (which.test(d.value())) {
+        covered.add(d.dot());
+      }
+    }
+    if (covered.isEmpty()) {
+      return Delta.empty();
+    }
+    CausalContext context = CausalContext.ofDots(covered);
+    joinKey(key, List.of(), context, new ArrayList<>(1));
+    return Delta.trusted(Map.of(key, List.of()), context, false);
+  }
+
+  /**
    * Removes every key this replica has observed.
    *
    * @return the delta of the removals

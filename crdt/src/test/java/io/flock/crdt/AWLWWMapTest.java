@@ -154,4 +154,31 @@ class AWLWWMapTest {
     peer.join(write);
     assertThat(peer.get("k")).isEqualTo("after-restart");
   }
+
+  /**
+   * Issue 17 (a live child's name vanished after a heal): removing the entry of one writer leaves a
+   * concurrent entry of the same key, hidden by the order, visible on every replica.
+   */
+  @Test
+  void removeIfCoversOnlyTheMatchingEntriesAndTheConcurrentOneSurfaces() {
+    AWLWWMap<String, String> a = new AWLWWMap<>(new ReplicaId("a", 1), new Hlc(() -> 0));
+    AWLWWMap<String, String> b = new AWLWWMap<>(new ReplicaId("b", 1), new Hlc(() -> 0));
+    Delta<String, String> fromA = a.put("k", "dead");
+    Delta<String, String> fromB = b.put("k", "live");
+    a.join(fromB);
+    b.join(fromA);
+    assertThat(a.get("k")).isEqualTo(b.get("k"));
+    AWLWWMap<String, String> c = new AWLWWMap<>(new ReplicaId("c", 1), new Hlc(() -> 0));
+    c.join(a.state());
+    Delta<String, String> removal = c.removeIf("k", "dead"::equals);
+    assertThat(c.get("k")).isEqualTo("live");
+    a.join(removal);
+    b.join(removal);
+    assertThat(a.get("k")).isEqualTo("live");
+    assertThat(b.get("k")).isEqualTo("live");
+    assertThat(c.removeIf("k", "absent"::equals).isEmpty()).isTrue();
+    // A plain remove covers both.
+    assertThat(c.remove("k").isEmpty()).isFalse();
+    assertThat(c.get("k")).isNull();
+  }
 }

@@ -39,6 +39,13 @@ public interface Scope<K, V> {
   /** Core thread: removes a key. */
   List<Change<K, V>> removeNow(K key);
 
+  /**
+   * Core thread: removes only the entries of {@code key} whose value {@code which} accepts; a
+   * concurrent write of another value that this node holds (hidden by the conflict order) stays and
+   * becomes visible, here and everywhere. Returns the change it made visible (if any).
+   */
+  List<Change<K, V>> removeIfNow(K key, java.util.function.Predicate<? super V> which);
+
   /** Core thread: reads a key. */
   @Nullable V getNow(K key);
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -22,12 +23,18 @@ import org.jspecify.annotations.Nullable;
  */
 final class Names {
   private final Supplier<NodeId> self;
+  private final Predicate<NodeId> gone;
   private final Map<String, Registration> byName = new ConcurrentHashMap<>();
   private final Map<ChildRef, Set<String>> byRef = new ConcurrentHashMap<>();
   private final Map<NodeId, Set<String>> byNode = new HashMap<>();
 
-  Names(Supplier<NodeId> self) {
+  /**
+   * @param gone whether a node is known gone (down, left, removed, replaced): a registration it
+   *     owns is on its way out, and never beats a live child's
+   */
+  Names(Supplier<NodeId> self, Predicate<NodeId> gone) {
     this.self = self;
+    this.gone = gone;
   }
 
   @Nullable Registration get(String name) {
@@ -57,7 +64,11 @@ final class Names {
     return new ArrayList<>(byNode.getOrDefault(node, Set.of()));
   }
 
-  /** Core thread: applies scope changes; returns the events they mean, in order. */
+  /**
+   * Core thread: applies scope changes; returns the events they mean, in order. A registration of
+   * this node that lost a conflict to one owned by a node known gone is not told as lost: the gone
+   * node's entry is removed by the sweep, and ours, kept under it, becomes visible again.
+   */
   List<RegistryEvent> onChanges(List<Change<String, Registration>> changes) {
     List<RegistryEvent> events = new ArrayList<>();
     for (Change<String, Registration> c : changes) {
@@ -75,7 +86,9 @@ final class Names {
             // Another child's registration replaced this node's without having seen it: the two
             // were concurrent, and ours lost by the order (a sequential change would have passed
             // through a removal here).
-            events.add(new RegistryEvent.ConflictLost(old, u.newValue()));
+            if (!gone.test(u.newValue().ref().node())) {
+              events.add(new RegistryEvent.ConflictLost(old, u.newValue()));
+            }
           }
           events.add(new RegistryEvent.Registered(u.newValue()));
         }

@@ -68,6 +68,10 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
   private final Cluster cluster;
   private final boolean quorum;
   private final Duration callTimeout;
+  private final java.util.Map<Long, CompletableFuture<Registration>> inFlight =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong callIds =
+      new java.util.concurrent.atomic.AtomicLong();
   private final Scope<String, Registration> scope;
   private final Names names;
   private final List<Consumer<RegistryEvent>> listeners = new CopyOnWriteArrayList<>();
@@ -81,7 +85,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
     this.quorum = b.quorum;
     this.callTimeout = b.callTimeout;
     this.scope = cluster.scope("registry." + name, RegistryWire.ORDER);
-    this.names = new Names(cluster::self);
+    this.names = new Names(cluster::self, cluster::isGoneNow);
     this.listeners.addAll(b.listeners);
     this.writes =
         cluster.endpoint("registry." + name + ".write", WriteRequest.class, this::onWrite);
@@ -247,7 +251,10 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
   public void close() {
     closed = true;
     writes.close();
-    timer.shutdownNow();
+    timer.shutdownNow(); // its retries and polls are dropped: their calls end here instead
+    for (CompletableFuture<Registration> call : List.copyOf(inFlight.values())) {
+      call.completeExceptionally(stopped());
+    }
   }
 
   // ---- inside ----
@@ -264,8 +271,18 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
       result.completeExceptionally(stopped());
       return result;
     }
+    long id = callIds.incrementAndGet();
+    inFlight.put(id, result);
+    var unused = result.whenComplete((r, e) -> inFlight.remove(id));
     long deadline = System.nanoTime() + callTimeout.toNanos();
-    cluster.onCore().execute(() -> send(request, deadline, result));
+    try {
+      cluster.onCore().execute(() -> send(request, deadline, result));
+    } catch (RejectedExecutionException closing) {
+      result.completeExceptionally(stopped());
+    }
+    if (closed) {
+      result.completeExceptionally(stopped()); // closed meanwhile: close() may have missed it
+    }
     return result;
   }
 
@@ -494,7 +511,9 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
             && cleaner.get().equals(cluster.self())
             && r != null
             && r.ref().node().equals(node)) {
-          var unused = scope.removeNow(n);
+          // Only the gone node's entries: a live child's concurrent registration of the name,
+          // hidden behind it by the order, stays and takes the name (a plain remove took both).
+          var unused = scope.removeIfNow(n, reg -> cluster.isGoneNow(reg.ref().node()));
           removed++;
         }
       }

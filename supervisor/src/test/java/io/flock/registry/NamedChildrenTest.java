@@ -29,6 +29,13 @@ class NamedChildrenTest {
     start(n, io.flock.supervisor.DistributionStrategy.uniform());
   }
 
+  /** Every name conflict a registry told of, on any node: "name loser-child-id". */
+  private final List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Per child id, how many times a copy of it started and stopped. */
+  private final java.util.Map<String, Integer> starts =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private void start(int n, io.flock.supervisor.DistributionStrategy strategy) {
     cluster =
         TestCluster.start(
@@ -36,11 +43,26 @@ class NamedChildrenTest {
     TestCluster.await(WAIT, cluster::converged, n + " nodes up");
     for (int i = 0; i < n; i++) {
       Registry r =
-          Registry.builder("names", cluster.node(i)).callTimeout(Duration.ofMillis(500)).start();
+          Registry.builder("names", cluster.node(i))
+              .callTimeout(Duration.ofMillis(500))
+              .listener(
+                  e -> {
+                    if (e instanceof RegistryEvent.ConflictLost lost) {
+                      notices.add(lost.loser().name() + " " + lost.loser().ref().id());
+                    }
+                  })
+              .start();
       registries.add(r);
       supervisors.add(
           DistributedSupervisor.builder("workers", cluster.node(i))
               .factory("worker", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
+              .factory(
+                  "counted",
+                  spec ->
+                      ctx -> {
+                        starts.merge(ctx.id(), 1, Integer::sum);
+                        Thread.sleep(Long.MAX_VALUE);
+                      })
               .strategy(strategy)
               .names(r)
               .start());
@@ -134,5 +156,75 @@ class NamedChildrenTest {
     assertThat(supervisors.get(0).whichChildren().join())
         .extracting(ChildRef::id)
         .contains(winner.id());
+  }
+
+  /**
+   * Issue 17, found by this scenario: both sides of a 2|3 split register the same names for their
+   * own children (the minority cannot start children, but its registry answers for itself). After
+   * the heal the minority is told it is down and rejoins as new incarnations, so its registrations
+   * die with the old ones; but where one of them had won the merge, the majority's child was told
+   * it lost (and was stopped for good), then the sweep removed the dead winner: 14 of 50 majority
+   * children were stopped and most names had no owner at all (Horde #186, a name vanishing after a
+   * heal). Now a registration that loses to one owned by a node known gone is kept: every name ends
+   * with the majority's child, everywhere, and every majority child still runs.
+   */
+  @Test
+  void afterA2To3SplitInWhichBothSidesNamedTheirChildrenTheMajoritysNamesAndChildrenStay() {
+    start(5);
+    int n = 50;
+    List<ChildRef> left = new ArrayList<>();
+    List<ChildRef> right = new ArrayList<>();
+    for (int i = 0; left.size() < n || right.size() < n; i++) {
+      ChildRef r = supervisors.get(2).startChild(ChildSpec.of("c" + i, "counted")).join();
+      int node = Integer.parseInt(r.node().name().substring(1));
+      if (node < 2 && left.size() < n) {
+        left.add(r);
+      } else if (node >= 2 && right.size() < n) {
+        right.add(r);
+      } else {
+        supervisors.get(2).terminateChild(r.id()).join();
+      }
+    }
+    cluster.partition(Set.of(0, 1));
+    var n0 = cluster.node(0).self();
+    var n2 = cluster.node(2).self();
+    TestCluster.await(
+        WAIT,
+        () ->
+            cluster.events(0).contains(new io.flock.membership.ClusterEvent.MemberDown(n2))
+                && cluster.events(2).contains(new io.flock.membership.ClusterEvent.MemberDown(n0)),
+        "each side declared the other down");
+    List<java.util.concurrent.CompletableFuture<Registration>> writes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ChildRef a = left.get(i);
+      ChildRef b = right.get(i);
+      writes.add(registries.get(index(a)).register("name-" + i, a));
+      writes.add(registries.get(index(b)).register("name-" + i, b));
+    }
+    writes.forEach(java.util.concurrent.CompletableFuture::join);
+    cluster.heal();
+    TestCluster.await(
+        Duration.ofSeconds(60),
+        () -> {
+          for (int i = 0; i < n; i++) {
+            ChildRef b = right.get(i);
+            if (!everywhere("name-" + i, o -> o.equals(Optional.of(b)))) {
+              return false;
+            }
+          }
+          return true;
+        },
+        "every name with the majority's child, on every node");
+    assertThat(notices).doesNotHaveDuplicates();
+    List<String> ids =
+        supervisors.get(2).whichChildren().join().stream().map(ChildRef::id).toList();
+    assertThat(ids).containsAll(right.stream().map(ChildRef::id).toList());
+    for (ChildRef b : right) {
+      assertThat(starts.get(b.id())).as("%s started once, never stopped", b.id()).isEqualTo(1);
+    }
+  }
+
+  private static int index(ChildRef r) {
+    return Integer.parseInt(r.node().name().substring(1));
   }
 }

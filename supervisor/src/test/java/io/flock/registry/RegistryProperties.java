@@ -87,7 +87,7 @@ class RegistryProperties {
     }
     cluster.heal();
     for (CompletableFuture<?> w : writes) {
-      w.handle((v, e) -> null).get(); // any outcome, but each one ends
+      w.handle((v, e) -> null).get(30, java.util.concurrent.TimeUnit.SECONDS); // each one ends
     }
     TestCluster.await(WAIT, cluster::converged, "healed");
     TestCluster.await(WAIT, this::allAgree, "every node sees the same owner for every name");

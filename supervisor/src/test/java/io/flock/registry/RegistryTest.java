@@ -239,4 +239,35 @@ class RegistryTest {
           .hasMessageContaining("Registry.wireTypes()");
     }
   }
+
+  /**
+   * Found by {@code RegistryProperties}: a registration waiting for this node's replica to show the
+   * arbiter's write (read-your-writes) when the registry closed never completed: close stopped the
+   * timer its next look was scheduled on, and the caller waited forever. Every call now ends when
+   * the registry closes, with {@code STOPPED}.
+   */
+  @Test
+  void aCallInFlightWhenTheRegistryClosesEndsWithStopped() throws Exception {
+    start(3, Duration.ofSeconds(20));
+    List<NodeId> members =
+        List.of(cluster.node(0).self(), cluster.node(1).self(), cluster.node(2).self());
+    String name = null;
+    for (int i = 0; name == null; i++) {
+      String candidate = "held-back-" + i;
+      if (!io.flock.supervisor.DistributionStrategy.Rendezvous.best(candidate, members)
+          .orElseThrow()
+          .equals(cluster.node(0).self())) {
+        name = candidate;
+      }
+    }
+    cluster.cutScope(1, 0, "registry.names"); // n0 never sees the arbiter's write
+    cluster.cutScope(2, 0, "registry.names");
+    CompletableFuture<Registration> call = reg(0).register(name, childOn(0, "c"));
+    Thread.sleep(500);
+    assertThat(call).isNotDone();
+    reg(0).close();
+    assertThat(failure(call.orTimeout(2, TimeUnit.SECONDS)).reason())
+        .isEqualTo(RegistryException.Reason.STOPPED);
+    cluster.healScopes();
+  }
 }

@@ -176,6 +176,27 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   }
 
   @Override
+  public List<Change<K, V>> removeIfNow(K key, java.util.function.Predicate<? super V> which) {
+    table.runtime().checkCore();
+    V old = map.get(key);
+    Delta<K, V> delta = map.removeIf(key, which);
+    if (delta.isEmpty()) {
+      return List.of();
+    }
+    replicator.recordLocal(delta);
+    table.flushSoon();
+    V now = map.get(key);
+    List<Change<K, V>> changes =
+        old == null || old.equals(now)
+            ? List.of()
+            : now == null
+                ? List.of(new Change.Removed<>(key, old))
+                : List.of(new Change.Updated<>(key, old, now));
+    notifySubscribers(changes);
+    return changes;
+  }
+
+  @Override
   public @Nullable V getNow(K key) {
     table.runtime().checkCore();
     return map.get(key);
