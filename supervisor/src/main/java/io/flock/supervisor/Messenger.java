@@ -124,13 +124,7 @@ public final class Messenger {
    * @throws IllegalArgumentException if {@code message} cannot be sent
    */
   public CompletableFuture<Void> tellNamed(String name, Object message) {
-    requireNonNull(name, "name");
-    Optional<ChildRef> ref = names.apply(name);
-    if (ref.isEmpty()) {
-      int unused = check(message);
-      return noSuchName(name);
-    }
-    return tell(ref.get().id(), message);
+    return named(name, message, id -> tell(id, message));
   }
 
   /**
@@ -142,13 +136,19 @@ public final class Messenger {
    */
   public <R> CompletableFuture<R> askNamed(
       String name, Object message, Class<R> replyType, Duration deadline) {
+    return named(name, message, id -> ask(id, message, replyType, deadline));
+  }
+
+  /** Sends to the child that holds {@code name} by id, or fails with NO_SUCH_CHILD. */
+  private <T> CompletableFuture<T> named(
+      String name, Object message, Function<String, CompletableFuture<T>> byId) {
     requireNonNull(name, "name");
     Optional<ChildRef> ref = names.apply(name);
     if (ref.isEmpty()) {
       int unused = check(message);
       return noSuchName(name);
     }
-    return ask(ref.get().id(), message, replyType, deadline);
+    return byId.apply(ref.get().id());
   }
 
   private static <T> CompletableFuture<T> noSuchName(String name) {

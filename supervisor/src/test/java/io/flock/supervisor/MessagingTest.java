@@ -125,10 +125,15 @@ class MessagingTest {
     throw new AssertionError("completed normally");
   }
 
-  /** The node index a child runs on, from the replicated placements. */
+  /** The node index a child runs on, from the replicated placements (as node 0 sees them). */
   private int nodeOf(String id) {
+    return nodeOf(id, 0);
+  }
+
+  /** The node index a child runs on, as the supervisor of node {@code via} sees it. */
+  private int nodeOf(String id, int via) {
     ChildRef ref =
-        sup(0).whichChildren().join().stream()
+        sup(via).whichChildren().join().stream()
             .filter(r -> r.id().equals(id))
             .findFirst()
             .orElseThrow();
@@ -222,7 +227,7 @@ class MessagingTest {
     assertThat(got).doesNotHaveDuplicates();
     assertThat(got).isSorted();
     assertThat(acknowledged).as("failures: %s", failures).hasSizeGreaterThan(total * 9 / 10);
-    assertThat(nodeOf("mover")).isNotEqualTo(home);
+    assertThat(nodeOf("mover", sender)).isNotEqualTo(home);
     assertThat(outcome(m.tell(ref, new Add(-1)))).isEqualTo(Outcome.FENCED);
   }
 
