@@ -75,6 +75,38 @@ class Issue14RejoinTest {
     }
   }
 
+  /**
+   * Found by the registry's jqwik property: a node told it is down rejoins through its seeds only;
+   * when its one seed had restarted at another address meanwhile, the new incarnation stayed
+   * JOINING for good (no quorum, no lease), although it heard every live member. A rejoining node
+   * now also asks the members it knows.
+   */
+  @Test
+  void aNodeToldItIsDownRejoinsThroughTheMembersItKnowsWhenItsSeedsMoved() {
+    try (TestCluster c = TestCluster.start(3)) {
+      TestCluster.await(WAIT, c::converged, "3 nodes up");
+      c.restart(0); // n1's one seed is n0's old address
+      TestCluster.await(WAIT, c::converged, "n0 back at a new address");
+      NodeId old = c.node(1).self();
+      c.cut(1, 0);
+      c.cut(1, 2);
+      TestCluster.await(
+          WAIT,
+          () ->
+              c.events(0).contains(new ClusterEvent.MemberDown(old))
+                  && c.events(2).contains(new ClusterEvent.MemberDown(old)),
+          "n0 and n2 declare n1 down");
+      c.heal();
+      TestCluster.await(
+          WAIT, () -> c.node(1).self().incarnation() > old.incarnation(), "n1 rejoins as new");
+      NodeId next = c.node(1).self();
+      TestCluster.await(
+          WAIT, () -> upIn(c.node(0), next) && upIn(c.node(2), next), "the new incarnation is up");
+      TestCluster.await(WAIT, c.node(1)::hasLease, "the new incarnation holds a lease");
+      TestCluster.await(WAIT, c::converged, "converged again");
+    }
+  }
+
   @Test
   void aStalledNodeTheOthersDeclaredDownRejoinsAsANewIncarnationWhenItWakes() {
     try (TestCluster c = TestCluster.start(3)) {

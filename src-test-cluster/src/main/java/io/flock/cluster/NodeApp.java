@@ -7,6 +7,9 @@ import com.sun.net.httpserver.HttpServer;
 import io.flock.membership.Cluster;
 import io.flock.membership.Member;
 import io.flock.membership.Scope;
+import io.flock.registry.Registration;
+import io.flock.registry.Registry;
+import io.flock.registry.RegistryEvent;
 import io.flock.supervisor.ChildContext;
 import io.flock.supervisor.ChildInfo;
 import io.flock.supervisor.ChildRef;
@@ -154,6 +157,8 @@ public final class NodeApp implements AutoCloseable {
 
   private final Cluster cluster;
   private final DistributedSupervisor supervisor;
+  private final Registry registry;
+  private final List<String> nameConflicts = new CopyOnWriteArrayList<>();
   private final List<String> ledger = new CopyOnWriteArrayList<>();
   private final @Nullable Path ledgerFile;
   private final @Nullable HttpServer http;
@@ -171,11 +176,22 @@ public final class NodeApp implements AutoCloseable {
             .advertise(s.advertise())
             .seeds(s.seeds())
             .wireTypes(DistributedSupervisor.wireTypes())
+            .wireTypes(Registry.wireTypes())
+            .start();
+    this.registry =
+        Registry.builder("names", cluster)
+            .listener(
+                e -> {
+                  if (e instanceof RegistryEvent.ConflictLost lost) {
+                    nameConflicts.add(lost.loser().name() + " " + lost.loser().ref().id());
+                  }
+                })
             .start();
     this.supervisor =
         DistributedSupervisor.builder("app", cluster)
             .strategy(
                 s.quorum() ? DistributionStrategy.uniformQuorum() : DistributionStrategy.uniform())
+            .names(registry)
             .factory(
                 "worker",
                 spec ->
@@ -316,6 +332,8 @@ public final class NodeApp implements AutoCloseable {
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
     server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     server.createContext("/children", this::children);
+    server.createContext("/names", this::names);
+    server.createContext("/conflicts", ex -> reply(ex, 200, lines(nameConflicts, (String c) -> c)));
     server.createContext(
         "/local",
         ex ->
@@ -395,6 +413,57 @@ public final class NodeApp implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code POST /names?prefix=&count=}: registers {@code prefix0..} for the children running here,
+   * round robin; {@code GET}: every name this node's replica knows, as {@code name child node
+   * generation} lines.
+   */
+  private void names(HttpExchange ex) throws IOException {
+    if (ex.getRequestMethod().equals("POST")) {
+      Map<String, String> q = query(ex.getRequestURI());
+      int count = Integer.parseInt(q.getOrDefault("count", "1"));
+      String prefix = q.getOrDefault("prefix", "name-");
+      List<ChildRef> here =
+          supervisor.whichChildren().join().stream()
+              .filter(r -> r.node().equals(cluster.self()))
+              .toList();
+      if (here.isEmpty()) {
+        reply(ex, 409, "no children run here\n");
+        return;
+      }
+      List<CompletableFuture<?>> writes = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        writes.add(registry.register(prefix + i, here.get(i % here.size())));
+      }
+      int ok = 0;
+      StringBuilder errors = new StringBuilder();
+      for (CompletableFuture<?> f : writes) {
+        try {
+          f.get(30, TimeUnit.SECONDS);
+          ok++;
+        } catch (Exception e) {
+          errors.append(e.getCause() != null ? e.getCause().getMessage() : e.toString());
+          errors.append('\n');
+        }
+      }
+      reply(ex, errors.isEmpty() ? 200 : 409, "registered " + ok + "\n" + errors);
+    } else {
+      reply(
+          ex,
+          200,
+          lines(
+              registry.select(r -> true),
+              (Registration r) ->
+                  r.name()
+                      + " "
+                      + r.ref().id()
+                      + " "
+                      + r.ref().node().name()
+                      + " "
+                      + r.ref().generation()));
+    }
+  }
+
   private static <T> String lines(List<T> items, Function<T, String> line) {
     return items.stream().map(line).map(l -> l + "\n").collect(Collectors.joining());
   }
@@ -431,6 +500,7 @@ public final class NodeApp implements AutoCloseable {
       h.stop(0);
     }
     supervisor.close();
+    registry.close();
     cluster.close();
   }
 

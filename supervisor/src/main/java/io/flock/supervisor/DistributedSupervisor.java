@@ -84,10 +84,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final PlacementPublisher publisher;
   private final CoreCalls calls;
   private final @Nullable PlacementNames names;
-  private final Mailboxes mailboxes;
-  private final MessageReceiver receiver;
-  private final MessageSender sender;
-  private final Messenger messenger;
+  private final ChildMessaging messaging;
   private volatile boolean stopping;
   private boolean tickScheduled; // core thread
 
@@ -115,7 +112,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
               t.setDaemon(true);
               return t;
             });
-    this.mailboxes = new Mailboxes(b.mailboxCapacity);
+    Mailboxes mailboxes = new Mailboxes(b.mailboxCapacity);
     // The local supervisor: the builder's factories, intensity, listeners and meters, plus ours.
     this.local =
         b.local
@@ -154,25 +151,18 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             timer);
     this.orphans =
         new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
-    this.receiver = new MessageReceiver(cluster, name, scope, runs, mailboxes, () -> stopping);
-    this.sender =
-        new MessageSender(
-            cluster, scope, receiver.letters(), receiver.batches(), Mailbox.DEFAULT_CAPACITY);
-    this.handOver =
-        new HandOver(cluster, name, scope, roster, strategy, runs, timer, receiver::forward);
-    this.memberSet = new MemberSetFollower(cluster, roster, local);
     ChildNames childNames = b.names;
+    this.messaging =
+        new ChildMessaging(
+            cluster, name, scope, runs, mailboxes, childNames, callTimeout, () -> stopping);
+    this.handOver =
+        new HandOver(cluster, name, scope, roster, strategy, runs, timer, messaging::moving);
+    this.memberSet = new MemberSetFollower(cluster, roster, local);
     this.names =
         childNames == null
             ? null
             : new PlacementNames(cluster, name, scope, childNames, () -> stopping);
     this.publisher = new PlacementPublisher(local, names, conflicts, this::self);
-    this.messenger =
-        new Messenger(
-            cluster,
-            sender,
-            childNames == null ? n -> java.util.Optional.empty() : childNames::lookup,
-            callTimeout);
   }
 
   /** This node's current incarnation. */
@@ -218,7 +208,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
    * ChildContext#receive}.
    */
   public Messenger messenger() {
-    return messenger;
+    return messaging.messenger();
   }
 
   /** A builder for a supervisor named {@code name} over {@code cluster}. */
@@ -238,8 +228,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                     if (!stopping) {
                       runs.onChanges(changes);
                     }
-                    receiver.onChanges(changes);
-                    sender.onChanges(changes);
+                    messaging.onChanges(changes);
                     publisher.publish(changes);
                   });
               roster.scope().subscribe(changes -> scheduleTick());
@@ -450,8 +439,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private void shutDown() {
     timer.shutdownNow();
     starts.close();
-    receiver.close();
-    mailboxes.clear();
+    messaging.close();
     SupervisorNamesInUse.release(cluster, name);
   }
 

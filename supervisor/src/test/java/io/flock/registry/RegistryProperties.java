@@ -50,6 +50,15 @@ class RegistryProperties {
 
   @Property(tries = 5)
   void afterTheLastHealEveryNodeAgreesAndEveryLoserIsToldOnce(@ForAll long seed) throws Exception {
+    try {
+      run(seed);
+    } catch (AssertionError e) {
+      cluster.printStatus();
+      throw e;
+    }
+  }
+
+  private void run(long seed) throws Exception {
     Random random = new Random(seed);
     cluster = TestCluster.start(NODES, b -> b.wireTypes(Registry.wireTypes()));
     TestCluster.await(WAIT, cluster::converged, "nodes up");

@@ -16,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The join protocol on the wire: join requests to the seeds, answers (accepted with the members
- * this node knows, or "not joined yet"), and the {@link Joiner}'s formation rule; a WARN that says
- * why after a few attempts without success. Core thread only.
+ * The join protocol on the wire: join requests to the seeds (and, on a rejoin, to the members this
+ * node knows), answers (accepted with the members this node knows, or "not joined yet"), and the
+ * {@link Joiner}'s formation rule; a WARN that says why after a few attempts without success. Core
+ * thread only.
  */
 public final class JoinProtocol {
   private static final Logger log = LoggerFactory.getLogger(JoinProtocol.class);
@@ -107,8 +108,16 @@ public final class JoinProtocol {
     if (joined) {
       return;
     }
-    if (joiner.attempt(seeds, transport, new JoinRequest(transport.self()), runtime.nanoTime())
-        == Joiner.Decision.FORM) {
+    JoinRequest request = new JoinRequest(transport.self());
+    // A node that rejoins (a new incarnation) also asks the members it knows: its seeds may have
+    // moved since it first joined (a seed restarted at another address), while the members it
+    // hears are a way in. A fresh node knows nobody yet.
+    for (NodeId member : view.known()) {
+      if (!member.name().equals(transport.self().name())) {
+        boolean unused = transport.send(member, request);
+      }
+    }
+    if (joiner.attempt(seeds, transport, request, runtime.nanoTime()) == Joiner.Decision.FORM) {
       log.info(
           "[{}] forms a new cluster ({})", transport.self().name(), joiner.describe(transport));
       up();
