@@ -35,8 +35,9 @@ class NamePartitionIT {
     Map<String, String> out = new HashMap<>();
     try {
       for (String line : c.get(node, "/names").lines().toList()) {
-        String[] f = line.split(" ");
-        out.put(f[0], f[1] + " " + f[2]);
+        int space = line.indexOf(' ');
+        String rest = line.substring(space + 1); // "child node generation"
+        out.put(line.substring(0, space), rest.substring(0, rest.lastIndexOf(' ')));
       }
     } catch (Exception e) {
       return Map.of();
