@@ -2,7 +2,9 @@ package io.flock.membership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.crdt.Change;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -122,6 +124,39 @@ class ScopeTest {
       Scope<String, String> s1 = c.node(1).scope("limited");
       TestCluster.await(
           Duration.ofSeconds(10), () -> under.equals(s1.get("k").join()), "the last good value");
+    }
+  }
+
+  /**
+   * {@code removeIfNow} takes only the entries it is asked to: a concurrent write of another value,
+   * hidden behind the removed one by the conflict order, becomes visible on every node.
+   */
+  @Test
+  void removeIfNowTakesOnlyTheMatchingEntryAndTheConcurrentOneSurfacesEverywhere() {
+    java.util.Comparator<String> byLength = java.util.Comparator.comparingInt(String::length);
+    try (TestCluster c = TestCluster.start(3)) {
+      TestCluster.await(Duration.ofSeconds(20), c::converged, "up");
+      List<Scope<String, String>> s = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        s.add(c.node(i).scope("targeted", byLength));
+      }
+      c.partition(java.util.Set.of(1));
+      s.get(1).put("k", "longer-one").join(); // wins the order when both are seen
+      s.get(0).put("k", "short").join();
+      c.heal();
+      TestCluster.await(
+          Duration.ofSeconds(20),
+          () -> s.stream().allMatch(x -> "longer-one".equals(x.get("k").join())),
+          "the longer write is visible everywhere");
+      var removed =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+                  () -> s.get(2).removeIfNow("k", "longer-one"::equals), c.node(2).onCore())
+              .join();
+      assertThat(removed).containsExactly(new Change.Updated<>("k", "longer-one", "short"));
+      TestCluster.await(
+          Duration.ofSeconds(20),
+          () -> s.stream().allMatch(x -> "short".equals(x.get("k").join())),
+          "the concurrent write surfaces everywhere");
     }
   }
 }

@@ -524,6 +524,26 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
     }
   }
 
+  /**
+   * Core: removes this node's losing entry of a name (hidden under the winner): otherwise it would
+   * surface again once the winner goes, for a child that was told it lost (and was stopped), and be
+   * told so a second time. After the current task: the change that hid it is still being applied.
+   */
+  private void dropLosing(Registration loser) {
+    try {
+      cluster
+          .onCore()
+          .execute(
+              () -> {
+                if (!closed) {
+                  var unused = scope.removeIfNow(loser.name(), r -> r.ref().equals(loser.ref()));
+                }
+              });
+    } catch (RejectedExecutionException closing) {
+      // the node closed: nothing to tidy
+    }
+  }
+
   private void publish(List<RegistryEvent> events) {
     for (RegistryEvent e : events) {
       if (e instanceof RegistryEvent.ConflictLost lost) {
@@ -534,6 +554,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
             lost.loser().ref(),
             lost.name(),
             lost.winner().ref());
+        dropLosing(lost.loser());
       }
       for (Consumer<RegistryEvent> l : listeners) {
         try {

@@ -13,7 +13,10 @@ public final class MessageException extends RuntimeException {
   public enum Outcome {
     /** No such child (it was never started, or ended for good): not delivered. */
     NO_SUCH_CHILD,
-    /** The child's mailbox, or the sender's buffer for a moving child, is full: not delivered. */
+    /**
+     * The child's mailbox, the sender's buffer for a moving child, or the connection to the child's
+     * node is full: not delivered.
+     */
     OVERLOADED,
     /**
      * The message was for a copy that is no longer current (a newer generation runs, or it is

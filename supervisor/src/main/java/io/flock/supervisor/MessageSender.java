@@ -213,9 +213,8 @@ final class MessageSender {
       Throwable cause = e instanceof CompletionException ? e.getCause() : e;
       if (cause instanceof EndpointException ee
           && (ee.outcome() == EndpointException.Outcome.GONE
-              || ee.outcome() == EndpointException.Outcome.NOT_SENT
               || ee.outcome() == EndpointException.Outcome.FAILED)) {
-        bounce(c, out, generation); // its node is gone or cut off: the child will be re-placed
+        bounce(c, out, generation); // its node is gone, or runs no such supervisor: re-placed
       } else {
         failOnError(out, e);
       }
@@ -296,6 +295,8 @@ final class MessageSender {
       switch (ee.outcome()) {
         case TIMED_OUT -> fail(out, Outcome.TIMED_OUT, "no receipt by the deadline");
         case CLOSED -> fail(out, Outcome.STOPPED, "this node closed");
+        case NOT_SENT ->
+            fail(out, Outcome.OVERLOADED, "the transport refused it: " + ee.getMessage());
         default -> fail(out, Outcome.UNREACHABLE, ee.getMessage());
       }
     } else {

@@ -249,6 +249,10 @@ class RegistryTest {
   @Test
   void aCallInFlightWhenTheRegistryClosesEndsWithStopped() throws Exception {
     start(3, Duration.ofSeconds(20));
+    for (int i = 0; i < 3; i++) {
+      // Only nodes holding their lease are live, and arbiters are chosen among the live.
+      TestCluster.await(WAIT, cluster.node(i)::hasLease, "every node holds its lease");
+    }
     List<NodeId> members =
         List.of(cluster.node(0).self(), cluster.node(1).self(), cluster.node(2).self());
     String name = null;
