@@ -390,19 +390,7 @@ public final class NodeApp implements AutoCloseable {
       for (int i = 0; i < count; i++) {
         starts.add(supervisor.startChild(ChildSpec.of(prefix + i, "worker").withArgs(args)));
       }
-      int ok = 0;
-      StringBuilder errors = new StringBuilder();
-      for (CompletableFuture<ChildRef> f : starts) {
-        try {
-          f.get(30, TimeUnit.SECONDS);
-          ok++;
-        } catch (Exception e) {
-          errors
-              .append(e.getCause() != null ? e.getCause().getMessage() : e.toString())
-              .append('\n');
-        }
-      }
-      reply(ex, errors.isEmpty() ? 200 : 409, "started " + ok + "\n" + errors);
+      replyWithOutcomes(ex, "started", starts);
     } else {
       reply(
           ex,
@@ -435,18 +423,7 @@ public final class NodeApp implements AutoCloseable {
       for (int i = 0; i < count; i++) {
         writes.add(registry.register(prefix + i, here.get(i % here.size())));
       }
-      int ok = 0;
-      StringBuilder errors = new StringBuilder();
-      for (CompletableFuture<?> f : writes) {
-        try {
-          f.get(30, TimeUnit.SECONDS);
-          ok++;
-        } catch (Exception e) {
-          errors.append(e.getCause() != null ? e.getCause().getMessage() : e.toString());
-          errors.append('\n');
-        }
-      }
-      reply(ex, errors.isEmpty() ? 200 : 409, "registered " + ok + "\n" + errors);
+      replyWithOutcomes(ex, "registered", writes);
     } else {
       reply(
           ex,
@@ -462,6 +439,25 @@ public final class NodeApp implements AutoCloseable {
                       + " "
                       + r.ref().generation()));
     }
+  }
+
+  /**
+   * Waits for every call (30 s each) and answers {@code "<done> <count ok>"} and a line per
+   * failure: 200 when all succeeded, 409 otherwise.
+   */
+  private static void replyWithOutcomes(
+      HttpExchange ex, String done, List<? extends CompletableFuture<?>> calls) throws IOException {
+    int ok = 0;
+    StringBuilder errors = new StringBuilder();
+    for (CompletableFuture<?> f : calls) {
+      try {
+        f.get(30, TimeUnit.SECONDS);
+        ok++;
+      } catch (Exception e) {
+        errors.append(e.getCause() != null ? e.getCause().getMessage() : e.toString()).append('\n');
+      }
+    }
+    reply(ex, errors.isEmpty() ? 200 : 409, done + " " + ok + "\n" + errors);
   }
 
   private static <T> String lines(List<T> items, Function<T, String> line) {
