@@ -58,7 +58,11 @@ class Issue14RejoinTest {
       TestCluster.await(
           WAIT, () -> c.node(2).self().incarnation() > old.incarnation(), "n2 rejoins as new");
       NodeId next = c.node(2).self();
-      assertThat(c.events(2)).contains(new ClusterEvent.Reincarnated(old, next));
+      // Events reach listeners after self() changed: wait for it rather than race it.
+      TestCluster.await(
+          WAIT,
+          () -> c.events(2).contains(new ClusterEvent.Reincarnated(old, next)),
+          "n2 is told it reincarnated");
       assertThat(fencedAt.get()).as("the old incarnation's fences ran").isNotZero();
       TestCluster.await(
           WAIT, () -> upIn(c.node(0), next) && upIn(c.node(1), next), "the new incarnation is up");
