@@ -13,11 +13,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Failover: finds the nodes whose children are orphans and claims them. Each orphan has exactly one
- * claimer, the rendezvous choice for its id among the live members that run the supervisor (the
- * same on every node that sees the same members, whatever the strategy); the claimer then lets the
- * strategy choose the target among the members with the child's factory and writes the placement
- * with generation + 1.
+ * Failover: finds the nodes whose children are orphans and claims them. Each orphan has one
+ * claimer, the rendezvous choice for its id among the nodes that may be claiming ({@link
+ * Roster#claimers}): every node whose roster entry says it runs, unless it is itself an orphan
+ * source. Not the live members a node sees: two nodes that each see the other down while both hold
+ * their leases would both be claimers. If A and B both claimed, each would be the other's better
+ * choice unless one rules the other out, and a node A rules out (its lease lapsed, its process
+ * ended) claims nothing until it is free again and caught up. The claimer then lets the strategy
+ * choose the target among the members with the child's factory and writes the placement with
+ * generation + 1.
  *
  * <p>A node is an orphan source when it is gone (plain strategy: down, left, replaced), or with a
  * quorum strategy when its lease must have lapsed (its process ended, a quorum's evidence, or its
@@ -116,7 +120,9 @@ final class Orphans {
     if (since.isEmpty() || !fence.mayClaim()) {
       return; // claims take a lease: a node cut off one way, or stalled, takes nobody's children
     }
-    List<NodeId> members = roster.members();
+    // Not the members this node sees: views differ (two nodes may each see the other down while
+    // both hold leases), and every node that may be claiming must be weighed.
+    List<NodeId> claimers = roster.claimers(this::isSource);
     Map<String, Integer> load = null;
     Map<String, List<NodeId>> targets = new HashMap<>(); // per factory, for this pass
     int claimed = 0;
@@ -127,7 +133,7 @@ final class Orphans {
         if (p == null || p.terminated() || !claimable(p, orphanedFor)) {
           continue;
         }
-        Optional<NodeId> claimer = DistributionStrategy.Rendezvous.best(id, members);
+        Optional<NodeId> claimer = DistributionStrategy.Rendezvous.best(id, claimers);
         if (claimer.isEmpty() || !claimer.get().equals(cluster.self())) {
           continue;
         }

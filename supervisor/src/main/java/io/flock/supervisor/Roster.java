@@ -6,6 +6,9 @@ import io.flock.membership.Scope;
 import io.flock.supervisor.SupervisorMessages.RosterEntry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * Which nodes run a distributed supervisor, and with which factories: a replicated scope of one
@@ -69,6 +72,32 @@ final class Roster {
     }
     out.sort((a, b) -> a.name().compareTo(b.name()));
     return out;
+  }
+
+  /**
+   * Every node that may be claiming orphans now, by name (each with the newest incarnation known):
+   * each whose entry says it runs, this node's view of it aside, unless {@code ruledOut} says it
+   * cannot be (its lease lapsed, its process ended, it stopped). A claimer defers to all of them:
+   * two nodes that each see the other down, both holding their leases, still agree on which of them
+   * claims. This node is always among them while it runs.
+   */
+  List<NodeId> claimers(Predicate<NodeId> ruledOut) {
+    Map<String, NodeId> byName = new TreeMap<>();
+    scope.forEachNow(
+        (name, e) -> {
+          if (e.running()) {
+            byName.put(name, e.node());
+          }
+        });
+    for (NodeId n : cluster.liveMembersNow()) {
+      RosterEntry e = scope.getNow(n.name());
+      if (e != null && e.running() && e.node().incarnation() <= n.incarnation()) {
+        byName.put(n.name(), n); // a newer incarnation announces itself soon: count it already
+      }
+    }
+    NodeId self = cluster.self();
+    byName.values().removeIf(n -> !n.equals(self) && ruledOut.test(n));
+    return new ArrayList<>(byName.values());
   }
 
   /** The live members that may run a child of {@code factory} (sorted by name). */

@@ -414,6 +414,50 @@ class SupervisorGuaranteesTest {
   }
 
   /**
+   * Found by QuorumPartitionIT (fresh-clone CI): with only the link between two nodes cut, each
+   * declared the other down while both kept their leases (the other three acknowledged them both);
+   * a third node's children were then claimed by both, each the claimer among the members it saw,
+   * and ran twice at generation 2. A claimer now defers to every node whose lease it does not know
+   * to have lapsed, whatever its own view says of it.
+   */
+  @Test
+  void twoNodesThatEachDeclaredTheOtherDownNeverBothClaimAnOrphan() {
+    start(5, b -> b.strategy(DistributionStrategy.uniformQuorum()));
+    Set<String> ids = ids("pair-", 100);
+    for (String id : ids) {
+      sup(0).startChild(ChildSpec.of(id, "worker")).join();
+    }
+    TestCluster.await(WAIT, () -> ledger.exactlyOnce(ids) && ledger.on("n4") > 0, "all run");
+    cluster.cut(1, 2);
+    cluster.cut(2, 1);
+    NodeId n1 = cluster.node(1).self();
+    NodeId n2 = cluster.node(2).self();
+    TestCluster.await(
+        WAIT,
+        () ->
+            TestCluster.onCore(
+                    cluster.node(1), () -> !cluster.node(1).liveMembersNow().contains(n2))
+                && TestCluster.onCore(
+                    cluster.node(2), () -> !cluster.node(2).liveMembersNow().contains(n1)),
+        "n1 and n2 each see the other down");
+    assertThat(cluster.node(1).hasLease() && cluster.node(2).hasLease())
+        .as("both still hold their leases")
+        .isTrue();
+    sup(4).close();
+    cluster.kill(4);
+    TestCluster.await(
+        WAIT, () -> ledger.exactlyOnce(ids) && ledger.on("n4") == 0, "n4's children run again");
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (System.nanoTime() < until) {
+      assertThat(ledger.duplicates).isEmpty();
+      sleep(20);
+    }
+    assertThat(ledger.highestGeneration.values())
+        .as("claimed once: generation 2 at most")
+        .allMatch(g -> g <= 2);
+  }
+
+  /**
    * Finding 13: terminateChild succeeded without quorum and a concurrent claim revived the child.
    * Now the minority is refused, and a terminate (a marker of generation + 1) sticks: the child
    * stays stopped, is not listed, and its id can be started again.

@@ -70,6 +70,7 @@ public final class JoinProtocol {
   /** This node goes on as a new incarnation: it joins again (through the seeds). */
   public void rejoin() {
     joined = false;
+    joiner.rejoin();
   }
 
   /** Marks this node joined and tells the host once. */

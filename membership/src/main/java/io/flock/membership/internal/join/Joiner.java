@@ -123,6 +123,17 @@ public final class Joiner {
     return now - lowestSince >= margin ? Decision.FORM : Decision.WAIT;
   }
 
+  /**
+   * This node joins again as a new incarnation: what it saw while it first joined is forgotten, so
+   * it forms a cluster only if the rule holds afresh for the whole margin (before, a node that had
+   * once been lowest formed at its first attempt, beside the cluster that had just told it down).
+   */
+  public void rejoin() {
+    lowestSince = 0;
+    notJoined.clear();
+    notJoinedAt.clear();
+  }
+
   /** {@code from}, a contact point, answered that it belongs to no cluster yet. */
   public void notJoined(NodeId from, long now) {
     notJoined.put(from.address(), from);

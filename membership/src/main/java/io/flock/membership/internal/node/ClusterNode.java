@@ -330,16 +330,21 @@ public final class ClusterNode {
   /** The death probe found {@code p}'s address refusing connections: its process is gone. */
   private void refused(Peer p) {
     p.processEnded();
-    declareDown(p);
+    declareDown(p, runtime.nanoTime());
     scopes.neighbours(view.neighbours());
     updateQuorum();
   }
 
-  private boolean declareDown(Peer p) {
+  private boolean declareDown(Peer p, long now) {
     List<ClusterEvent> events = view.down(p);
     if (events.isEmpty()) {
-      return false;
+      return false; // down already (logged once, not at every tick)
     }
+    log.info(
+        "[{}] {} silent for longer than down ({}): declared down",
+        self.name(),
+        p.id(),
+        detector.describe(p.id(), now));
     quarantine.downed(p.id(), quorum.has() && lease.hasLease());
     // After a silent cut the old connection may be half-open for minutes: drop it so the next
     // heartbeat dials afresh (and re-resolves the name).
@@ -375,14 +380,7 @@ public final class ClusterNode {
       switch (detector.health(p.id(), now)) {
         case ALIVE -> {}
         case UNREACHABLE -> emit(view.unreachable(p));
-        case DOWN -> {
-          log.info(
-              "[{}] {} silent for longer than down ({}): declared down",
-              self.name(),
-              p.id(),
-              detector.describe(p.id(), now));
-          changed |= declareDown(p);
-        }
+        case DOWN -> changed |= declareDown(p, now);
       }
     }
     if (changed) {

@@ -126,6 +126,28 @@ class JoinerTest {
     assertThat(t.to).extracting(NodeId::port).contains(7000, 7001); // each asked the other
   }
 
+  /**
+   * Found by QuorumPartitionIT: a node told it was down rejoined and "formed a new cluster" at its
+   * first attempt, 0.1 s after reincarnating, beside the live cluster that had just told it so: the
+   * formation clock still ran from its first start, when it had been lowest for a moment.
+   */
+  @Test
+  void aRejoiningNodeFormsOnlyIfTheRuleHoldsAfreshForTheMargin() {
+    Sent t = new Sent();
+    Joiner a = joiner(A, () -> BOTH);
+    long start = 1_000 * MS;
+    assertThat(a.attempt(BOTH, t, "join", start)).isEqualTo(Joiner.Decision.WAIT);
+    // ... it was accepted then; a minute later it is told it is down and joins again.
+    a.rejoin();
+    long later = start + 60_000 * MS;
+    List<Joiner.Decision> said = new ArrayList<>();
+    for (long now = later; now < later + 1_500 * MS; now += 500 * MS) {
+      said.add(a.attempt(BOTH, t, "join", now));
+    }
+    assertThat(said).containsOnly(Joiner.Decision.WAIT);
+    assertThat(a.attempt(BOTH, t, "join", later + 1_500 * MS)).isEqualTo(Joiner.Decision.FORM);
+  }
+
   @Test
   void aNodeNotListedAmongItsSeedsNeverForms() {
     Sent t = new Sent();
