@@ -5,15 +5,12 @@ import static java.util.Objects.requireNonNull;
 import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
 import io.flock.membership.Endpoint;
-import io.flock.membership.EndpointException;
-import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import io.flock.membership.WireTypes;
 import io.flock.registry.RegistryException.Reason;
-import io.flock.registry.RegistryWire.WriteReply;
+import io.flock.registry.RegistryWire.WriteBatch;
 import io.flock.registry.RegistryWire.WriteRequest;
 import io.flock.supervisor.ChildRef;
-import io.flock.supervisor.DistributionStrategy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,15 +18,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,36 +61,40 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
 
   private final String name;
   private final Cluster cluster;
-  private final boolean quorum;
-  private final Duration callTimeout;
-  private final java.util.Map<Long, CompletableFuture<Registration>> inFlight =
-      new java.util.concurrent.ConcurrentHashMap<>();
-  private final java.util.concurrent.atomic.AtomicLong callIds =
-      new java.util.concurrent.atomic.AtomicLong();
   private final Scope<String, Registration> scope;
   private final Names names;
   private final List<Consumer<RegistryEvent>> listeners = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService timer;
-  private final Endpoint<WriteRequest> writes;
+  private final RegistryArbiter arbiter;
+  private final RegistryCalls calls;
+  private final GoneNames gone;
+  private final Endpoint<WriteBatch> writes;
+  private final CompletableFuture<RegistryCalls> callsReady = new CompletableFuture<>();
   private volatile boolean closed;
 
   private Registry(Builder b) {
     this.name = b.name;
     this.cluster = b.cluster;
-    this.quorum = b.quorum;
-    this.callTimeout = b.callTimeout;
     this.scope = cluster.scope("registry." + name, RegistryWire.ORDER);
     this.names = new Names(cluster::self, cluster::isGoneNow);
     this.listeners.addAll(b.listeners);
-    this.writes =
-        cluster.endpoint("registry." + name + ".write", WriteRequest.class, this::onWrite);
-    this.timer =
-        Executors.newSingleThreadScheduledExecutor(
+    ScheduledThreadPoolExecutor t =
+        new ScheduledThreadPoolExecutor(
+            1,
             r -> {
-              Thread t = new Thread(r, "flock-registry-" + name + "-" + cluster.self().name());
-              t.setDaemon(true);
-              return t;
+              Thread th = new Thread(r, "flock-registry-" + name + "-" + cluster.self().name());
+              th.setDaemon(true);
+              return th;
             });
+    t.setRemoveOnCancelPolicy(true); // a call's expiry leaves the queue once the call is done
+    this.timer = t;
+    this.arbiter =
+        new RegistryArbiter(cluster, scope, b.quorum, b.callTimeout, timer, this::stopped);
+    this.gone = new GoneNames(cluster, name, scope, names);
+    this.writes = cluster.endpoint("registry." + name + ".writes", WriteBatch.class, this::onBatch);
+    this.calls =
+        new RegistryCalls(cluster, writes, arbiter, names, timer, b.callTimeout, this::stopped);
+    callsReady.complete(calls);
   }
 
   /** The registry's wire types: pass them to {@code ClusterBuilder.wireTypes} on every node. */
@@ -122,13 +121,28 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
               List<Change<String, Registration>> existing = new ArrayList<>();
               scope.forEachNow((k, r) -> existing.add(new Change.Added<>(k, r)));
               var unused = names.onChanges(existing);
-              scope.subscribe(changes -> publish(names.onChanges(changes)));
+              scope.subscribe(
+                  changes -> {
+                    publish(names.onChanges(changes));
+                    calls.changed(changes);
+                  });
               ready.complete(null);
             });
     ready.join();
     var unused =
         timer.scheduleWithFixedDelay(
-            () -> cluster.onCore().execute(this::collectGone), 200, 200, TimeUnit.MILLISECONDS);
+            () ->
+                cluster
+                    .onCore()
+                    .execute(
+                        () -> {
+                          if (!closed) {
+                            gone.sweep();
+                          }
+                        }),
+            200,
+            200,
+            TimeUnit.MILLISECONDS);
     return this;
   }
 
@@ -154,7 +168,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
       throw new IllegalArgumentException("name must not be empty");
     }
     Registration wanted = new Registration(name, requireNonNull(ref, "ref"), meta);
-    return route(new WriteRequest(RegistryWire.REGISTER, name, wanted));
+    return calls.route(new WriteRequest(RegistryWire.REGISTER, name, wanted));
   }
 
   /**
@@ -164,7 +178,7 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
    */
   public CompletableFuture<Registration> unregister(String name) {
     requireNonNull(name, "name");
-    return route(new WriteRequest(RegistryWire.UNREGISTER, name, null));
+    return calls.route(new WriteRequest(RegistryWire.UNREGISTER, name, null));
   }
 
   /**
@@ -176,7 +190,8 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
     requireNonNull(name, "name");
     requireNonNull(meta, "meta");
     ChildRef none = new ChildRef(name, cluster.self(), 0); // the arbiter keeps the owner
-    return route(new WriteRequest(RegistryWire.PUT_META, name, new Registration(name, none, meta)));
+    return calls.route(
+        new WriteRequest(RegistryWire.PUT_META, name, new Registration(name, none, meta)));
   }
 
   /** Unregisters {@code name} if the child of {@code ref} (by id) holds it (fire and forget). */
@@ -252,295 +267,11 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
     closed = true;
     writes.close();
     timer.shutdownNow(); // its retries and polls are dropped: their calls end here instead
-    for (CompletableFuture<Registration> call : List.copyOf(inFlight.values())) {
-      call.completeExceptionally(stopped());
-    }
-  }
-
-  // ---- inside ----
-
-  /**
-   * Sends {@code request} to the name's arbiter (rendezvous over the live members; this node when
-   * it is alone or still joining): every write of one name meets on one core thread, so of two
-   * concurrent registrations in a connected cluster exactly one wins. Completes once the arbiter
-   * answered and this node's replica shows the write (read-your-writes), or by the deadline.
-   */
-  private CompletableFuture<Registration> route(WriteRequest request) {
-    CompletableFuture<Registration> result = new CompletableFuture<>();
-    if (closed) {
-      result.completeExceptionally(stopped());
-      return result;
-    }
-    long id = callIds.incrementAndGet();
-    inFlight.put(id, result);
-    var unused = result.whenComplete((r, e) -> inFlight.remove(id));
-    long deadline = System.nanoTime() + callTimeout.toNanos();
+    calls.close();
     try {
-      cluster.onCore().execute(() -> send(request, deadline, result));
-    } catch (RejectedExecutionException closing) {
-      result.completeExceptionally(stopped());
-    }
-    if (closed) {
-      result.completeExceptionally(stopped()); // closed meanwhile: close() may have missed it
-    }
-    return result;
-  }
-
-  /** Core: sends {@code request} to the name's arbiter as the members are now. */
-  private void send(WriteRequest request, long deadline, CompletableFuture<Registration> result) {
-    Optional<NodeId> arbiter =
-        DistributionStrategy.Rendezvous.best(request.name(), cluster.liveMembersNow());
-    CompletableFuture<WriteReply> reply =
-        arbiter.isEmpty() || arbiter.get().equals(cluster.self())
-            ? decide(request, deadline)
-            : writes.request(
-                arbiter.get(),
-                request,
-                WriteReply.class,
-                Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime())));
-    var unused =
-        reply.whenComplete(
-            (r, e) -> cluster.onCore().execute(() -> answered(request, r, e, deadline, result)));
-  }
-
-  private void answered(
-      WriteRequest request,
-      @Nullable WriteReply reply,
-      @Nullable Throwable error,
-      long deadline,
-      CompletableFuture<Registration> result) {
-    if (error != null || reply == null) {
-      Throwable cause =
-          error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
-      EndpointException.Outcome outcome =
-          cause instanceof EndpointException ee ? ee.outcome() : EndpointException.Outcome.FAILED;
-      boolean closedHere = outcome == EndpointException.Outcome.CLOSED;
-      if (request.op() != RegistryWire.UNREGISTER // the others are idempotent: ask again
-          && outcome != EndpointException.Outcome.TIMED_OUT
-          && !closedHere
-          && !closed
-          && System.nanoTime() - deadline < 0) {
-        try {
-          var unused =
-              timer.schedule(
-                  () -> cluster.onCore().execute(() -> send(request, deadline, result)),
-                  20,
-                  TimeUnit.MILLISECONDS);
-          return; // the arbiter went away (or was not there yet): the next one decides
-        } catch (RejectedExecutionException stopping) {
-          // closed meanwhile: fall through
-        }
-      }
-      result.completeExceptionally(
-          closedHere
-              ? stopped()
-              : new RegistryException(
-                  Reason.TIMEOUT,
-                  "no answer from the arbiter of "
-                      + request.name()
-                      + ": it may have happened ("
-                      + cause
-                      + ")",
-                  null));
-      return;
-    }
-    String reason = reply.reason();
-    Registration done = reply.registration();
-    if (reason != null || done == null) {
-      result.completeExceptionally(
-          new RegistryException(
-              reason == null ? Reason.TIMEOUT : Reason.valueOf(reason),
-              reply.message(),
-              reply.registration()));
-      return;
-    }
-    awaitLocal(request.op() == RegistryWire.UNREGISTER, done, deadline, result);
-  }
-
-  /** Core: completes once this node's replica shows {@code done} (or no longer does, if gone). */
-  private void awaitLocal(
-      boolean gone, Registration done, long deadline, CompletableFuture<Registration> result) {
-    Registration here = names.get(done.name());
-    boolean shown = gone ? !done.equals(here) : done.equals(here);
-    if (shown || System.nanoTime() - deadline > 0 || closed) {
-      result.complete(done); // the arbiter's answer stands; only this replica may lag
-      return;
-    }
-    try {
-      var unused =
-          timer.schedule(
-              () -> cluster.onCore().execute(() -> awaitLocal(gone, done, deadline, result)),
-              1,
-              TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      result.complete(done);
-    }
-  }
-
-  /** Core, on the arbiter: decides one write, then waits until enough members hold it. */
-  private CompletableFuture<WriteReply> decide(WriteRequest request, long deadline) {
-    CompletableFuture<Registration> held = new CompletableFuture<>();
-    try {
-      if (closed) {
-        throw stopped();
-      }
-      if (quorum && !cluster.hasQuorumNow()) {
-        throw new RegistryException(
-            Reason.NO_QUORUM, cluster.self().name() + " has no quorum", null);
-      }
-      String n = request.name();
-      Registration existing = scope.getNow(n);
-      Registration wanted = request.wanted();
-      Registration done;
-      if (request.op() == RegistryWire.REGISTER && wanted != null) {
-        if (existing != null && !existing.ref().id().equals(wanted.ref().id())) {
-          throw new RegistryException(
-              Reason.ALREADY_REGISTERED, n + " belongs to " + existing.ref(), existing);
-        }
-        done = wanted;
-        var unused = scope.putNow(n, done);
-      } else if (existing == null) {
-        throw new RegistryException(Reason.NOT_FOUND, "no name " + n, null);
-      } else if (request.op() == RegistryWire.PUT_META && wanted != null) {
-        done = new Registration(n, existing.ref(), wanted.meta());
-        var unused = scope.putNow(n, done);
-      } else {
-        done = existing;
-        var unused = scope.removeNow(n);
-      }
-      awaitHeld(scope.writeMarkNow(), deadline, done, held);
-    } catch (RegistryException e) {
-      held.completeExceptionally(e);
-    }
-    return held.handle(
-        (r, e) -> {
-          if (e == null) {
-            return new WriteReply(null, "", r);
-          }
-          Throwable cause =
-              e instanceof CompletionException c && c.getCause() != null ? c.getCause() : e;
-          return cause instanceof RegistryException re
-              ? new WriteReply(re.reason().name(), String.valueOf(re.getMessage()), re.owner())
-              : new WriteReply(Reason.TIMEOUT.name(), String.valueOf(cause), null);
-        });
-  }
-
-  /** A write waiting for its acknowledgement (core thread). */
-  private record Pending(
-      long mark, long deadline, Registration value, CompletableFuture<Registration> result) {}
-
-  private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
-  private boolean polling; // core thread
-
-  /**
-   * Core: completes the write of {@code mark} once enough members hold it. Marks only grow, so the
-   * waiting writes are in mark order and one poll every 2 ms serves all of them.
-   */
-  private void awaitHeld(
-      long mark, long deadline, Registration value, CompletableFuture<Registration> result) {
-    pending.addLast(new Pending(mark, deadline, value, result));
-    poll();
-  }
-
-  private void poll() {
-    int live = cluster.liveMembersNow().size();
-    int needed = quorum ? cluster.majorityNow() : Math.min(2, Math.max(1, live));
-    long now = System.nanoTime();
-    for (java.util.Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
-      Pending p = it.next();
-      if (scope.holdersNow(p.mark()) >= needed) {
-        it.remove();
-        p.result().complete(p.value());
-      } else if (now - p.deadline() > 0) {
-        it.remove();
-        p.result()
-            .completeExceptionally(
-                new RegistryException(
-                    Reason.TIMEOUT,
-                    "not acknowledged by "
-                        + needed
-                        + " members within "
-                        + callTimeout
-                        + ": it may have happened",
-                    null));
-      } else {
-        break; // later marks are not held either (and their deadlines are later)
-      }
-    }
-    if (pending.isEmpty() || polling) {
-      return;
-    }
-    polling = true;
-    try {
-      var unused =
-          timer.schedule(
-              () ->
-                  cluster
-                      .onCore()
-                      .execute(
-                          () -> {
-                            polling = false;
-                            poll();
-                          }),
-              2,
-              TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      polling = false;
-      for (Pending p : pending) {
-        p.result().completeExceptionally(stopped());
-      }
-      pending.clear();
-    }
-  }
-
-  /** Core: removes the names of nodes known gone; one live member (by rendezvous) per name. */
-  private void collectGone() {
-    if (closed) {
-      return;
-    }
-    List<NodeId> live = cluster.liveMembersNow();
-    int removed = 0;
-    for (NodeId node : names.nodes()) {
-      if (!cluster.isGoneNow(node)) {
-        continue;
-      }
-      for (String n : names.onNode(node)) {
-        Optional<NodeId> cleaner = DistributionStrategy.Rendezvous.best(n, live);
-        Registration r = scope.getNow(n);
-        if (cleaner.isPresent()
-            && cleaner.get().equals(cluster.self())
-            && r != null
-            && r.ref().node().equals(node)) {
-          // Only the gone node's entries: a live child's concurrent registration of the name,
-          // hidden behind it by the order, stays and takes the name (a plain remove took both).
-          var unused = scope.removeIfNow(n, reg -> cluster.isGoneNow(reg.ref().node()));
-          removed++;
-        }
-      }
-    }
-    if (removed > 0) {
-      log.info(
-          "[{}] registry {}: removed {} names of nodes gone", cluster.self().name(), name, removed);
-    }
-  }
-
-  /**
-   * Core: removes this node's losing entry of a name (hidden under the winner): otherwise it would
-   * surface again once the winner goes, for a child that was told it lost (and was stopped), and be
-   * told so a second time. After the current task: the change that hid it is still being applied.
-   */
-  private void dropLosing(Registration loser) {
-    try {
-      cluster
-          .onCore()
-          .execute(
-              () -> {
-                if (!closed) {
-                  var unused = scope.removeIfNow(loser.name(), r -> r.ref().equals(loser.ref()));
-                }
-              });
-    } catch (RejectedExecutionException closing) {
-      // the node closed: nothing to tidy
+      cluster.onCore().execute(arbiter::close);
+    } catch (RejectedExecutionException clusterClosed) {
+      // nothing decides here any more
     }
   }
 
@@ -554,7 +285,9 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
             lost.loser().ref(),
             lost.name(),
             lost.winner().ref());
-        dropLosing(lost.loser());
+        if (!closed) {
+          gone.dropLosing(lost.loser());
+        }
       }
       for (Consumer<RegistryEvent> l : listeners) {
         try {
@@ -566,14 +299,10 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
     }
   }
 
-  /** The endpoint's handler (core thread): the answer completes the origin's request. */
+  /** The endpoint's handler (core thread): the answer completes the origin's batch. */
   @SuppressWarnings("FutureReturnValueIgnored") // the endpoint waits for it and sends its value
-  private Object onWrite(NodeId from, WriteRequest request) {
-    return decide(request, deadline());
-  }
-
-  private long deadline() {
-    return System.nanoTime() + callTimeout.toNanos();
+  private Object onBatch(io.flock.membership.NodeId from, WriteBatch batch) {
+    return callsReady.join().onBatch(batch); // a batch may arrive before the constructor ended
   }
 
   private RegistryException stopped() {

@@ -6,8 +6,10 @@ import io.flock.membership.WireInput;
 import io.flock.membership.WireOutput;
 import io.flock.membership.WireTypes;
 import io.flock.supervisor.ChildRef;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -23,7 +25,12 @@ final class RegistryWire {
           .add(400, Registration.class, new Format())
           .add(401, WriteRequest.class, new RequestFormat())
           .add(402, WriteReply.class, new ReplyFormat())
+          .add(403, WriteBatch.class, new BatchFormat())
+          .add(404, WriteReplies.class, new RepliesFormat())
           .build();
+
+  /** The most writes in one batch (a batch larger than this is malformed). */
+  static final int MAX_BATCH = 512;
 
   /** The kinds of write an arbiter decides. */
   static final int REGISTER = 0;
@@ -39,6 +46,60 @@ final class RegistryWire {
 
   /** Arbiter → origin: done ({@code reason} null, with the result) or why not (and the owner). */
   record WriteReply(@Nullable String reason, String message, @Nullable Registration registration) {}
+
+  /** Origin → one arbiter: the writes for names it arbitrates made in one burst, in order. */
+  record WriteBatch(List<WriteRequest> writes) {}
+
+  /** Arbiter → origin: one reply per write of a {@link WriteBatch}, in its order. */
+  record WriteReplies(List<WriteReply> replies) {}
+
+  static final class BatchFormat implements WireFormat<WriteBatch> {
+    private final RequestFormat one = new RequestFormat();
+
+    @Override
+    public void write(WireOutput out, WriteBatch b) {
+      out.writeVarInt(b.writes().size());
+      b.writes().forEach(w -> one.write(out, w));
+    }
+
+    @Override
+    public WriteBatch read(WireInput in) {
+      int n = count(in);
+      List<WriteRequest> writes = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        writes.add(one.read(in));
+      }
+      return new WriteBatch(List.copyOf(writes));
+    }
+  }
+
+  static final class RepliesFormat implements WireFormat<WriteReplies> {
+    private final ReplyFormat one = new ReplyFormat();
+
+    @Override
+    public void write(WireOutput out, WriteReplies r) {
+      out.writeVarInt(r.replies().size());
+      r.replies().forEach(w -> one.write(out, w));
+    }
+
+    @Override
+    public WriteReplies read(WireInput in) {
+      int n = count(in);
+      List<WriteReply> replies = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        replies.add(one.read(in));
+      }
+      return new WriteReplies(List.copyOf(replies));
+    }
+  }
+
+  private static int count(WireInput in) {
+    int n = in.readVarInt();
+    if (n < 0 || n > MAX_BATCH) {
+      throw new IllegalArgumentException("malformed registry batch: " + n + " writes");
+    }
+    return n;
+  }
 
   static final class RequestFormat implements WireFormat<WriteRequest> {
     @Override
