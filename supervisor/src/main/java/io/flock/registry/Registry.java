@@ -210,14 +210,14 @@ public final class Registry implements AutoCloseable, io.flock.supervisor.ChildN
             });
   }
 
-  /** {@code loser} hears, on this node, each of its children that lost a name conflict. */
+  /** {@code listener} hears, on this node, each of its children that lost a name conflict. */
   @Override
-  public void onConflictLost(Consumer<ChildRef> loser) {
-    requireNonNull(loser, "loser");
+  public void onConflictLost(ConflictListener listener) {
+    requireNonNull(listener, "listener");
     subscribe(
         e -> {
           if (e instanceof RegistryEvent.ConflictLost lost) {
-            loser.accept(lost.loser().ref());
+            listener.lost(lost.name(), lost.loser().ref(), lost.winner().ref());
           }
         });
   }

@@ -2,7 +2,6 @@ package io.flock.supervisor;
 
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 
 /**
  * Where a distributed supervisor keeps the names of its children ({@link ChildSpec#name}): a {@code
@@ -23,11 +22,18 @@ public interface ChildNames {
   /** Unregisters {@code name} if the child of {@code ref} (by id) holds it; otherwise nothing. */
   void unregisterIfHeld(String name, ChildRef ref);
 
+  /** Told, on the loser's node, that one of its children lost a name. */
+  @FunctionalInterface
+  interface ConflictListener {
+    /** {@code loser} (a child of this node) lost {@code name} to {@code winner}. */
+    void lost(String name, ChildRef loser, ChildRef winner);
+  }
+
   /**
-   * Adds {@code loser}, told on this node, with this node's child that lost a name to a concurrent
-   * registration.
+   * Adds {@code listener}, told on this node of each of this node's children that lost a name to a
+   * concurrent registration (exactly once per loss).
    */
-  void onConflictLost(Consumer<ChildRef> loser);
+  void onConflictLost(ConflictListener listener);
 
   /** The child that holds {@code name} in this node's replica (any thread, no remote call). */
   Optional<ChildRef> lookup(String name);

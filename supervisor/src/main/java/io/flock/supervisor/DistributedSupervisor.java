@@ -161,7 +161,15 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     this.names =
         childNames == null
             ? null
-            : new PlacementNames(cluster, name, scope, childNames, () -> stopping);
+            : new PlacementNames(
+                cluster,
+                name,
+                scope,
+                childNames,
+                () -> stopping,
+                mailboxes,
+                b.nameConflictHandOff,
+                timer);
     this.publisher = new PlacementPublisher(local, names, conflicts, this::self);
   }
 
@@ -497,6 +505,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     private final LocalSupervisor.Builder local;
     private @Nullable ChildNames names;
     private int mailboxCapacity = Mailbox.DEFAULT_CAPACITY;
+    private Duration nameConflictHandOff = Duration.ZERO;
 
     private Builder(String name, Cluster cluster) {
       requireNonNull(name, "name");
@@ -553,6 +562,23 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
         throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
       }
       this.mailboxCapacity = capacity;
+      return this;
+    }
+
+    /**
+     * How long a child that lost its name to a concurrent registration (made across a partition)
+     * keeps running before it is stopped for good, with {@link NameLost} first in its mailbox: the
+     * window in which it may hand its state to the winner (default zero: stopped at once, as Horde
+     * does). Only with {@link #names}.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder nameConflictHandOff(Duration window) {
+      requireNonNull(window, "window");
+      if (window.isNegative()) {
+        throw new IllegalArgumentException("window must not be negative, was " + window);
+      }
+      this.nameConflictHandOff = window;
       return this;
     }
 

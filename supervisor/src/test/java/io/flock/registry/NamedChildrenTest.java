@@ -37,6 +37,13 @@ class NamedChildrenTest {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   private void start(int n, io.flock.supervisor.DistributionStrategy strategy) {
+    start(n, strategy, b -> {});
+  }
+
+  private void start(
+      int n,
+      io.flock.supervisor.DistributionStrategy strategy,
+      java.util.function.Consumer<DistributedSupervisor.Builder> custom) {
     cluster =
         TestCluster.start(
             n, b -> b.wireTypes(Registry.wireTypes()).wireTypes(DistributedSupervisor.wireTypes()));
@@ -53,7 +60,7 @@ class NamedChildrenTest {
                   })
               .start();
       registries.add(r);
-      supervisors.add(
+      DistributedSupervisor.Builder b =
           DistributedSupervisor.builder("workers", cluster.node(i))
               .factory("worker", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
               .factory(
@@ -64,8 +71,9 @@ class NamedChildrenTest {
                         Thread.sleep(Long.MAX_VALUE);
                       })
               .strategy(strategy)
-              .names(r)
-              .start());
+              .names(r);
+      custom.accept(b);
+      supervisors.add(b.start());
     }
   }
 
@@ -156,6 +164,86 @@ class NamedChildrenTest {
     assertThat(supervisors.get(0).whichChildren().join())
         .extracting(ChildRef::id)
         .contains(winner.id());
+  }
+
+  /** What the hand-off children received: "receiver-id <- message". */
+  private final List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Issue 17 (elixir-horde #161: users want the loser to hand its state to the winner): with a
+   * hand-off window, the loser finds {@code NameLost} in its mailbox, tells the winner its state,
+   * and only then is stopped for good; the winner keeps the name and runs on.
+   */
+  @Test
+  void aLoserWithAHandOffWindowHandsItsStateToTheWinnerBeforeItStops() {
+    start(
+        4,
+        io.flock.supervisor.DistributionStrategy.uniformQuorum(),
+        b ->
+            b.nameConflictHandOff(Duration.ofSeconds(2))
+                .factory(
+                    "stateful",
+                    spec ->
+                        ctx -> {
+                          while (true) {
+                            io.flock.supervisor.Envelope e = ctx.receive(Duration.ofMillis(50));
+                            if (e == null) {
+                              continue;
+                            }
+                            received.add(ctx.id() + " <- " + e.message());
+                            if (e.message() instanceof io.flock.supervisor.NameLost lost) {
+                              int self = Integer.parseInt(ctx.node().substring(1));
+                              var unused =
+                                  supervisors
+                                      .get(self)
+                                      .messenger()
+                                      .tell(lost.winner(), "state of " + ctx.id());
+                            }
+                          }
+                        }));
+    ChildRef a = null;
+    ChildRef b = null;
+    for (int i = 0; a == null || b == null; i++) {
+      ChildRef r = supervisors.get(0).startChild(ChildSpec.of("s" + i, "stateful")).join();
+      int node = Integer.parseInt(r.node().name().substring(1));
+      if (node < 2 && a == null) {
+        a = r;
+      } else if (node >= 2 && b == null) {
+        b = r;
+      }
+    }
+    ChildRef left = a;
+    ChildRef right = b;
+    int na = Integer.parseInt(left.node().name().substring(1));
+    int nb = Integer.parseInt(right.node().name().substring(1));
+    var downA = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(nb).self());
+    var downB = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(na).self());
+    cluster.partition(Set.of(0, 1));
+    TestCluster.await(
+        WAIT,
+        () -> cluster.events(na).contains(downA) && cluster.events(nb).contains(downB),
+        "each side declared the other down");
+    registries.get(na).register("shared", left).join();
+    registries.get(nb).register("shared", right).join();
+    cluster.heal();
+    ChildRef winner = left.node().name().compareTo(right.node().name()) < 0 ? left : right;
+    ChildRef loser = winner.equals(left) ? right : left;
+    TestCluster.await(
+        WAIT,
+        () -> received.contains(winner.id() + " <- state of " + loser.id()),
+        "the winner received the loser's state");
+    assertThat(received)
+        .contains(loser.id() + " <- " + new io.flock.supervisor.NameLost("shared", winner));
+    TestCluster.await(
+        WAIT,
+        () ->
+            supervisors.get(0).whichChildren().join().stream()
+                .noneMatch(r -> r.id().equals(loser.id())),
+        "the loser stopped for good after the window");
+    assertThat(supervisors.get(0).whichChildren().join())
+        .extracting(ChildRef::id)
+        .contains(winner.id());
+    assertThat(registries.get(0).lookup("shared")).contains(winner);
   }
 
   /**
