@@ -79,6 +79,8 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final HandOver handOver;
   private final MemberSetFollower memberSet;
   private final ScheduledExecutorService timer;
+  private final List<SupervisorListener> subscribers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Counter failovers;
   private final Counter startFailures;
   private final PlacementPublisher publisher;
@@ -217,6 +219,28 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
    */
   public Messenger messenger() {
     return messaging.messenger();
+  }
+
+  /**
+   * Whether {@code ref} is the copy of its child that runs on this node now: placed here at that
+   * generation, and this node's current incarnation (any thread).
+   */
+  public boolean runsHere(ChildRef ref) {
+    requireNonNull(ref, "ref");
+    return ref.node().equals(self()) && isCurrent(ref.id(), ref.generation());
+  }
+
+  /**
+   * Adds a listener of this supervisor's events from now on, as {@link Builder#listener} does from
+   * the start; same thread and rules. Removed by {@link #unsubscribe}.
+   */
+  public void subscribe(SupervisorListener listener) {
+    subscribers.add(requireNonNull(listener, "listener"));
+  }
+
+  /** Removes a listener added by {@link #subscribe} (nothing if it was not added). */
+  public void unsubscribe(SupervisorListener listener) {
+    subscribers.remove(requireNonNull(listener, "listener"));
   }
 
   /** A builder for a supervisor named {@code name} over {@code cluster}. */
@@ -453,6 +477,13 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
 
   /** A local child ended for good, or the local supervisor escalated. */
   private void onLocalEvent(SupervisorEvent event) {
+    for (SupervisorListener l : subscribers) {
+      try {
+        l.onEvent(event);
+      } catch (RuntimeException e) {
+        log.warn("[{}] {}: a listener failed on {}", self().name(), name, event, e);
+      }
+    }
     switch (event) {
       case SupervisorEvent.Exited exit ->
           cluster.onCore().execute(() -> exited(exit.id(), exit.normal()));

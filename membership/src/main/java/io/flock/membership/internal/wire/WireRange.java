@@ -17,8 +17,9 @@ import org.jspecify.annotations.Nullable;
  *                                     JoinRequest, NodeId[], JoinAccepted, EndpointMessage, Reply,
  *                                     EmptyReply, FailedReply
  *   300 .. 399    flock.supervisor    Placement, RosterEntry, start messages
- *   400 .. 449    flock.registry      Registration
- *   450 .. 999    (reserved for Flock)
+ *   400 .. 449    flock.registry      Registration, write batches
+ *   450 .. 499    flock.groups        Membership
+ *   500 .. 999    (reserved for Flock)
  *   1000 .. 2^20  user                the application's own types
  * </pre>
  */
@@ -28,6 +29,7 @@ public enum WireRange {
   MEMBERSHIP("flock.membership", 200, 249),
   SUPERVISOR("flock.supervisor", 300, 399),
   REGISTRY("flock.registry", 400, 449),
+  GROUPS("flock.groups", 450, 499),
   USER("user", 1000, 1 << 20);
 
   private final String module;
