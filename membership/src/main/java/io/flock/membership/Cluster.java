@@ -400,6 +400,21 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
+   * Core thread: whether {@code id} can never act again as this incarnation: its process ended (it
+   * left, was replaced by a newer incarnation, its address refused connections), it was removed, or
+   * this node declared it down while holding quorum and its lease (quarantined) and a quorum's
+   * reports say its lease lapsed. Unlike {@link #isGoneNow}, a down verdict made without quorum
+   * does not count (this node may be the one cut off), nor one made over a single cut link (the
+   * others still hear it). Use it before removing what a node owns from replicated state: such a
+   * removal made on the minority side of a partition would delete the majority's live entries
+   * everywhere after the heal.
+   */
+  public boolean isGoneForGoodNow(NodeId id) {
+    runtime.checkCore();
+    return node.isGoneForGood(requireNonNull(id, "id"));
+  }
+
+  /**
    * Core thread: whether {@code name} may run work under the explicit member set ({@link
    * #setMembers}); true for every name while none is set.
    */

@@ -150,6 +150,11 @@ public final class TestCluster implements AutoCloseable {
     cuts.add("n" + from + "|n" + to);
   }
 
+  /** Heals the link from {@code from} to {@code to} only (the other cuts stay). */
+  public void mend(int from, int to) {
+    cuts.remove("n" + from + "|n" + to);
+  }
+
   /**
    * Black-holes node {@code from}'s connection to {@code to}: what it sends there is lost until
    * {@code from} closes that connection itself (a half-open connection whose close was lost).

@@ -304,13 +304,17 @@ public final class ProcessGroups implements AutoCloseable {
     return mirror.size() + onCore(scope::sizeNow).join();
   }
 
-  /** Core: hides the members of nodes known gone, and removes the entries this node cleans. */
+  /**
+   * Core: hides the members of nodes gone for good, and removes the entries this node cleans. Not
+   * of a node merely declared down without quorum: this node may be the cut-off one, and hiding (or
+   * removing) the majority's members would outlive the heal.
+   */
   private void tick() {
     if (closed) {
       return;
     }
     for (NodeId node : mirror.nodes()) {
-      if (!node.equals(cluster.self()) && cluster.isGoneNow(node)) {
+      if (!node.equals(cluster.self()) && cluster.isGoneForGoodNow(node)) {
         monitors.dispatch(mirror.hide(node));
       }
     }
@@ -332,7 +336,7 @@ public final class ProcessGroups implements AutoCloseable {
               }
             });
     for (String key : mine) {
-      var unused = scope.removeIfNow(key, m -> cluster.isGoneNow(m.ref().node()));
+      var unused = scope.removeIfNow(key, m -> cluster.isGoneForGoodNow(m.ref().node()));
     }
   }
 

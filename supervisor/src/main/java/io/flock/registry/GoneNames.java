@@ -11,8 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tidies the registry scope: removes the names of nodes known gone (one live member per name, by
- * rendezvous), and this node's losing entries of names it lost in a conflict.
+ * Tidies the registry scope: removes the names of nodes gone for good ({@link
+ * Cluster#isGoneForGoodNow}: one live member per name, by rendezvous), and this node's losing
+ * entries of names it lost in a conflict. A node merely declared down without quorum keeps its
+ * names: the node that declared it may be the one cut off, and its removal would delete live names
+ * everywhere after the heal.
  *
  * <p>Threading: core thread, except {@link #dropLosing} (any thread).
  */
@@ -36,8 +39,8 @@ final class GoneNames {
     List<NodeId> live = cluster.liveMembersNow();
     int removed = 0;
     for (NodeId node : names.nodes()) {
-      if (!cluster.isGoneNow(node)) {
-        continue;
+      if (!cluster.isGoneForGoodNow(node)) {
+        continue; // a down verdict without quorum is no proof: this node may be the cut-off one
       }
       for (String n : names.onNode(node)) {
         Optional<NodeId> cleaner = DistributionStrategy.Rendezvous.best(n, live);
@@ -48,7 +51,7 @@ final class GoneNames {
             && r.ref().node().equals(node)) {
           // Only the gone node's entries: a live child's concurrent registration of the name,
           // hidden behind it by the order, stays and takes the name (a plain remove took both).
-          var unused = scope.removeIfNow(n, reg -> cluster.isGoneNow(reg.ref().node()));
+          var unused = scope.removeIfNow(n, reg -> cluster.isGoneForGoodNow(reg.ref().node()));
           removed++;
         }
       }

@@ -408,6 +408,19 @@ final class ContainerCluster implements AutoCloseable {
     io.flock.membership.TestCluster.await(timeout, Duration.ofMillis(200), condition, what);
   }
 
+  /** As above; on a timeout the failure also says {@code why} (what the nodes show then). */
+  static void await(
+      Duration timeout,
+      BooleanSupplier condition,
+      String what,
+      java.util.function.Supplier<String> why) {
+    try {
+      await(timeout, condition, what);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + why.get(), e);
+    }
+  }
+
   /** Prints the last lines of every node's output and its member view (on failure). */
   void dumpLogs() {
     for (String name : nodes.keySet()) {

@@ -45,6 +45,23 @@ class NamePartitionIT {
     return out;
   }
 
+  /** Per node: how many names it shows, and a few that are not with an n3 child. */
+  private static String summary(ContainerCluster c, List<String> nodes) {
+    StringBuilder out = new StringBuilder();
+    for (String node : nodes) {
+      Map<String, String> seen = names(c, node);
+      List<String> off =
+          seen.entrySet().stream()
+              .filter(e -> !e.getValue().endsWith(" n3"))
+              .map(e -> e.getKey() + "=" + e.getValue())
+              .sorted()
+              .limit(5)
+              .toList();
+      out.append(String.format("%n%s: %d names, not with n3: %s", node, seen.size(), off));
+    }
+    return out.toString();
+  }
+
   private static boolean downOn(ContainerCluster c, String node, String other) {
     try {
       return c.get(node, "/members").lines().anyMatch(l -> l.startsWith(other + " DOWN"));
@@ -94,7 +111,8 @@ class NamePartitionIT {
                   }
                   return true;
                 },
-                "every node sees every name with its n3 child");
+                "every node sees every name with its n3 child",
+                () -> summary(c, all));
             System.out.printf(
                 "[containers] names 2|3: %d names with one owner (the majority's) on every node"
                     + " %.2f s after the heal%n",

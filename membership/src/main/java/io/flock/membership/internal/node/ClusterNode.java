@@ -585,6 +585,19 @@ public final class ClusterNode {
     join.attempt();
   }
 
+  /**
+   * Whether {@code id} can never act again as this incarnation: its process ended (it left, was
+   * replaced, its address refused connections), it was removed, or this node declared it down while
+   * holding quorum and its lease (it is quarantined: told so when heard, it starts anew) and a
+   * quorum's reports say its lease lapsed. A verdict without quorum is not enough (this node may be
+   * the one cut off), nor one made with quorum over a single cut link (the others still hear it).
+   */
+  public boolean isGoneForGood(NodeId id) {
+    return view.isProcessGone(id)
+        || view.isRetired(id)
+        || (quarantine.isQuarantined(id) && lease.lapsed(id.name()));
+  }
+
   /** Down verdicts later contradicted by hearing the same incarnation again (any thread). */
   public long falseDowns() {
     return quarantine.falseDowns();

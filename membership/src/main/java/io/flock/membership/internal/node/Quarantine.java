@@ -46,6 +46,11 @@ final class Quarantine {
     return quarantined.contains(id);
   }
 
+  /** Whether this node declared {@code id} down while it held quorum and its lease. */
+  boolean isQuarantined(NodeId id) {
+    return quarantined.contains(id);
+  }
+
   /** Whether {@code id} should be told now that it is down or removed (once a second each). */
   boolean shouldTell(NodeId id, long now) {
     Long last = toldAt.get(id.name());
