@@ -77,6 +77,42 @@ class NamedChildrenTest {
     }
   }
 
+  /**
+   * Starts a child of {@code factory} on each side of a 2|2 split (n0, n1 | n2, n3), splits, lets
+   * each side declare the other down, registers "shared" for both, heals: returns {winner, loser}
+   * by the registry's order.
+   */
+  private ChildRef[] conflictAcrossASplit(String prefix, String factory) {
+    ChildRef a = null;
+    ChildRef b = null;
+    for (int i = 0; a == null || b == null; i++) {
+      ChildRef r = supervisors.get(0).startChild(ChildSpec.of(prefix + i, factory)).join();
+      int node = Integer.parseInt(r.node().name().substring(1));
+      if (node < 2 && a == null) {
+        a = r;
+      } else if (node >= 2 && b == null) {
+        b = r;
+      }
+    }
+    ChildRef left = a;
+    ChildRef right = b;
+    int na = Integer.parseInt(left.node().name().substring(1));
+    int nb = Integer.parseInt(right.node().name().substring(1));
+    var downA = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(nb).self());
+    var downB = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(na).self());
+    cluster.partition(Set.of(0, 1));
+    TestCluster.await(
+        WAIT,
+        () -> cluster.events(na).contains(downA) && cluster.events(nb).contains(downB),
+        "each side declared the other down");
+    registries.get(na).register("shared", left).join();
+    registries.get(nb).register("shared", right).join();
+    cluster.heal();
+    ChildRef winner = left.node().name().compareTo(right.node().name()) < 0 ? left : right;
+    ChildRef loser = winner.equals(left) ? right : left;
+    return new ChildRef[] {winner, loser};
+  }
+
   @AfterEach
   void stop() {
     supervisors.forEach(DistributedSupervisor::close);
@@ -126,33 +162,9 @@ class NamedChildrenTest {
   @Test
   void aChildThatLosesANameConflictIsStopped() {
     start(4, io.flock.supervisor.DistributionStrategy.uniformQuorum());
-    ChildRef a = null;
-    ChildRef b = null;
-    for (int i = 0; a == null || b == null; i++) {
-      ChildRef r = supervisors.get(0).startChild(ChildSpec.of("c" + i, "worker")).join();
-      int node = Integer.parseInt(r.node().name().substring(1));
-      if (node < 2 && a == null) {
-        a = r;
-      } else if (node >= 2 && b == null) {
-        b = r;
-      }
-    }
-    ChildRef left = a;
-    ChildRef right = b;
-    int na = Integer.parseInt(left.node().name().substring(1));
-    int nb = Integer.parseInt(right.node().name().substring(1));
-    var downA = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(nb).self());
-    var downB = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(na).self());
-    cluster.partition(Set.of(0, 1));
-    TestCluster.await(
-        WAIT,
-        () -> cluster.events(na).contains(downA) && cluster.events(nb).contains(downB),
-        "each side declared the other down");
-    registries.get(na).register("shared", left).join();
-    registries.get(nb).register("shared", right).join();
-    cluster.heal();
-    ChildRef winner = left.node().name().compareTo(right.node().name()) < 0 ? left : right;
-    ChildRef loser = winner.equals(left) ? right : left;
+    ChildRef[] pair = conflictAcrossASplit("c", "worker");
+    ChildRef winner = pair[0];
+    ChildRef loser = pair[1];
     TestCluster.await(
         WAIT, () -> everywhere("shared", o -> o.equals(Optional.of(winner))), "one owner");
     TestCluster.await(
@@ -201,33 +213,9 @@ class NamedChildrenTest {
                             }
                           }
                         }));
-    ChildRef a = null;
-    ChildRef b = null;
-    for (int i = 0; a == null || b == null; i++) {
-      ChildRef r = supervisors.get(0).startChild(ChildSpec.of("s" + i, "stateful")).join();
-      int node = Integer.parseInt(r.node().name().substring(1));
-      if (node < 2 && a == null) {
-        a = r;
-      } else if (node >= 2 && b == null) {
-        b = r;
-      }
-    }
-    ChildRef left = a;
-    ChildRef right = b;
-    int na = Integer.parseInt(left.node().name().substring(1));
-    int nb = Integer.parseInt(right.node().name().substring(1));
-    var downA = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(nb).self());
-    var downB = new io.flock.membership.ClusterEvent.MemberDown(cluster.node(na).self());
-    cluster.partition(Set.of(0, 1));
-    TestCluster.await(
-        WAIT,
-        () -> cluster.events(na).contains(downA) && cluster.events(nb).contains(downB),
-        "each side declared the other down");
-    registries.get(na).register("shared", left).join();
-    registries.get(nb).register("shared", right).join();
-    cluster.heal();
-    ChildRef winner = left.node().name().compareTo(right.node().name()) < 0 ? left : right;
-    ChildRef loser = winner.equals(left) ? right : left;
+    ChildRef[] pair = conflictAcrossASplit("s", "stateful");
+    ChildRef winner = pair[0];
+    ChildRef loser = pair[1];
     TestCluster.await(
         WAIT,
         () -> received.contains(winner.id() + " <- state of " + loser.id()),

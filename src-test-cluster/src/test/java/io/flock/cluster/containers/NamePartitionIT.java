@@ -71,9 +71,6 @@ class NamePartitionIT {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled(
-      "flaky: 1 of 3 fresh-clone runs timed out waiting for every node to show every name with"
-          + " its n3 child; to diagnose before it gates CI (see the session 9 note)")
   void afterA2To3HealEveryNameStaysWithTheMajoritysChild() throws Exception {
     try (ContainerCluster c = ContainerCluster.start(5, false)) {
       c.run(
