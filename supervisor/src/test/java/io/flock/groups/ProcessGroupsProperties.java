@@ -10,7 +10,6 @@ import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.ChildState;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
-import io.flock.supervisor.Envelope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,6 +18,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.lifecycle.AfterTry;
@@ -73,17 +73,7 @@ class ProcessGroupsProperties {
           DistributedSupervisor.builder("workers", cluster.node(i))
               .strategy(DistributionStrategy.uniform())
               .intensity(1_000, Duration.ofSeconds(1)) // the crashes are the test's, not a storm
-              .factory(
-                  "worker",
-                  spec ->
-                      ctx -> {
-                        while (true) {
-                          Envelope e = ctx.receive(Duration.ofSeconds(1));
-                          if (e != null && "crash".equals(e.message())) {
-                            throw new IllegalStateException("asked to crash");
-                          }
-                        }
-                      })
+              .factory("worker", ProcessGroupsTest.worker(new CopyOnWriteArrayList<>()))
               .start();
       supervisors.add(s);
       groups.add(ProcessGroups.start("pg", cluster.node(i), s));

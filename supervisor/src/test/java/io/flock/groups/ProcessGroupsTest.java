@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flock.membership.NodeId;
 import io.flock.membership.TestCluster;
+import io.flock.supervisor.ChildFactory;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
@@ -50,25 +51,31 @@ class ProcessGroupsTest {
       DistributedSupervisor s =
           DistributedSupervisor.builder("workers", cluster.node(i))
               .strategy(DistributionStrategy.uniform())
-              .factory(
-                  "worker",
-                  spec ->
-                      ctx -> {
-                        while (true) {
-                          Envelope e = ctx.receive(Duration.ofSeconds(1));
-                          if (e == null) {
-                            continue;
-                          }
-                          received.add(ctx.id() + " <- " + e.message());
-                          if ("crash".equals(e.message())) {
-                            throw new IllegalStateException("asked to crash");
-                          }
-                        }
-                      })
+              .factory("worker", worker(received))
               .start();
       supervisors.add(s);
       groups.add(ProcessGroups.start("pg", cluster.node(i), s));
     }
+  }
+
+  /**
+   * A child that records what it receives in {@code received} ("id <- message") and crashes when
+   * told "crash".
+   */
+  static ChildFactory worker(List<String> received) {
+    return spec ->
+        ctx -> {
+          while (true) {
+            Envelope e = ctx.receive(Duration.ofSeconds(1));
+            if (e == null) {
+              continue;
+            }
+            received.add(ctx.id() + " <- " + e.message());
+            if ("crash".equals(e.message())) {
+              throw new IllegalStateException("asked to crash");
+            }
+          }
+        };
   }
 
   @AfterEach
