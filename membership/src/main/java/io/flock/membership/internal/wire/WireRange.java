@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  *   300 .. 399    flock.supervisor    Placement, RosterEntry, start messages
  *   400 .. 449    flock.registry      Registration, write batches
  *   450 .. 499    flock.groups        Membership
- *   500 .. 999    (reserved for Flock)
+ *   500 .. 519    flock.singleton     LeaderRecord
+ *   520 .. 999    (reserved for Flock)
  *   1000 .. 2^20  user                the application's own types
  * </pre>
  */
@@ -30,6 +31,7 @@ public enum WireRange {
   SUPERVISOR("flock.supervisor", 300, 399),
   REGISTRY("flock.registry", 400, 449),
   GROUPS("flock.groups", 450, 499),
+  SINGLETON("flock.singleton", 500, 519),
   USER("user", 1000, 1 << 20);
 
   private final String module;
