@@ -10,6 +10,8 @@ import io.flock.membership.Scope;
 import io.flock.registry.Registration;
 import io.flock.registry.Registry;
 import io.flock.registry.RegistryEvent;
+import io.flock.singleton.Singleton;
+import io.flock.singleton.SingletonStatus;
 import io.flock.supervisor.ChildContext;
 import io.flock.supervisor.ChildInfo;
 import io.flock.supervisor.ChildRef;
@@ -56,6 +58,7 @@ import org.jspecify.annotations.Nullable;
  *  GET  /local                          children running here: id generation
  *  GET  /members                        name status reachable
  *  GET  /status                         quorum and the node's identity
+ *  GET  /singleton                      leader generation local-activity (FLOCK_SINGLETON=true)
  *  GET  /ledger?from=K                  this node's ledger lines from line K:
  *                                       epochMillis start|stop|effect id node generation
  * </pre>
@@ -65,8 +68,9 @@ import org.jspecify.annotations.Nullable;
  * {@code FLOCK_SECRET}, {@code FLOCK_LEDGER}) or from arguments ({@code NAME PORT
  * [SEED_HOST:PORT...]}). With {@code FLOCK_LEDGER} the ledger is also appended to that file and
  * read back on start, so it outlives a restart of the node (a rolling deploy keeps its evidence).
- * {@code FLOCK_PUBLISH_RUNNING=false} turns off the 100 ms sweep that publishes the running
- * children (for measuring Flock's own idle cost).
+ * {@code FLOCK_SINGLETON=true} also runs the singleton {@code boss}, whose leader writes its terms
+ * to the same ledger ({@link LedgerLeader}). {@code FLOCK_PUBLISH_RUNNING=false} turns off the 100
+ * ms sweep that publishes the running children (for measuring Flock's own idle cost).
  */
 public final class NodeApp implements AutoCloseable {
   static final String RUNNING = "demo.running";
@@ -158,6 +162,7 @@ public final class NodeApp implements AutoCloseable {
   private final Cluster cluster;
   private final DistributedSupervisor supervisor;
   private final Registry registry;
+  private final @Nullable Singleton singleton;
   private final List<String> nameConflicts = new CopyOnWriteArrayList<>();
   private final List<String> ledger = new CopyOnWriteArrayList<>();
   private final @Nullable Path ledgerFile;
@@ -177,6 +182,7 @@ public final class NodeApp implements AutoCloseable {
             .seeds(s.seeds())
             .wireTypes(DistributedSupervisor.wireTypes())
             .wireTypes(Registry.wireTypes())
+            .wireTypes(Singleton.wireTypes())
             .start();
     this.registry =
         Registry.builder("names", cluster)
@@ -216,6 +222,13 @@ public final class NodeApp implements AutoCloseable {
                       }
                     })
             .start();
+    this.singleton =
+        "true".equals(System.getenv("FLOCK_SINGLETON"))
+            ? Singleton.builder("boss", cluster)
+                .leader(() -> new LedgerLeader(this::record))
+                .startDelay(Duration.ofSeconds(1))
+                .start()
+            : null;
     this.http = s.httpPort() >= 0 ? startHttp(s.bindHost(), s.httpPort()) : null;
     this.publisher = Thread.ofVirtual().name("flock-publish").start(this::publishRunning);
   }
@@ -359,6 +372,7 @@ public final class NodeApp implements AutoCloseable {
                 ex,
                 200,
                 "node " + cluster.self() + "\nquorum " + cluster.hasQuorum().join() + "\n"));
+    server.createContext("/singleton", this::singleton);
     server.createContext(
         "/ledger",
         ex -> {
@@ -487,6 +501,17 @@ public final class NodeApp implements AutoCloseable {
     }
   }
 
+  private void singleton(HttpExchange ex) throws IOException {
+    Singleton s = singleton;
+    if (s == null) {
+      reply(ex, 404, "no singleton here (FLOCK_SINGLETON=true runs one)\n");
+      return;
+    }
+    SingletonStatus st = s.status().join();
+    String leader = st.leader() == null ? "-" : st.leader().name();
+    reply(ex, 200, "leader " + leader + " " + st.generation() + " local " + st.local() + "\n");
+  }
+
   /** Stops at once (to the others, a crash). */
   @Override
   public void close() {
@@ -494,6 +519,10 @@ public final class NodeApp implements AutoCloseable {
     HttpServer h = http;
     if (h != null) {
       h.stop(0);
+    }
+    Singleton s = singleton;
+    if (s != null) {
+      s.close();
     }
     supervisor.close();
     registry.close();

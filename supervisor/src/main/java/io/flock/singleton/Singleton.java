@@ -32,10 +32,10 @@ import org.slf4j.LoggerFactory;
  * One {@link Leader} in the whole cluster at a time (Elixir's GlobalChild, Stoker's Activator).
  *
  * <pre>{@code
- * Cluster cluster = Cluster.builder("n1")                        // on every node that may lead
+ * Cluster cluster = Cluster.builder("shop", "n1")                // on every node that may lead
  *     .wireTypes(DistributedSupervisor.wireTypes())
  *     .wireTypes(Singleton.wireTypes())
- *     .seeds("10.0.0.1:7000").secret(secret).start();
+ *     .seeds(List.of("10.0.0.1:7000")).secret(secret).start();
  * Singleton billing = Singleton.builder("billing", cluster)
  *     .leader(BillingLeader::new)                                // a new instance per term
  *     .startDelay(Duration.ofSeconds(2))                         // let the cluster form first

@@ -55,10 +55,12 @@ final class ContainerCluster implements AutoCloseable {
       new java.util.concurrent.ConcurrentHashMap<>();
   private final boolean quorum;
   private final String seeds;
+  private final Map<String, String> env;
 
-  private ContainerCluster(boolean quorum, String seeds) {
+  private ContainerCluster(boolean quorum, String seeds, Map<String, String> env) {
     this.quorum = quorum;
     this.seeds = seeds;
+    this.env = Map.copyOf(env);
   }
 
   /** Skips (for a user) or fails (in CI) when no Docker engine answers. */
@@ -134,11 +136,17 @@ final class ContainerCluster implements AutoCloseable {
    * others.
    */
   static ContainerCluster start(int count, boolean quorum) throws Exception {
+    return start(count, quorum, Map.of());
+  }
+
+  /** As {@link #start(int, boolean)}, with extra environment variables on every node. */
+  static ContainerCluster start(int count, boolean quorum, Map<String, String> env)
+      throws Exception {
     List<String> seeds = new ArrayList<>();
     for (int i = 1; i <= count; i++) {
       seeds.add("n" + i + ":7000");
     }
-    ContainerCluster c = new ContainerCluster(quorum, String.join(",", seeds));
+    ContainerCluster c = new ContainerCluster(quorum, String.join(",", seeds), env);
     try {
       for (int i = 1; i <= count; i++) {
         c.startNode("n" + i);
@@ -161,6 +169,7 @@ final class ContainerCluster implements AutoCloseable {
             .withEnv("FLOCK_SEEDS", seeds)
             .withEnv("FLOCK_LEDGER", "/ledger.log")
             .withEnv("FLOCK_STRATEGY", quorum ? "quorum" : "uniform")
+            .withEnv(env)
             .waitingFor(
                 Wait.forLogMessage(".*started as .*", 1)
                     .withStartupTimeout(Duration.ofSeconds(60)));
