@@ -139,6 +139,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             b.maxChildren,
             this::placedCount,
             timer,
+            strategy.requiresQuorum() ? new StartReservations(cluster, name, scope, timer) : null,
             () -> stopping);
     this.runs =
         new LocalRuns(

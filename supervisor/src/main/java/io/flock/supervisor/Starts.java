@@ -57,6 +57,9 @@ final class Starts {
   // In the order written, so in the order of their write marks and deadlines.
   private final Map<String, Pending> pending = new LinkedHashMap<>();
   private @Nullable ScheduledFuture<?> poll;
+  private final @Nullable StartReservations reservations;
+  // Ids this arbiter is reserving (a second start of one is told it is being started).
+  private final java.util.Set<String> reserving = new java.util.HashSet<>();
 
   private static final class Pending {
     final Placement placement;
@@ -83,8 +86,10 @@ final class Starts {
       int maxChildren,
       java.util.function.IntSupplier placed,
       ScheduledExecutorService timer,
+      @Nullable StartReservations reservations,
       BooleanSupplier stopping) {
     this.cluster = cluster;
+    this.reservations = reservations;
     this.name = name;
     this.scope = scope;
     this.roster = roster;
@@ -118,6 +123,9 @@ final class Starts {
     }
   }
 
+  /** The reply of an arbiter that saw a rival arbiter reserve the id: route it again. */
+  private static final String CONTENDED = "CONTENDED";
+
   /** Core thread: sends {@code spec} to its arbiter and maps the answer. */
   CompletableFuture<ChildRef> start(ChildSpec spec) {
     return start(spec, System.nanoTime() + timeout.toNanos() / 2);
@@ -149,20 +157,48 @@ final class Starts {
         arbiter.get().equals(cluster.self())
             ? decide(spec)
             : requests.request(arbiter.get(), new StartRequest(spec), StartReply.class, timeout);
-    return reply.handle(
-        (r, error) -> {
-          if (error != null) {
-            throw failure(error, arbiter.get());
-          }
-          if (r.reason() == null && r.ref() != null) {
-            return r.ref();
-          }
-          throw new SupervisorException(
-              r.reason() == null ? Reason.TIMEOUT : Reason.valueOf(r.reason()),
-              r.message(),
-              r.ref(),
-              null);
-        });
+    return reply
+        .handle(
+            (r, error) -> {
+              if (error != null) {
+                throw failure(error, arbiter.get());
+              }
+              if (r.reason() == null && r.ref() != null) {
+                return Optional.of(r.ref());
+              }
+              if (CONTENDED.equals(r.reason()) && System.nanoTime() - waitUntil < 0) {
+                return Optional.<ChildRef>empty(); // routed again below
+              }
+              throw new SupervisorException(
+                  r.reason() == null || CONTENDED.equals(r.reason())
+                      ? Reason.TIMEOUT
+                      : Reason.valueOf(r.reason()),
+                  r.message(),
+                  r.ref(),
+                  null);
+            })
+        .thenCompose(
+            ref ->
+                ref.isPresent()
+                    ? CompletableFuture.completedFuture(ref.get())
+                    : again(spec, waitUntil));
+  }
+
+  /** A rival arbiter was seen: after a random pause, routes {@code spec} again (rosters settle). */
+  private CompletableFuture<ChildRef> again(ChildSpec spec, long waitUntil) {
+    CompletableFuture<ChildRef> out = new CompletableFuture<>();
+    long pause = java.util.concurrent.ThreadLocalRandom.current().nextLong(5, 40);
+    try {
+      var unused =
+          timer.schedule(
+              () -> cluster.onCore().execute(() -> startLater(spec, waitUntil, out)),
+              pause,
+              TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      out.completeExceptionally(
+          new SupervisorException(Reason.STOPPED, "supervisor " + name + " is stopped"));
+    }
+    return out;
   }
 
   private static SupervisorException failure(Throwable error, NodeId arbiter) {
@@ -229,6 +265,9 @@ final class Starts {
       return refuse(
           Reason.ALREADY_STARTED, "child " + id + " is being started", inFlight.placement.ref());
     }
+    if (reserving.contains(id)) {
+      return refuse(Reason.ALREADY_STARTED, "child " + id + " is being started");
+    }
     if (placed.getAsInt() >= maxChildren) {
       return refuse(Reason.MAX_CHILDREN, "supervisor " + name + " holds " + maxChildren);
     }
@@ -251,8 +290,53 @@ final class Starts {
           ? refuse(Reason.NO_MEMBERS, "no live member runs supervisor " + name)
           : refuse(Reason.UNKNOWN_FACTORY, "no live member has a factory '" + spec.factory() + "'");
     }
+    StartReservations r = reservations;
+    if (r != null) {
+      return reserveThenPlace(r, spec, existing, waitUntil);
+    }
+    return place(spec, existing, targets);
+  }
+
+  /** Reserves the id at a majority first ({@link StartReservations}); backs off on a rival. */
+  private CompletableFuture<StartReply> reserveThenPlace(
+      StartReservations r, ChildSpec spec, @Nullable Placement existing, long waitUntil) {
+    String id = spec.id();
+    reserving.add(id);
+    CompletableFuture<StartReply> out = new CompletableFuture<>();
+    var unused =
+        r.reserve(id, waitUntil)
+            .whenComplete(
+                (mayPlace, error) -> {
+                  reserving.remove(id);
+                  if (Boolean.TRUE.equals(mayPlace)) {
+                    Placement now = scope.getNow(id);
+                    List<NodeId> targets = roster.targets(spec.factory());
+                    if ((now != null && !now.terminated()) || targets.isEmpty()) {
+                      r.release(id);
+                      later(spec, waitUntil, out); // decides again: placed meanwhile, or no target
+                    } else {
+                      var unusedPlaced =
+                          place(spec, now == null ? existing : now, targets)
+                              .whenComplete(complete(out));
+                    }
+                  } else {
+                    // A rival arbiter (rosters differ for a moment): the origin routes it again.
+                    out.complete(new StartReply(CONTENDED, "child " + id + " contended", null));
+                  }
+                });
+    return out;
+  }
+
+  /** Core thread: writes the placement of a fresh start and waits for it to be confirmed. */
+  private CompletableFuture<StartReply> place(
+      ChildSpec spec, @Nullable Placement existing, List<NodeId> targets) {
+    String id = spec.id();
     Optional<NodeId> target = strategy.choose(id, targets, Load.of(strategy, scope));
     if (target.isEmpty()) {
+      StartReservations r = reservations;
+      if (r != null) {
+        r.release(id);
+      }
       return refuse(Reason.NO_MEMBERS, "the strategy chose no member");
     }
     // Over a terminate marker the generation goes on growing, so the new placement beats it.
@@ -273,7 +357,7 @@ final class Starts {
     }
     String failure = r.failure();
     if (failure != null) {
-      pending.remove(r.id());
+      done(pending.remove(r.id()));
       if (pd.placement.equals(scope.getNow(r.id()))) {
         var unused = scope.putNow(r.id(), pd.placement.terminatedBy(cluster.self()));
       }
@@ -312,18 +396,26 @@ final class Starts {
     String id = pd.placement.spec().id();
     Placement p = scope.getNow(id);
     if (p == null || p.terminated()) {
-      pending.remove(id);
+      done(pending.remove(id));
       pd.reply.complete(
           new StartReply(Reason.NOT_FOUND.name(), "child " + id + " was terminated", null));
     } else if ((pd.started || moved(pd.placement, p)) && scope.holdersNow(pd.mark) >= needed) {
       // Started on its target, or already moved on by a claim (its target could not run it:
       // the claimer's target reports to the claimer); either way the spec is held and runs.
-      pending.remove(id);
+      done(pending.remove(id));
       pd.reply.complete(new StartReply(null, "", p.ref()));
     } else if (now - pd.deadline > 0) {
-      pending.remove(id); // the origin's request timed out already: the outcome is unknown
+      done(pending.remove(id)); // the origin's request timed out already: the outcome is unknown
       pd.reply.complete(
           new StartReply(Reason.TIMEOUT.name(), "child " + id + " not confirmed in time", p.ref()));
+    }
+  }
+
+  /** A start is no longer pending: its reservation goes once its placement is held. */
+  private void done(@Nullable Pending pd) {
+    StartReservations r = reservations;
+    if (r != null && pd != null) {
+      r.releaseWhenHeld(pd.placement.spec().id(), pd.mark);
     }
   }
 
@@ -362,7 +454,12 @@ final class Starts {
   void failAll() {
     for (Pending pd : pending.values()) {
       pd.reply.complete(stoppedReply().join());
+      done(pd);
     }
     pending.clear();
+    StartReservations r = reservations;
+    if (r != null) {
+      r.failAll();
+    }
   }
 }

@@ -158,8 +158,6 @@ class SupervisorGuaranteesTest {
    * targets ran it.
    */
   @Test
-  @org.junit.jupiter.api.Disabled(
-      "open on issue 15: two arbiters while rosters differ; see the note")
   void startsOfOneIdFromSupervisorsStartingAtOnceNeverRunTwoCopies() throws Exception {
     cluster = TestCluster.start(5, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
     TestCluster.await(WAIT, cluster::converged, "5 nodes up");

@@ -1,0 +1,245 @@
+package io.flock.supervisor;
+
+import io.flock.crdt.Change;
+import io.flock.membership.Cluster;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Makes a fresh start of an id the decision of one arbiter even while two nodes' rosters differ (a
+ * supervisor starting on several nodes at once; seen: two arbiters placed one id and both targets
+ * ran it). Before it places an id, an arbiter reserves it: it writes its reservation (one entry per
+ * id and arbiter, so none hides another), waits until a majority holds it, catches up the
+ * reservations with a majority, then the placements, and places the id only if it saw no other live
+ * arbiter's reservation of it and no placement. Of two arbiters at most one sees neither: if
+ * neither saw the other, each catch-up would have begun before the other's reservation was held,
+ * which was before its own catch-up. One that reserves after another placed sees that placement:
+ * the other withdraws its reservation only once its placement is held by a majority, and the
+ * placement catch-up begins after the reservation catch-up ended. An arbiter that saw a rival
+ * withdraws and tries again after a random pause. Used with a quorum strategy (the majority is what
+ * makes it sound); a reservation of an arbiter gone for good counts for nothing.
+ *
+ * <p>Threading: core thread.
+ */
+final class StartReservations {
+  private static final long POLL_MILLIS = 2;
+
+  private final Cluster cluster;
+  private final Scope<String, NodeId> scope;
+  private final Scope<String, Placement> placements;
+  private final ScheduledExecutorService timer;
+  private final Map<String, Set<String>> byId = new HashMap<>();
+  private final List<Round> rounds = new ArrayList<>();
+  private final Map<String, Long> releaseWhenHeld = new HashMap<>();
+  private @Nullable ScheduledFuture<?> poll;
+
+  /** One reservation on its way: held, then caught up, then the placements caught up. */
+  private static final class Round {
+    final String id;
+    final long mark;
+    final long deadline;
+    final CompletableFuture<Boolean> result = new CompletableFuture<>();
+    long reservationsRead = -1;
+    long placementsRead = -1;
+
+    Round(String id, long mark, long deadline) {
+      this.id = id;
+      this.mark = mark;
+      this.deadline = deadline;
+    }
+  }
+
+  StartReservations(
+      Cluster cluster,
+      String supervisor,
+      Scope<String, Placement> placements,
+      ScheduledExecutorService timer) {
+    this.cluster = cluster;
+    this.scope = cluster.scope("supervisor." + supervisor + ".reservations");
+    this.placements = placements;
+    this.timer = timer;
+    cluster
+        .onCore()
+        .execute(
+            () -> {
+              scope.forEachNow((key, arbiter) -> index(key, true));
+              scope.subscribe(this::onChanges);
+            });
+  }
+
+  private static String key(String id, String arbiter) {
+    return id + '\u0000' + arbiter;
+  }
+
+  private void onChanges(List<Change<String, NodeId>> changes) {
+    for (Change<String, NodeId> c : changes) {
+      switch (c) {
+        case Change.Added<String, NodeId> a -> index(a.key(), true);
+        case Change.Updated<String, NodeId> u -> index(u.key(), true);
+        case Change.Removed<String, NodeId> r -> index(r.key(), false);
+      }
+    }
+  }
+
+  private void index(String key, boolean present) {
+    int cut = key.lastIndexOf('\u0000');
+    if (cut < 0) {
+      return;
+    }
+    String id = key.substring(0, cut);
+    String arbiter = key.substring(cut + 1);
+    if (present) {
+      byId.computeIfAbsent(id, k -> new HashSet<>()).add(arbiter);
+    } else {
+      Set<String> s = byId.get(id);
+      if (s != null && s.remove(arbiter) && s.isEmpty()) {
+        byId.remove(id);
+      }
+    }
+  }
+
+  /**
+   * Reserves {@code id} for this node: completes true once it may place it (it saw no rival and no
+   * placement), false if it saw either or {@code deadline} (nanoTime) passed; its reservation is
+   * withdrawn then. On true, {@link #release} it once the placement is held.
+   */
+  CompletableFuture<Boolean> reserve(String id, long deadline) {
+    NodeId self = cluster.self();
+    var unused = scope.putNow(key(id, self.name()), self);
+    Round r = new Round(id, scope.writeMarkNow(), deadline);
+    rounds.add(r);
+    armPoll();
+    return r.result;
+  }
+
+  /** Withdraws this node's reservation of {@code id}. */
+  void release(String id) {
+    releaseWhenHeld.remove(id);
+    var unused = scope.removeNow(key(id, cluster.self().name()));
+  }
+
+  /**
+   * Withdraws this node's reservation of {@code id} once a majority holds this node's placement
+   * writes up to {@code mark} (at once if it does): a rival reserving after that sees the
+   * placement.
+   */
+  void releaseWhenHeld(String id, long mark) {
+    if (placements.holdersNow(mark) >= cluster.majorityNow()) {
+      release(id);
+    } else {
+      releaseWhenHeld.put(id, mark);
+      armPoll();
+    }
+  }
+
+  private void armPoll() {
+    if (poll == null || poll.isDone()) {
+      poll =
+          timer.scheduleWithFixedDelay(
+              () -> cluster.onCore().execute(this::advance),
+              POLL_MILLIS,
+              POLL_MILLIS,
+              TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Moves every round on as far as it can; one catch-up of each scope serves all rounds ready. */
+  private void advance() {
+    int majority = cluster.majorityNow();
+    long now = System.nanoTime();
+    long reservationsRead = -1;
+    long placementsRead = -1;
+    for (Iterator<Round> it = rounds.iterator(); it.hasNext(); ) {
+      Round r = it.next();
+      if (now - r.deadline > 0) {
+        it.remove();
+        finish(r, false);
+        continue;
+      }
+      if (r.reservationsRead < 0) {
+        if (scope.holdersNow(r.mark) >= majority) {
+          if (reservationsRead < 0) {
+            reservationsRead = scope.catchUpNow();
+          }
+          r.reservationsRead = reservationsRead;
+        }
+      } else if (r.placementsRead < 0) {
+        if (scope.caughtUpNow(r.reservationsRead) >= majority) {
+          if (placementsRead < 0) {
+            placementsRead = placements.catchUpNow();
+          }
+          r.placementsRead = placementsRead;
+        }
+      } else if (placements.caughtUpNow(r.placementsRead) >= majority) {
+        it.remove();
+        finish(r, !rivalled(r.id));
+      }
+    }
+    if (!releaseWhenHeld.isEmpty()) {
+      releaseWhenHeld
+          .entrySet()
+          .removeIf(
+              e -> {
+                if (placements.holdersNow(e.getValue()) < majority) {
+                  return false;
+                }
+                var unused = scope.removeNow(key(e.getKey(), cluster.self().name()));
+                return true;
+              });
+    }
+    if (rounds.isEmpty() && releaseWhenHeld.isEmpty() && poll != null) {
+      poll.cancel(false);
+    }
+  }
+
+  private void finish(Round r, boolean mayPlace) {
+    if (!mayPlace) {
+      release(r.id);
+    }
+    r.result.complete(mayPlace);
+  }
+
+  /** Whether another live arbiter reserved {@code id}, or it is placed already. */
+  private boolean rivalled(String id) {
+    Placement p = placements.getNow(id);
+    if (p != null && !p.terminated()) {
+      return true;
+    }
+    String self = cluster.self().name();
+    for (String arbiter : List.copyOf(byId.getOrDefault(id, Set.of()))) {
+      if (arbiter.equals(self)) {
+        continue;
+      }
+      NodeId who = scope.getNow(key(id, arbiter));
+      if (who == null) {
+        continue;
+      }
+      if (cluster.isGoneForGoodNow(who)) {
+        var unused = scope.removeNow(key(id, arbiter)); // its arbiter will never withdraw it
+        continue;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Core thread: gives up every round (the supervisor stops). */
+  void failAll() {
+    for (Round r : rounds) {
+      finish(r, false);
+    }
+    rounds.clear();
+  }
+}
