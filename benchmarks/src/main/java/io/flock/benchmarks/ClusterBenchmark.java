@@ -238,6 +238,11 @@ public final class ClusterBenchmark {
     for (int i = 0; i < c.size(); i++) {
       sups.add(
           DistributedSupervisor.builder("bench", c.node(i))
+              // -Dflock.bench.quorum=true: the quorum strategy (its starts reserve the id first)
+              .strategy(
+                  Boolean.getBoolean("flock.bench.quorum")
+                      ? io.flock.supervisor.DistributionStrategy.uniformQuorum()
+                      : io.flock.supervisor.DistributionStrategy.uniform())
               .factory("park", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
               .start());
     }

@@ -45,12 +45,14 @@ final class Term implements Child, LeaderContext {
     this.ctx = context;
     this.since = Instant.now();
     try {
-      if (!activator.admission().admit(() -> record(Map.of()), context::isCurrent)) {
-        while (!context.stopRequested()) { // superseded: the supervisor stops this copy soon
-          Thread.sleep(50);
+      // Not current may be passing (a node that just rejoined has no lease yet): wait until
+      // admitted, or until the supervisor stops this copy (it was superseded).
+      while (!activator.admission().admit(() -> record(Map.of()), context::isCurrent)) {
+        if (context.stopRequested()) {
+          activator.admission().withdraw(record(Map.of()));
+          return;
         }
-        activator.admission().withdraw(record(Map.of()));
-        return;
+        Thread.sleep(50);
       }
     } catch (InterruptedException | RuntimeException notAdmitted) {
       activator.admission().withdraw(record(Map.of()));

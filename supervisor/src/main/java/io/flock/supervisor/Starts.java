@@ -36,8 +36,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A {@code TIMEOUT} means the outcome is unknown (the child may have been placed); every other
  * failure means nothing was placed. Two arbiters exist only while two nodes' views of the members
- * differ (a membership change in flight); then concurrent starts of one id may both be placed and
- * the placement order keeps one.
+ * differ (a membership change in flight); with a quorum strategy each reserves the id at a majority
+ * first ({@link StartReservations}) and at most one places it (the other's origin routes the start
+ * again); with a plain strategy both may place it and the placement order keeps one.
  *
  * <p>Threading: core thread, except {@link #start} (any thread).
  */
