@@ -22,14 +22,14 @@ import org.jspecify.annotations.Nullable;
  * supervisor starting on several nodes at once; seen: two arbiters placed one id and both targets
  * ran it). Before it places an id, an arbiter reserves it: it writes its reservation (one entry per
  * id and arbiter, so none hides another), waits until a majority holds it, catches up the
- * reservations with a majority, then the placements, and places the id only if it saw no other live
- * arbiter's reservation of it and no placement. Of two arbiters at most one sees neither: if
+ * reservations with a majority, and places the id only if it saw no other live arbiter's
+ * reservation of it and holds no placement of it. Of two arbiters at most one sees no rival: if
  * neither saw the other, each catch-up would have begun before the other's reservation was held,
- * which was before its own catch-up. One that reserves after another placed sees that placement:
- * the other withdraws its reservation only once its placement is held by a majority, and the
- * placement catch-up begins after the reservation catch-up ended. An arbiter that saw a rival
- * withdraws and tries again after a random pause. Used with a quorum strategy (the majority is what
- * makes it sound); a reservation of an arbiter gone for good counts for nothing.
+ * which was before its own catch-up. An arbiter withdraws its reservation only once every live
+ * member holds its placement, so one that reserves later either sees the reservation or already
+ * holds the placement. An arbiter that saw a rival withdraws, and the start is routed again. Used
+ * with a quorum strategy (the majority is what makes it sound); a reservation of an arbiter gone
+ * for good counts for nothing. Only the small reservation scope is caught up, never the placements.
  *
  * <p>Threading: core thread.
  */
@@ -45,14 +45,13 @@ final class StartReservations {
   private final Map<String, Long> releaseWhenHeld = new HashMap<>();
   private @Nullable ScheduledFuture<?> poll;
 
-  /** One reservation on its way: held, then caught up, then the placements caught up. */
+  /** One reservation on its way: held, then caught up. */
   private static final class Round {
     final String id;
     final long mark;
     final long deadline;
     final CompletableFuture<Boolean> result = new CompletableFuture<>();
     long reservationsRead = -1;
-    long placementsRead = -1;
 
     Round(String id, long mark, long deadline) {
       this.id = id;
@@ -131,12 +130,12 @@ final class StartReservations {
   }
 
   /**
-   * Withdraws this node's reservation of {@code id} once a majority holds this node's placement
-   * writes up to {@code mark} (at once if it does): a rival reserving after that sees the
-   * placement.
+   * Withdraws this node's reservation of {@code id} once every live member holds this node's
+   * placement writes up to {@code mark} (at once if they do): a rival reserving after that holds
+   * the placement.
    */
   void releaseWhenHeld(String id, long mark) {
-    if (placements.holdersNow(mark) >= cluster.majorityNow()) {
+    if (placements.holdersNow(mark) >= everyone()) {
       release(id);
     } else {
       releaseWhenHeld.put(id, mark);
@@ -155,12 +154,15 @@ final class StartReservations {
     }
   }
 
-  /** Moves every round on as far as it can; one catch-up of each scope serves all rounds ready. */
+  private int everyone() {
+    return Math.max(cluster.majorityNow(), cluster.liveMembersNow().size());
+  }
+
+  /** Moves every round on as far as it can; one catch-up serves every round ready for one. */
   private void advance() {
     int majority = cluster.majorityNow();
     long now = System.nanoTime();
     long reservationsRead = -1;
-    long placementsRead = -1;
     for (Iterator<Round> it = rounds.iterator(); it.hasNext(); ) {
       Round r = it.next();
       if (now - r.deadline > 0) {
@@ -175,24 +177,18 @@ final class StartReservations {
           }
           r.reservationsRead = reservationsRead;
         }
-      } else if (r.placementsRead < 0) {
-        if (scope.caughtUpNow(r.reservationsRead) >= majority) {
-          if (placementsRead < 0) {
-            placementsRead = placements.catchUpNow();
-          }
-          r.placementsRead = placementsRead;
-        }
-      } else if (placements.caughtUpNow(r.placementsRead) >= majority) {
+      } else if (scope.caughtUpNow(r.reservationsRead) >= majority) {
         it.remove();
         finish(r, !rivalled(r.id));
       }
     }
     if (!releaseWhenHeld.isEmpty()) {
+      int all = everyone();
       releaseWhenHeld
           .entrySet()
           .removeIf(
               e -> {
-                if (placements.holdersNow(e.getValue()) < majority) {
+                if (placements.holdersNow(e.getValue()) < all) {
                   return false;
                 }
                 var unused = scope.removeNow(key(e.getKey(), cluster.self().name()));
