@@ -242,6 +242,14 @@ public final class Singleton implements Cluster.Service, AutoCloseable {
       this.cluster = cluster;
     }
 
+    private static Duration notNegative(Duration d, String parameter) {
+      requireNonNull(d, parameter);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(parameter + " must not be negative, was " + d);
+      }
+      return d;
+    }
+
     /** Makes the leader of each term (called on the node that becomes leader; required). */
     public Builder leader(Supplier<? extends Leader> leaders) {
       this.leaders = requireNonNull(leaders, "leaders");
@@ -256,11 +264,7 @@ public final class Singleton implements Cluster.Service, AutoCloseable {
      * @throws IllegalArgumentException if negative
      */
     public Builder startDelay(Duration delay) {
-      requireNonNull(delay, "delay");
-      if (delay.isNegative()) {
-        throw new IllegalArgumentException("delay must not be negative, was " + delay);
-      }
-      this.startDelay = delay;
+      this.startDelay = notNegative(delay, "delay");
       return this;
     }
 
@@ -271,11 +275,7 @@ public final class Singleton implements Cluster.Service, AutoCloseable {
      * @throws IllegalArgumentException if negative
      */
     public Builder shutdownTimeout(Duration timeout) {
-      requireNonNull(timeout, "timeout");
-      if (timeout.isNegative()) {
-        throw new IllegalArgumentException("timeout must not be negative, was " + timeout);
-      }
-      this.shutdownTimeout = timeout;
+      this.shutdownTimeout = notNegative(timeout, "timeout");
       return this;
     }
 
@@ -285,8 +285,7 @@ public final class Singleton implements Cluster.Service, AutoCloseable {
      * @throws IllegalArgumentException if not positive
      */
     public Builder callTimeout(Duration timeout) {
-      requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
+      if (notNegative(timeout, "timeout").isZero()) {
         throw new IllegalArgumentException("timeout must be positive, was " + timeout);
       }
       this.callTimeout = timeout;
