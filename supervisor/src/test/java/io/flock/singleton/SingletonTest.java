@@ -189,6 +189,20 @@ class SingletonTest {
     assertNoOverlap();
   }
 
+  /** akka/akka #25639: a hand-over whose new host dies as it takes over must not get stuck. */
+  @Test
+  void aHandOverWhoseNewHostDiesIsTakenOverByAnother() {
+    start(5);
+    Interval old = awaitLeader();
+    singletons.get(slot(old)).stop(Duration.ofSeconds(10)).join();
+    Interval next = awaitNewLeader(old);
+    cluster.kill(slot(next));
+    Interval third = awaitNewLeader(next);
+    assertThat(slot(third)).isNotIn(slot(old), slot(next));
+    assertThat(third.generation).isGreaterThan(next.generation);
+    assertNoOverlap();
+  }
+
   /**
    * akka/akka #27487: several nodes leaving together started the new one before the old stopped.
    */

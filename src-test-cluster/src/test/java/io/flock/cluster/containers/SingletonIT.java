@@ -152,6 +152,23 @@ class SingletonIT {
             report.forEach(r -> System.out.println("[containers] singleton " + r));
             List<Ledger.Copy> terms = ledger.copies().getOrDefault(ID, List.of());
             System.out.println("[containers] singleton terms: " + terms);
+            List<Ledger.Copy> inOrder = new ArrayList<>(terms);
+            inOrder.sort((x, y) -> Long.compare(x.from(), y.from()));
+            List<Long> gaps = new ArrayList<>();
+            for (int i = 1; i < inOrder.size(); i++) {
+              gaps.add(inOrder.get(i).from() - inOrder.get(i - 1).to());
+            }
+            long killTakeover =
+                inOrder.stream()
+                    .filter(t -> t.from() > killedAt)
+                    .findFirst()
+                    .map(t -> t.from() - killedAt)
+                    .orElse(-1L);
+            System.out.println(
+                "[containers] singleton from the ledger: kill -9 to the next term "
+                    + killTakeover
+                    + " ms; gaps between terms (ms, in order; negative: the frozen term) "
+                    + gaps);
             String frozen = afterSplit.node() + "#" + afterSplit.generation();
             List<String> overlaps =
                 ledger.overlaps().stream()
