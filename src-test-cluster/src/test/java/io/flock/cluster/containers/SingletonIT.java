@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Timeout;
  * generation): no two terms overlap (the frozen term of the pause aside: it cannot end while
  * frozen, so for it the check is that it made no effect after its successor began), no effect is
  * made by a term after a newer term began, and the rolling restart moves the singleton only when
- * its own node restarts.
+ * its own node restarts, once (it goes to the most recently started node, which may be one the
+ * earlier steps restarted, so it can move again when that one's turn comes).
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class SingletonIT {
@@ -137,7 +138,11 @@ class SingletonIT {
               c.restart(n, WAIT);
               awaitAllUp(c, all);
               Leading after = awaitLeader(c, all, 0);
+              // Each restart moves it at most once (one hand-over), and only its own node's.
               if (!after.equals(before)) {
+                assertThat(after.generation())
+                    .as("one hand-over")
+                    .isEqualTo(before.generation() + 1);
                 moves.add(n + ": " + before + " -> " + after);
                 assertThat(before.node()).as("moved on another node's restart").isEqualTo(n);
               }
@@ -180,7 +185,6 @@ class SingletonIT {
             assertThat(ledger.effectCount()).isPositive();
             assertThat(ledger.staleEffects()).as("effects after a newer term began").isEmpty();
             assertThat(terms.size()).as("terms: " + terms).isGreaterThanOrEqualTo(5);
-            assertThat(moves.size()).isLessThanOrEqualTo(1);
           });
     }
   }
