@@ -4,6 +4,9 @@ import io.flock.membership.Cluster;
 import io.flock.membership.Member;
 import io.flock.membership.MemberStatus;
 import io.flock.membership.Scope;
+import io.flock.singleton.LeaderContext;
+import io.flock.singleton.Singleton;
+import io.flock.singleton.SingletonStatus;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
@@ -24,8 +27,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The demo: a 3-node cluster as separate JVMs on 127.0.0.1, 1,000 children, one node killed with
- * SIGKILL, and the time until all 1,000 run again on the survivors, each exactly once.
+ * The demo: a 3-node cluster as separate JVMs on 127.0.0.1, 1,000 children and the singleton {@code
+ * boss}, one node killed with SIGKILL, and the time until all 1,000 run again on the survivors,
+ * each exactly once, and until the singleton has a new leader if it led on the killed node.
  *
  * <p>Run: {@code ./flock demo}.
  */
@@ -41,6 +45,7 @@ public final class Demo {
     List<Integer> ports = freePorts(3);
     Path logs = Files.createTempDirectory("flock-demo");
     NodeApp observerApp = null;
+    Singleton boss = null;
     try {
       String seed = "127.0.0.1:" + ports.get(0);
       for (int i = 0; i < 3; i++) {
@@ -57,6 +62,8 @@ public final class Demo {
       Cluster obs = observer;
       awaitTrue(() -> liveNodes(obs).size() == 3, "3 nodes up");
       say("cluster formed: %s", liveNodes(observer));
+      // The observer follows the singleton; it is not a member, so it never leads.
+      boss = Singleton.builder("boss", observer).leader(Demo::neverLeads).start();
 
       long t0 = System.nanoTime();
       List<CompletableFuture<ChildRef>> starts = new ArrayList<>();
@@ -71,36 +78,70 @@ public final class Demo {
           "%,d children running after %s, each exactly once; spread: %s",
           CHILDREN, since(t0), spread(observer, running));
 
-      Process victim = processes.get(2);
-      say("killing n3 (pid %d) with SIGKILL", victim.pid());
+      Singleton b = boss;
+      awaitTrue(() -> b.status().join().leaderSince() != null, "the singleton leads");
+      SingletonStatus before = b.status().join();
+      say(
+          "the singleton 'boss' leads on %s (generation %d, the fencing token)",
+          before.leader() == null ? "?" : before.leader().name(), before.generation());
+
+      // The victim is the singleton's node, so both failovers show; n3 if it leads elsewhere.
+      String ledOn = before.leader() == null ? "" : before.leader().name();
+      String gone = List.of("n1", "n2", "n3").contains(ledOn) ? ledOn : "n3";
+      Process victim = processes.get(Integer.parseInt(gone.substring(1)) - 1);
+      say("killing %s (pid %d) with SIGKILL", gone, victim.pid());
       long t1 = System.nanoTime();
       victim.destroyForcibly();
       victim.waitFor(10, TimeUnit.SECONDS);
       long killedAt = System.currentTimeMillis();
-      awaitTrue(() -> !liveNodes(obs).contains("n3"), "n3 unreachable");
+      awaitTrue(() -> !liveNodes(obs).contains(gone), gone + " unreachable");
       String unreachable = since(t1);
-      awaitTrue(() -> isDown(obs, "n3"), "n3 declared down");
+      awaitTrue(() -> isDown(obs, gone), gone + " declared down");
       String down = since(t1);
       awaitTrue(
           () ->
               requireSupervisor().whichChildren().join().stream()
-                  .noneMatch(r -> r.node().name().equals("n3")),
-          "n3's children re-placed");
+                  .noneMatch(r -> r.node().name().equals(gone)),
+          gone + "'s children re-placed");
       String replaced = since(t1);
       awaitTrue(() -> runningOnce(obs, running) == CHILDREN, "all children running again");
       String again = since(t1);
-      List<String> twice = overlaps(logs, killedAt);
+      List<String> twice = overlaps(logs, gone, killedAt);
       say(
-          "n3 unreachable after %s (its connection closed), declared down after %s, its children"
+          "%s unreachable after %s (its connection closed), declared down after %s, its children"
               + " re-placed after %s; all %,d running again on the survivors after %s; spread: %s",
-          unreachable, down, replaced, CHILDREN, again, spread(observer, running));
+          gone, unreachable, down, replaced, CHILDREN, again, spread(observer, running));
       if (!twice.isEmpty()) {
         say("%d children ran twice at once (from the ledgers): %s", twice.size(), twice);
         throw new IllegalStateException("children ran twice");
       }
-      say("none ran twice: the children's own start/stop ledgers show no overlapping copies");
+      if (ledOn.equals(gone)) {
+        awaitTrue(
+            () -> {
+              SingletonStatus st = b.status().join();
+              return st.leader() != null
+                  && !st.leader().name().equals(gone)
+                  && st.leaderSince() != null;
+            },
+            "the singleton leads again");
+        SingletonStatus after = b.status().join();
+        say(
+            "the singleton moved from %s to %s (generation %d) %s after the kill",
+            gone,
+            after.leader() == null ? "?" : after.leader().name(),
+            after.generation(),
+            since(t1));
+      } else {
+        say("the singleton stayed on %s (sticky: its node was not killed)", ledOn);
+      }
+      say(
+          "none ran twice: the children's and the singleton's own start/stop ledgers show no"
+              + " overlapping copies");
       say("demo finished in %s", since(t00));
     } finally {
+      if (boss != null) {
+        boss.close();
+      }
       if (observerApp != null) {
         observerApp.close();
       }
@@ -117,13 +158,13 @@ public final class Demo {
   }
 
   /** Overlapping copies in the nodes' ledgers; the killed node's open copies end at its kill. */
-  private static List<String> overlaps(Path logs, long killedAt) throws IOException {
+  private static List<String> overlaps(Path logs, String killed, long killedAt) throws IOException {
     Ledger ledger = new Ledger();
     long now = System.currentTimeMillis();
     for (String name : List.of("n1", "n2", "n3")) {
       Path file = logs.resolve(name + ".ledger");
       if (Files.exists(file)) {
-        ledger.add(Files.readString(file), name.equals("n3") ? killedAt : now);
+        ledger.add(Files.readString(file), name.equals(killed) ? killedAt : now);
       }
     }
     return ledger.overlaps();
@@ -144,6 +185,7 @@ public final class Demo {
     File log = logs.resolve(name + ".log").toFile();
     pb.redirectErrorStream(true).redirectOutput(log);
     pb.environment().put("FLOCK_LEDGER", logs.resolve(name + ".ledger").toString());
+    pb.environment().put("FLOCK_SINGLETON", "true");
     return pb.start();
   }
 
@@ -162,6 +204,13 @@ public final class Demo {
       }
     }
     return ports;
+  }
+
+  /** The observer's leader: never called (the observer is not a member). */
+  private static io.flock.singleton.Leader neverLeads() {
+    return (LeaderContext ctx) -> {
+      throw new IllegalStateException("the observer must not lead");
+    };
   }
 
   private static boolean isDown(Cluster observer, String name) {
