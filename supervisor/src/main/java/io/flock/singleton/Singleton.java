@@ -238,6 +238,9 @@ public final class Singleton implements Cluster.Service, AutoCloseable {
             "name must have 1 to 200 characters, was " + name.length());
       }
       cluster.settings().requireWireTypes(SingletonWire.MODULE, "Singleton.wireTypes()");
+      cluster
+          .settings()
+          .requireWireTypes(DistributedSupervisor.WIRE_TYPES, "DistributedSupervisor.wireTypes()");
       this.name = name;
       this.cluster = cluster;
     }

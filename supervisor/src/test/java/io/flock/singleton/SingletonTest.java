@@ -372,6 +372,13 @@ class SingletonTest {
     } finally {
       bare.close();
     }
+    TestCluster noSupervisor = TestCluster.start(1, b -> b.wireTypes(Singleton.wireTypes()));
+    try {
+      assertThatThrownBy(() -> Singleton.builder("x", noSupervisor.node(0)))
+          .hasMessageContaining("DistributedSupervisor.wireTypes()");
+    } finally {
+      noSupervisor.close();
+    }
   }
 
   private static void sleep(long millis) {
