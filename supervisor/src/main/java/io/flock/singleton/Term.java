@@ -59,7 +59,13 @@ final class Term implements Child, LeaderContext {
       throw notAdmitted;
     }
     this.since = Instant.now();
-    Leader leader = activator.newLeader();
+    Leader leader;
+    try {
+      leader = activator.newLeader();
+    } catch (RuntimeException supplierFailed) { // the local supervisor restarts this term
+      activator.admission().withdraw(record(Map.of()));
+      throw supplierFailed;
+    }
     activator.began(this);
     try {
       contained(leader, "onLeader", () -> leader.onLeader(this));
