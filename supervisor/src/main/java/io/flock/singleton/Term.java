@@ -49,13 +49,13 @@ final class Term implements Child, LeaderContext {
       // admitted, or until the supervisor stops this copy (it was superseded).
       while (!activator.admission().admit(() -> record(Map.of()), context::isCurrent)) {
         if (context.stopRequested()) {
-          activator.admission().withdraw(record(Map.of()));
+          withdraw();
           return;
         }
         Thread.sleep(50);
       }
     } catch (InterruptedException | RuntimeException notAdmitted) {
-      activator.admission().withdraw(record(Map.of()));
+      withdraw();
       throw notAdmitted;
     }
     this.since = Instant.now();
@@ -63,7 +63,7 @@ final class Term implements Child, LeaderContext {
     try {
       leader = activator.newLeader();
     } catch (RuntimeException supplierFailed) { // the local supervisor restarts this term
-      activator.admission().withdraw(record(Map.of()));
+      withdraw();
       throw supplierFailed;
     }
     activator.began(this);
@@ -93,10 +93,15 @@ final class Term implements Child, LeaderContext {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } finally {
-        activator.admission().withdraw(record(Map.of()));
+        withdraw();
         activator.ended(this, reason);
       }
     }
+  }
+
+  /** Withdraws this term's record (it ends, or never began). */
+  private void withdraw() {
+    activator.admission().withdraw(record(Map.of()));
   }
 
   /** Runs a callback; logs what it throws (an interrupt ends the term). */
