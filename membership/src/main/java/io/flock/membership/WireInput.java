@@ -17,6 +17,13 @@ public interface WireInput {
   /** Reads a long written by {@link WireOutput#writeVarLong}. */
   long readVarLong();
 
+  /**
+   * Reads a byte array written by {@link WireOutput#writeBytes}.
+   *
+   * @throws IllegalArgumentException if it is longer than {@code maxLength} or the input ends first
+   */
+  byte[] readBytes(int maxLength);
+
   /** Reads a non-null string. */
   String readString();
 

@@ -14,6 +14,9 @@ public interface WireOutput {
   /** Writes a non-negative long in 1 to 9 bytes. */
   void writeVarLong(long value);
 
+  /** Writes a non-null byte array (its length, then its bytes). */
+  void writeBytes(byte[] value);
+
   /** Writes a non-null string. */
   void writeString(String value);
 

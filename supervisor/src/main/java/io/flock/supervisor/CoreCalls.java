@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a distributed supervisor's public calls reach the cluster's core thread: each call fails at
@@ -39,7 +40,8 @@ final class CoreCalls {
   }
 
   /** Runs {@code task} on the core thread and follows its future, within {@code deadline}. */
-  <T> CompletableFuture<T> compose(Supplier<CompletableFuture<T>> task, Duration deadline) {
+  <T extends @Nullable Object> CompletableFuture<T> compose(
+      Supplier<CompletableFuture<T>> task, Duration deadline) {
     if (stopping.getAsBoolean() || cluster.isClosed()) {
       return CompletableFuture.failedFuture(
           new SupervisorException(Reason.STOPPED, "supervisor " + name + " is stopped"));
@@ -61,7 +63,7 @@ final class CoreCalls {
   }
 
   /** Runs {@code task} on the core thread and follows its future, with no deadline of its own. */
-  <T> CompletableFuture<T> onCore(Supplier<CompletableFuture<T>> task) {
+  <T extends @Nullable Object> CompletableFuture<T> onCore(Supplier<CompletableFuture<T>> task) {
     return runOn(cluster.onCore(), task::get, "the cluster node " + cluster.self() + " is closed");
   }
 
@@ -69,7 +71,7 @@ final class CoreCalls {
    * Runs {@code task} on {@code executor} and completes with the future it returns (or with what it
    * threw); fails with {@code STOPPED} and {@code stoppedMessage} if the executor refuses it.
    */
-  static <T> CompletableFuture<T> runOn(
+  static <T extends @Nullable Object> CompletableFuture<T> runOn(
       Executor executor, Callable<CompletableFuture<T>> task, String stoppedMessage) {
     CompletableFuture<T> result = new CompletableFuture<>();
     try {
@@ -88,7 +90,8 @@ final class CoreCalls {
   }
 
   /** Completes {@code to} with {@code from}'s outcome once it has one. */
-  static <T> void pipe(CompletableFuture<T> from, CompletableFuture<T> to) {
+  static <T extends @Nullable Object> void pipe(
+      CompletableFuture<T> from, CompletableFuture<T> to) {
     var unused =
         from.whenComplete(
             (v, e) -> {

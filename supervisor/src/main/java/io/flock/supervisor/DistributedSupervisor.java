@@ -73,6 +73,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final Scope<String, Placement> scope;
   private final Roster roster;
   private final Fence fence;
+  private final Checkpoints checkpoints;
   private final LocalRuns runs;
   private final Starts starts;
   private final Orphans orphans;
@@ -115,17 +116,20 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
               return t;
             });
     Mailboxes mailboxes = new Mailboxes(b.mailboxCapacity);
+    this.scope = cluster.scope("supervisor." + name, Placement.ORDER);
+    this.fence = new Fence(cluster, scope, strategy.requiresQuorum(), b.fencingMargin);
+    this.checkpoints =
+        new Checkpoints(cluster, name, scope, fence, strategy.requiresQuorum(), callTimeout, timer);
     // The local supervisor: the builder's factories, intensity, listeners and meters, plus ours.
     this.local =
         b.local
             .copy()
             .mailboxes(mailboxes)
+            .checkpoints(checkpoints)
             .node(self().name())
             .listener(this::onLocalEvent)
             .currency((id, generation) -> cluster.hasLease() && isCurrent(id, generation))
             .build();
-    this.scope = cluster.scope("supervisor." + name, Placement.ORDER);
-    this.fence = new Fence(cluster, scope, strategy.requiresQuorum(), b.fencingMargin);
     this.roster = new Roster(cluster, name, List.copyOf(b.local.factoryNames()));
     this.starts =
         new Starts(
@@ -262,6 +266,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                       runs.onChanges(changes);
                     }
                     messaging.onChanges(changes);
+                    checkpoints.onPlacementChanges(changes);
                     publisher.publish(changes);
                   });
               roster.scope().subscribe(changes -> scheduleTick());
@@ -473,6 +478,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     timer.shutdownNow();
     starts.close();
     messaging.close();
+    checkpoints.close();
     SupervisorNamesInUse.release(cluster, name);
   }
 

@@ -1,7 +1,11 @@
 package io.flock.supervisor;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.BiPredicate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -22,6 +26,7 @@ class IncarnationContext implements ChildContext {
   private final String node;
   private final BiPredicate<String, Long> currency;
   private final Mailboxes mailboxes;
+  private final CheckpointStore checkpoints;
   private volatile boolean stopRequested;
 
   IncarnationContext(
@@ -30,13 +35,15 @@ class IncarnationContext implements ChildContext {
       int incarnation,
       String node,
       BiPredicate<String, Long> currency,
-      Mailboxes mailboxes) {
+      Mailboxes mailboxes,
+      CheckpointStore checkpoints) {
     this.spec = spec;
     this.generation = generation;
     this.incarnation = incarnation;
     this.node = node;
     this.currency = currency;
     this.mailboxes = mailboxes;
+    this.checkpoints = checkpoints;
   }
 
   /** The supervisor asked this incarnation to stop. */
@@ -87,6 +94,61 @@ class IncarnationContext implements ChildContext {
       return null;
     }
     return mailboxes.receive(spec.id(), generation, timeout);
+  }
+
+  @Override
+  public final CompletableFuture<Checkpoint> save(byte[] state) {
+    requireNonNull(state, "state");
+    int max = checkpoints.maxStateBytes();
+    if (state.length > max) {
+      throw new IllegalArgumentException(
+          "state is " + state.length + " bytes, over the " + max + " a checkpoint takes");
+    }
+    return checkpoints.save(spec.id(), generation, state.clone());
+  }
+
+  @Override
+  public final @Nullable Checkpoint load() throws InterruptedException {
+    try {
+      return checkpoints.load(spec.id()).get();
+    } catch (ExecutionException e) {
+      throw asSupervisorException(e);
+    }
+  }
+
+  @Override
+  public final Checkpoint handOff(byte[] state) {
+    CompletableFuture<Checkpoint> saved = save(state);
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return saved.get();
+        } catch (InterruptedException e) {
+          interrupted = true; // the stop interrupts this thread: the hand-off still completes
+        } catch (ExecutionException e) {
+          throw asSupervisorException(e);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @Override
+  public final int maxCheckpointBytes() {
+    return checkpoints.maxStateBytes();
+  }
+
+  private static RuntimeException asSupervisorException(ExecutionException e) {
+    Throwable cause = e.getCause();
+    if (cause instanceof RuntimeException r) {
+      return r;
+    }
+    return new SupervisorException(
+        SupervisorException.Reason.TIMEOUT, String.valueOf(cause), cause);
   }
 
   @Override

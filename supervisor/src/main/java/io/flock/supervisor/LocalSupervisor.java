@@ -63,6 +63,7 @@ public final class LocalSupervisor implements AutoCloseable {
   private final int maxChildren;
   private final BiPredicate<String, Long> currency;
   private final Mailboxes mailboxes;
+  private final CheckpointStore checkpoints;
   private final List<SupervisorListener> listeners;
   private volatile @Nullable Thread execThread;
   private final ScheduledExecutorService exec;
@@ -105,8 +106,9 @@ public final class LocalSupervisor implements AutoCloseable {
         int incarnation,
         String node,
         BiPredicate<String, Long> currency,
-        Mailboxes mailboxes) {
-      super(entry.spec, entry.generation, incarnation, node, currency, mailboxes);
+        Mailboxes mailboxes,
+        CheckpointStore checkpoints) {
+      super(entry.spec, entry.generation, incarnation, node, currency, mailboxes, checkpoints);
       this.entry = entry;
     }
   }
@@ -119,6 +121,8 @@ public final class LocalSupervisor implements AutoCloseable {
     this.maxChildren = b.maxChildren;
     this.currency = b.currency;
     this.mailboxes = b.mailboxes;
+    CheckpointStore store = b.checkpoints;
+    this.checkpoints = store != null ? store : new LocalCheckpoints(b.node);
     this.listeners = List.copyOf(b.listeners);
     this.exec =
         Executors.newSingleThreadScheduledExecutor(
@@ -329,7 +333,7 @@ public final class LocalSupervisor implements AutoCloseable {
 
   private void launch(Entry entry, Child child) {
     int incarnation = ++entry.incarnation;
-    Context context = new Context(entry, incarnation, node, currency, mailboxes);
+    Context context = new Context(entry, incarnation, node, currency, mailboxes, checkpoints);
     entry.context = context;
     Thread thread =
         Thread.ofVirtual()
@@ -383,11 +387,11 @@ public final class LocalSupervisor implements AutoCloseable {
     }
     emit(new SupervisorEvent.Exited(id, context.incarnation(), cause));
     if (status != Status.RUNNING || !entry.spec.restart().restartsAfter(normal)) {
-      children.remove(id);
+      forget(id);
       return;
     }
     if (intensity.restartIsTooMany()) {
-      children.remove(id);
+      forget(id);
       escalate();
       return;
     }
@@ -400,7 +404,7 @@ public final class LocalSupervisor implements AutoCloseable {
       child = requireNonNull(factory).create(entry.spec);
     } catch (RuntimeException e) {
       log.warn("[{}] {}: factory failed to restart {}", node, name, id, e);
-      children.remove(id);
+      forget(id);
       return;
     }
     entry.move(ChildState.STARTING);
@@ -440,7 +444,7 @@ public final class LocalSupervisor implements AutoCloseable {
       }
       case RUNNING, STARTING -> {}
       default -> {
-        children.remove(entry.spec.id());
+        forget(entry.spec.id());
         done.complete(null);
         return done;
       }
@@ -479,13 +483,21 @@ public final class LocalSupervisor implements AutoCloseable {
     return done;
   }
 
+  /** Supervisor thread: the child is gone from this supervisor (its local checkpoint with it). */
+  private void forget(String id) {
+    children.remove(id);
+    checkpoints.removed(id);
+  }
+
   private void finishStop(Entry entry, ChildState finalState) {
     ScheduledFuture<?> pending = entry.pending;
     if (pending != null) {
       pending.cancel(false);
     }
     entry.move(finalState);
-    children.remove(entry.spec.id(), entry);
+    if (children.remove(entry.spec.id(), entry)) {
+      checkpoints.removed(entry.spec.id());
+    }
     String id = entry.spec.id();
     if (finalState == ChildState.ABANDONED) {
       meters.abandoned.increment();
@@ -533,6 +545,7 @@ public final class LocalSupervisor implements AutoCloseable {
     private LongSupplier nanoClock = System::nanoTime;
     private BiPredicate<String, Long> currency = (id, generation) -> true;
     private Mailboxes mailboxes = new Mailboxes(Mailbox.DEFAULT_CAPACITY);
+    private @Nullable CheckpointStore checkpoints; // null: in this JVM's memory
     private final List<SupervisorListener> listeners = new ArrayList<>();
     private MeterRegistry meters = new CompositeMeterRegistry();
 
@@ -632,11 +645,18 @@ public final class LocalSupervisor implements AutoCloseable {
       return this;
     }
 
+    /** Where the children's checkpoints go (the distributed supervisor's replicated store). */
+    Builder checkpoints(CheckpointStore store) {
+      this.checkpoints = requireNonNull(store, "store");
+      return this;
+    }
+
     /** An independent copy (the distributed supervisor adds its own listener to a copy). */
     Builder copy() {
       Builder b = new Builder(name);
       b.currency = currency;
       b.mailboxes = mailboxes;
+      b.checkpoints = checkpoints;
       b.node = node;
       b.factories.putAll(factories);
       b.maxRestarts = maxRestarts;

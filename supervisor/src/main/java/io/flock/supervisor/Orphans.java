@@ -3,6 +3,7 @@ package io.flock.supervisor;
 import io.flock.membership.Cluster;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -145,7 +146,7 @@ final class Orphans {
         if (load == null) {
           load = Load.of(strategy, scope);
         }
-        if (claim(p, load, targets.computeIfAbsent(p.spec().factory(), roster::targets))) {
+        if (claim(p, load, targets.computeIfAbsent(p.spec().factory(), this::targets))) {
           claimed++;
         }
       }
@@ -158,6 +159,17 @@ final class Orphans {
           claimed,
           since.keySet());
     }
+  }
+
+  /**
+   * The members with {@code factory} that are not orphan sources themselves: a node whose lease
+   * lapsed stays live in the view until it is declared down, and a claim placed there would be
+   * claimed again, one bounce per pass.
+   */
+  private List<NodeId> targets(String factory) {
+    List<NodeId> out = new ArrayList<>(roster.targets(factory));
+    out.removeIf(this::isSource);
+    return out;
   }
 
   private boolean claim(Placement p, Map<String, Integer> load, List<NodeId> targets) {

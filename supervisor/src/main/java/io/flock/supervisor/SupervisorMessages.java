@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
-/** What distributed supervisors tell each other, with their wire forms (ids 300–304). */
+/** What distributed supervisors tell each other, with their wire forms (ids 300–312). */
 final class SupervisorMessages {
   private SupervisorMessages() {}
 
@@ -70,6 +70,9 @@ final class SupervisorMessages {
           .add(307, Forward.class, new ForwardFormat())
           .add(308, Letters.class, new LettersFormat())
           .add(309, Receipts.class, new ReceiptsFormat())
+          .add(310, CheckpointRecord.class, new CheckpointRecord.Format())
+          .add(311, CheckpointWire.Read.class, new CheckpointWire.ReadFormat())
+          .add(312, CheckpointWire.Held.class, new CheckpointWire.HeldFormat())
           .build();
 
   private static void writeNullable(WireOutput out, @Nullable String s) {

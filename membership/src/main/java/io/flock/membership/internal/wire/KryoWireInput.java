@@ -35,6 +35,19 @@ final class KryoWireInput implements WireInput {
   }
 
   @Override
+  public byte[] readBytes(int maxLength) {
+    int n = in.readVarInt(true);
+    if (n < 0 || n > maxLength) {
+      throw new IllegalArgumentException("malformed bytes: length " + n + " over " + maxLength);
+    }
+    try {
+      return in.readBytes(n);
+    } catch (com.esotericsoftware.kryo.KryoException e) {
+      throw new IllegalArgumentException("malformed bytes: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
   public String readString() {
     String s = in.readString();
     if (s == null) {

@@ -41,6 +41,12 @@ final class KryoWireOutput implements WireOutput {
   }
 
   @Override
+  public void writeBytes(byte[] value) {
+    out.writeVarInt(value.length, true);
+    out.writeBytes(value);
+  }
+
+  @Override
   public void writeString(String value) {
     out.writeString(java.util.Objects.requireNonNull(value, "value"));
   }

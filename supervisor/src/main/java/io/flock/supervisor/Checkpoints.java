@@ -1,0 +1,350 @@
+package io.flock.supervisor;
+
+import io.flock.crdt.Change;
+import io.flock.membership.Cluster;
+import io.flock.membership.Endpoint;
+import io.flock.membership.NodeId;
+import io.flock.membership.Scope;
+import io.flock.supervisor.CheckpointWire.Held;
+import io.flock.supervisor.CheckpointWire.Read;
+import io.flock.supervisor.SupervisorException.Reason;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The checkpoints of a distributed supervisor's children, in the replicated scope {@code
+ * supervisor.<name>.checkpoints} (child id → {@link CheckpointRecord}, ordered by generation and
+ * sequence).
+ *
+ * <ul>
+ *   <li><b>Save</b>: only the copy its placement names on this node, at its generation, may write,
+ *       while this node is not fenced and (quorum strategy) holds its lease; a save of an older
+ *       generation than the newest known is refused. It is acknowledged once a majority holds it
+ *       (two members with a plain strategy) and, with a quorum strategy, only while the lease still
+ *       holds: the others claim this node's children only after its lease must have lapsed, so an
+ *       acknowledged save precedes any new copy's load.
+ *   <li><b>Load</b>: a quorum read. Every acknowledged save is held by a majority, and any two
+ *       majorities meet, so the latest of a majority's answers is at least the latest acknowledged
+ *       save. A plain strategy asks every live member and takes what came by the deadline.
+ *   <li><b>Collection</b>: when a child's placement ends for good (a terminate marker), every node
+ *       that holds its checkpoint removes it; the node of the last copy has seen that copy's every
+ *       save, so no save of it survives the removal.
+ * </ul>
+ *
+ * The writes waiting for their holders are in mark order, so one poll every 2 ms serves all of
+ * them.
+ *
+ * <p>Threading: {@link #save} and {@link #load} from any thread; the rest on the core thread.
+ */
+final class Checkpoints implements CheckpointStore {
+  private final Cluster cluster;
+  private final String supervisor;
+  private final Scope<String, CheckpointRecord> scope;
+  private final Scope<String, Placement> placements;
+  private final Fence fence;
+  private final boolean quorum;
+  private final Duration callTimeout;
+  private final ScheduledExecutorService timer;
+  private final Endpoint<Read> reads;
+  private final CoreCalls calls;
+  private final int maxStateBytes;
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>(); // core thread
+  private boolean polling; // core thread
+  private volatile boolean closed;
+
+  /** A save waiting for its holders. */
+  private record Pending(
+      long mark,
+      long deadline,
+      String id,
+      CheckpointRecord record,
+      CompletableFuture<Checkpoint> result) {}
+
+  Checkpoints(
+      Cluster cluster,
+      String supervisor,
+      Scope<String, Placement> placements,
+      Fence fence,
+      boolean quorum,
+      Duration callTimeout,
+      ScheduledExecutorService timer) {
+    this.cluster = cluster;
+    this.supervisor = supervisor;
+    this.placements = placements;
+    this.fence = fence;
+    this.quorum = quorum;
+    this.callTimeout = callTimeout;
+    this.timer = timer;
+    this.scope = cluster.scope("supervisor." + supervisor + ".checkpoints", CheckpointRecord.ORDER);
+    this.maxStateBytes = cluster.settings().maxValueBytes() / 2;
+    // Saves must go on while the supervisor stops: a hand-off is saved by a stopping child.
+    this.calls = new CoreCalls(cluster, supervisor, callTimeout, () -> closed);
+    this.reads =
+        cluster.endpoint(
+            "supervisor." + supervisor + ".checkpoint",
+            Read.class,
+            (from, r) -> new Held(scope.getNow(r.id())));
+  }
+
+  static SupervisorException fenced(String id, long generation, Checkpoint newer) {
+    return new SupervisorException(
+        Reason.FENCED,
+        "checkpoint of "
+            + id
+            + " at generation "
+            + generation
+            + " refused: generation "
+            + newer.generation()
+            + " saved one");
+  }
+
+  @Override
+  public int maxStateBytes() {
+    return maxStateBytes;
+  }
+
+  @Override
+  public void removed(String id) {
+    // Collected when the placement ends for good (see onPlacementChanges): a move removes it too.
+  }
+
+  @Override
+  public CompletableFuture<Checkpoint> save(String id, long generation, byte[] state) {
+    return calls.compose(() -> write(id, generation, state), callTimeout.plusSeconds(1));
+  }
+
+  private CompletableFuture<Checkpoint> write(String id, long generation, byte[] state) {
+    if (!mayWrite(id, generation)) {
+      throw new SupervisorException(
+          Reason.FENCED,
+          "copy of "
+              + id
+              + " at generation "
+              + generation
+              + " on "
+              + cluster.self().name()
+              + " is not current: checkpoint refused");
+    }
+    CheckpointRecord seen = scope.getNow(id);
+    if (seen != null && seen.generation() > generation) {
+      throw fenced(id, generation, seen.toCheckpoint(id));
+    }
+    long sequence = seen != null && seen.generation() == generation ? seen.sequence() + 1 : 1;
+    CheckpointRecord record = new CheckpointRecord(generation, sequence, cluster.self(), state);
+    var unused = scope.putNow(id, record);
+    CompletableFuture<Checkpoint> result = new CompletableFuture<>();
+    pending.addLast(
+        new Pending(
+            scope.writeMarkNow(), System.nanoTime() + callTimeout.toNanos(), id, record, result));
+    poll();
+    return result;
+  }
+
+  /** Core thread: whether the copy (id, generation) on this node may save now. */
+  private boolean mayWrite(String id, long generation) {
+    Placement p = placements.getNow(id);
+    return p != null
+        && !p.terminated()
+        && p.node().equals(cluster.self())
+        && p.generation() == generation
+        && !fence.fencedNow()
+        && (!quorum || cluster.hasLease());
+  }
+
+  private void poll() {
+    int live = cluster.liveMembersNow().size();
+    int needed = quorum ? cluster.majorityNow() : Math.min(2, Math.max(1, live));
+    long now = System.nanoTime();
+    for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+      Pending p = it.next();
+      if (scope.holdersNow(p.mark()) >= needed) {
+        it.remove();
+        acknowledge(p);
+      } else if (now - p.deadline() > 0) {
+        it.remove();
+        p.result()
+            .completeExceptionally(
+                new SupervisorException(
+                    Reason.TIMEOUT,
+                    "checkpoint of "
+                        + p.id()
+                        + " not held by "
+                        + needed
+                        + " members within "
+                        + callTimeout
+                        + ": it may still be kept"));
+      } else {
+        break; // later marks are not held either (and their deadlines are later)
+      }
+    }
+    if (pending.isEmpty() || polling) {
+      return;
+    }
+    polling = true;
+    try {
+      var unused =
+          timer.schedule(
+              () ->
+                  cluster
+                      .onCore()
+                      .execute(
+                          () -> {
+                            polling = false;
+                            poll();
+                          }),
+              2,
+              TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      polling = false;
+      failAll();
+    }
+  }
+
+  private void acknowledge(Pending p) {
+    if (quorum && !cluster.hasLease()) {
+      // The others may claim this node's children now: a copy there may have loaded before this.
+      p.result()
+          .completeExceptionally(
+              new SupervisorException(
+                  Reason.FENCED,
+                  "checkpoint of "
+                      + p.id()
+                      + ": the lease lapsed before a majority held it; it may be lost"));
+      return;
+    }
+    CheckpointRecord now = scope.getNow(p.id());
+    if (now != null && now.generation() > p.record().generation()) {
+      p.result()
+          .completeExceptionally(fenced(p.id(), p.record().generation(), now.toCheckpoint(p.id())));
+      return;
+    }
+    p.result().complete(p.record().toCheckpoint(p.id()));
+  }
+
+  @Override
+  public CompletableFuture<@Nullable Checkpoint> load(String id) {
+    return calls.<@Nullable Checkpoint>compose(() -> read(id), callTimeout.plusSeconds(1));
+  }
+
+  /** Core thread: the latest of this node's and the others' answers, once enough answered. */
+  private CompletableFuture<@Nullable Checkpoint> read(String id) {
+    List<NodeId> others =
+        cluster.liveMembersNow().stream().filter(n -> !n.equals(cluster.self())).toList();
+    int needed = quorum ? cluster.majorityNow() : 1 + others.size();
+    if (1 + others.size() < needed) {
+      throw new SupervisorException(
+          Reason.NO_QUORUM,
+          cluster.self().name()
+              + " sees "
+              + (1 + others.size())
+              + " of the "
+              + needed
+              + " members a checkpoint read needs");
+    }
+    QuorumRead read = new QuorumRead(id, needed, 1 + others.size(), scope.getNow(id));
+    for (NodeId n : others) {
+      var unused =
+          reads
+              .request(n, new Read(id), Held.class, callTimeout)
+              .whenComplete(
+                  (held, e) ->
+                      cluster
+                          .onCore()
+                          .execute(() -> read.answer(e == null && held != null ? held : null)));
+    }
+    read.check();
+    return read.result;
+  }
+
+  /** One quorum read: the answers so far (core thread). */
+  private final class QuorumRead {
+    final String id;
+    final int needed;
+    final int asked; // this node included
+    final CompletableFuture<@Nullable Checkpoint> result = new CompletableFuture<>();
+    @Nullable CheckpointRecord latest;
+    int answered = 1; // this node
+    int failed;
+
+    QuorumRead(String id, int needed, int asked, @Nullable CheckpointRecord mine) {
+      this.id = id;
+      this.needed = needed;
+      this.asked = asked;
+      this.latest = mine;
+    }
+
+    void answer(@Nullable Held held) {
+      if (held == null) {
+        failed++;
+      } else {
+        answered++;
+        latest = CheckpointRecord.later(latest, held.record());
+      }
+      check();
+    }
+
+    void check() {
+      if (result.isDone()) {
+        return;
+      }
+      CheckpointRecord r = latest;
+      if (answered >= needed || (!quorum && answered + failed >= asked)) {
+        result.complete(r == null ? null : r.toCheckpoint(id));
+      } else if (quorum && asked - failed < needed) {
+        result.completeExceptionally(
+            new SupervisorException(
+                Reason.NO_QUORUM,
+                "checkpoint of "
+                    + id
+                    + ": "
+                    + failed
+                    + " of "
+                    + asked
+                    + " members did not answer, "
+                    + needed
+                    + " must"));
+      }
+    }
+  }
+
+  /**
+   * Core thread: the placements changed; every child whose placement ended for good has its
+   * checkpoint removed here.
+   */
+  void onPlacementChanges(List<Change<String, Placement>> changes) {
+    for (Change<String, Placement> c : changes) {
+      boolean ended =
+          switch (c) {
+            case Change.Removed<String, Placement> r -> true;
+            case Change.Added<String, Placement> a -> a.newValue().terminated();
+            case Change.Updated<String, Placement> u -> u.newValue().terminated();
+          };
+      if (ended && scope.getNow(c.key()) != null) {
+        var unused = scope.removeNow(c.key());
+      }
+    }
+  }
+
+  /** The supervisor shut down: later calls fail as stopped, waiting saves too. */
+  void close() {
+    closed = true;
+    reads.close();
+    cluster.onCore().execute(this::failAll);
+  }
+
+  private void failAll() {
+    for (Pending p : pending) {
+      p.result()
+          .completeExceptionally(
+              new SupervisorException(Reason.STOPPED, "supervisor " + supervisor + " is stopped"));
+    }
+    pending.clear();
+  }
+}
