@@ -59,6 +59,8 @@ final class Checkpoints implements CheckpointStore {
   private boolean polling; // core thread
   private volatile boolean closed;
 
+  private static final String NO_LEASE = "this node holds no lease";
+
   /** A save waiting for its holders. */
   private record Pending(
       long mark,
@@ -117,20 +119,34 @@ final class Checkpoints implements CheckpointStore {
 
   @Override
   public CompletableFuture<Checkpoint> save(String id, long generation, byte[] state) {
-    return calls.compose(() -> write(id, generation, state), callTimeout.plusSeconds(1));
+    long deadline = System.nanoTime() + callTimeout.toNanos();
+    return calls.compose(() -> write(id, generation, state, deadline), callTimeout.plusSeconds(1));
   }
 
-  private CompletableFuture<Checkpoint> write(String id, long generation, byte[] state) {
-    if (!mayWrite(id, generation)) {
+  private CompletableFuture<Checkpoint> write(
+      String id, long generation, byte[] state, long deadline) {
+    String refusal = refusal(id, generation);
+    if (NO_LEASE.equals(refusal) && System.nanoTime() - deadline < 0) {
+      // A node that just joined gets its first lease a moment after its children start: wait.
+      return CoreCalls.runOn(
+          r -> {
+            var unused =
+                timer.schedule(() -> cluster.onCore().execute(r), 5, TimeUnit.MILLISECONDS);
+          },
+          () -> write(id, generation, state, deadline),
+          "supervisor " + supervisor + " is stopped");
+    }
+    if (refusal != null) {
       throw new SupervisorException(
           Reason.FENCED,
-          "copy of "
+          "checkpoint of "
               + id
               + " at generation "
               + generation
               + " on "
               + cluster.self().name()
-              + " is not current: checkpoint refused");
+              + " refused: "
+              + refusal);
     }
     CheckpointRecord seen = scope.getNow(id);
     if (seen != null && seen.generation() > generation) {
@@ -147,15 +163,22 @@ final class Checkpoints implements CheckpointStore {
     return result;
   }
 
-  /** Core thread: whether the copy (id, generation) on this node may save now. */
-  private boolean mayWrite(String id, long generation) {
+  /** Core thread: why the copy (id, generation) on this node may not save now, or null. */
+  private @Nullable String refusal(String id, long generation) {
     Placement p = placements.getNow(id);
-    return p != null
-        && !p.terminated()
-        && p.node().equals(cluster.self())
-        && p.generation() == generation
-        && !fence.fencedNow()
-        && (!quorum || cluster.hasLease());
+    if (p == null || p.terminated()) {
+      return "the child ended";
+    }
+    if (!p.node().equals(cluster.self()) || p.generation() != generation) {
+      return "it is placed on " + p.node().name() + " at generation " + p.generation() + " now";
+    }
+    if (fence.fencedNow()) {
+      return "this node is fenced (no quorum, or back from a lapsed lease and not caught up)";
+    }
+    if (quorum && !cluster.hasLease()) {
+      return NO_LEASE;
+    }
+    return null;
   }
 
   private void poll() {
