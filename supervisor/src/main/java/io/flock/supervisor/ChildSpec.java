@@ -76,7 +76,7 @@ public record ChildSpec(
 
   /**
    * This spec with a name the child holds while it runs: registered in the supervisor's registry
-   * ({@link DistributedSupervisor.Builder#registry}) when it starts, at each new placement, and
+   * ({@link DistributedSupervisor.Builder#names}) when it starts, at each new placement, and
    * unregistered when it ends for good.
    */
   public ChildSpec withName(String newName) {
