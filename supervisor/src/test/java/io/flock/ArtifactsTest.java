@@ -102,7 +102,7 @@ class ArtifactsTest {
       managed.add(text(d, "artifactId"));
     }
     assertThat(managed)
-        .contains("flock-crdt", "flock-membership", "flock-supervisor")
+        .contains("flock-crdt", "flock-membership", "flock-supervisor", "flock-console")
         .doesNotContain("flock-benchmarks", "flock-test-cluster");
     assertThat(bom.getElementsByTagName("parent").getLength())
         .as("no parent: importing the BOM brings no third-party versions")
