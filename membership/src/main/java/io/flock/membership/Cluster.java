@@ -261,6 +261,15 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
+   * Core thread: the size of the expected membership that {@link #majorityNow} is a majority of
+   * (the explicit member set when there is one, else the members known and not gone for good).
+   */
+  public int expectedMembersNow() {
+    runtime.checkCore();
+    return node.expectedSize();
+  }
+
+  /**
    * Something that runs on top of this node (a distributed supervisor) and must stop before it:
    * {@link #leave} first stops every registered service (the last registered first) within its
    * timeout, {@link #close} first closes them.

@@ -12,8 +12,11 @@ final class CheckpointWire {
   /** Loading node → a member: which checkpoint of {@code id} do you hold? */
   record Read(String id) {}
 
-  /** Member → loading node: the checkpoint it holds, or null for none. */
-  record Held(@Nullable CheckpointRecord record) {}
+  /**
+   * Member → loading node: the checkpoint it holds, or null for none; {@code whole} when its
+   * replica holds every save a majority acknowledged (see {@code Checkpoints}).
+   */
+  record Held(@Nullable CheckpointRecord record, boolean whole) {}
 
   static final class ReadFormat implements WireFormat<Read> {
     @Override
@@ -33,6 +36,7 @@ final class CheckpointWire {
     @Override
     public void write(WireOutput out, Held h) {
       CheckpointRecord r = h.record();
+      out.writeBoolean(h.whole());
       out.writeBoolean(r != null);
       if (r != null) {
         records.write(out, r);
@@ -41,7 +45,8 @@ final class CheckpointWire {
 
     @Override
     public Held read(WireInput in) {
-      return new Held(in.readBoolean() ? records.read(in) : null);
+      boolean whole = in.readBoolean();
+      return new Held(in.readBoolean() ? records.read(in) : null, whole);
     }
   }
 }

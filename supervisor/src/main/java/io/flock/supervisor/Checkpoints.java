@@ -57,6 +57,9 @@ final class Checkpoints implements CheckpointStore {
   private final int maxStateBytes;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>(); // core thread
   private boolean polling; // core thread
+  private boolean whole; // core thread: this replica holds every save a majority acknowledged
+  private long wholeMark = -1; // core thread: the catch-up that would make it whole
+  private long wholeAsked; // core thread: nanoTime of that catch-up
   private volatile boolean closed;
 
   private static final String NO_LEASE = "this node holds no lease";
@@ -92,7 +95,7 @@ final class Checkpoints implements CheckpointStore {
         cluster.endpoint(
             "supervisor." + supervisor + ".checkpoint",
             Read.class,
-            (from, r) -> new Held(scope.getNow(r.id())));
+            (from, r) -> new Held(scope.getNow(r.id()), wholeNow()));
   }
 
   static SupervisorException fenced(String id, long generation, Checkpoint newer) {
@@ -253,10 +256,72 @@ final class Checkpoints implements CheckpointStore {
 
   @Override
   public CompletableFuture<@Nullable Checkpoint> load(String id) {
-    return calls.<@Nullable Checkpoint>compose(() -> read(id), callTimeout.plusSeconds(1));
+    long deadline = System.nanoTime() + callTimeout.toNanos();
+    return calls.<@Nullable Checkpoint>compose(
+        () -> readUntil(id, deadline), callTimeout.plusSeconds(1));
   }
 
-  /** Core thread: the latest of this node's and the others' answers, once enough answered. */
+  /**
+   * Core thread: {@link #read}, again every 20 ms while too few whole replicas answer (the replicas
+   * of a cluster that just formed, or of a node that just restarted, catch up in milliseconds),
+   * until {@code deadline}.
+   */
+  private CompletableFuture<@Nullable Checkpoint> readUntil(String id, long deadline) {
+    return read(id)
+        .exceptionallyCompose(
+            e -> {
+              Throwable cause =
+                  e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e;
+              if (cause instanceof SupervisorException s
+                  && s.reason() == Reason.NO_QUORUM
+                  && System.nanoTime() - deadline < 0
+                  && !closed) {
+                return CoreCalls.<@Nullable Checkpoint>runOn(
+                    r -> {
+                      var unused =
+                          timer.schedule(
+                              () -> cluster.onCore().execute(r), 20, TimeUnit.MILLISECONDS);
+                    },
+                    () -> readUntil(id, deadline),
+                    "supervisor " + supervisor + " is stopped");
+              }
+              return CompletableFuture.failedFuture(cause == null ? e : cause);
+            });
+  }
+
+  /**
+   * Core thread: whether this node's replica of the checkpoints is whole, i.e. holds every save a
+   * majority acknowledged. A replica that started empty (this node's first start, a restart under
+   * the same name) is not, until it caught up with enough others that every majority of the
+   * expected members meets them (E − majority + 1 others, at most E − 1): a save acknowledged by a
+   * majority that included this node's previous incarnation may be held by one of them only. From
+   * then on it is a replica like the others for its whole life. Found by {@code
+   * CheckpointProperties} (seed 3791534268424443549): a node restarted under its name counted its
+   * empty replica in a read and resumed a child from an old checkpoint.
+   */
+  boolean wholeNow() {
+    if (whole) {
+      return true;
+    }
+    int expected = cluster.expectedMembersNow();
+    int others = Math.min(expected - 1, expected - cluster.majorityNow() + 1);
+    long now = System.nanoTime();
+    if (wholeMark >= 0 && scope.caughtUpNow(wholeMark) >= 1 + others) {
+      whole = true;
+      return true;
+    }
+    if (others <= 0) {
+      whole = true;
+      return true;
+    }
+    if (wholeMark < 0 || now - wholeAsked > TimeUnit.SECONDS.toNanos(1)) {
+      wholeMark = scope.catchUpNow(); // again each second while some member did not answer
+      wholeAsked = now;
+    }
+    return false;
+  }
+
+  /** Core thread: the latest of the whole replicas' answers, once a majority of them answered. */
   private CompletableFuture<@Nullable Checkpoint> read(String id) {
     List<NodeId> others =
         cluster.liveMembersNow().stream().filter(n -> !n.equals(cluster.self())).toList();
@@ -271,7 +336,7 @@ final class Checkpoints implements CheckpointStore {
               + needed
               + " members a checkpoint read needs");
     }
-    QuorumRead read = new QuorumRead(id, needed, 1 + others.size(), scope.getNow(id));
+    QuorumRead read = new QuorumRead(id, needed, 1 + others.size(), wholeNow(), scope.getNow(id));
     for (NodeId n : others) {
       var unused =
           reads
@@ -293,22 +358,29 @@ final class Checkpoints implements CheckpointStore {
     final int asked; // this node included
     final CompletableFuture<@Nullable Checkpoint> result = new CompletableFuture<>();
     @Nullable CheckpointRecord latest;
-    int answered = 1; // this node
-    int failed;
+    int answered; // whole replicas that answered (this node included when whole)
+    int failed; // no answer, or a replica that is not whole yet
 
-    QuorumRead(String id, int needed, int asked, @Nullable CheckpointRecord mine) {
+    QuorumRead(String id, int needed, int asked, boolean whole, @Nullable CheckpointRecord mine) {
       this.id = id;
       this.needed = needed;
       this.asked = asked;
       this.latest = mine;
+      if (whole || !quorum) {
+        answered = 1;
+      } else {
+        failed = 1;
+      }
     }
 
     void answer(@Nullable Held held) {
-      if (held == null) {
+      if (held == null || (quorum && !held.whole())) {
         failed++;
       } else {
         answered++;
-        latest = CheckpointRecord.later(latest, held.record());
+      }
+      if (held != null) {
+        latest = CheckpointRecord.later(latest, held.record()); // never lower: ordered
       }
       check();
     }
@@ -330,7 +402,8 @@ final class Checkpoints implements CheckpointStore {
                     + failed
                     + " of "
                     + asked
-                    + " members did not answer, "
+                    + " members did not answer or are not whole yet (caught up after a"
+                    + " restart), "
                     + needed
                     + " must"));
       }

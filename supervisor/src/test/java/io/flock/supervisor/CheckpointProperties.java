@@ -105,6 +105,16 @@ class CheckpointProperties {
         .start();
   }
 
+  /**
+   * Found by the property in CI (sample 5615340): n0, killed and restarted under its name, held an
+   * empty replica and counted it in the read of a child placed on it: the child resumed from
+   * position 6 after 516 had been acknowledged. Only replicas that are whole count now.
+   */
+  @net.jqwik.api.Example
+  void aNodeRestartedUnderItsNameDoesNotCountItsEmptyReplicaInARead() throws Exception {
+    everyCopyResumesFromAtLeastEveryEarlierAcknowledgedSave(5615340L);
+  }
+
   @Property(tries = 4)
   void everyCopyResumesFromAtLeastEveryEarlierAcknowledgedSave(@ForAll long seed) throws Exception {
     Random random = new Random(seed);

@@ -5,15 +5,23 @@ import static java.util.Objects.requireNonNull;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.flock.membership.Cluster;
+import io.flock.supervisor.DistributedSupervisor;
+import io.flock.supervisor.SupervisorListener;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -30,8 +38,18 @@ import org.slf4j.LoggerFactory;
  *       caught up with a peer (a readiness probe), else 503 with the reasons, one per line;
  *   <li>{@code GET /metrics}: the scrape given to {@link Builder#metrics}, e.g. a Micrometer {@code
  *       PrometheusMeterRegistry}'s {@code scrape} bound to {@link Cluster#metrics()} and the
- *       supervisors' meters (404 when none was given).
+ *       supervisors' meters (404 when none was given);
+ *   <li>{@code GET /}: the live cluster page (no external assets, no build step): members with
+ *       incarnation and status as every node sees them (a matrix), quorum and lease, each scope's
+ *       replication state, the children per node with their generation, a red banner when one child
+ *       is in the own reports of two nodes, and the moves and failovers this node heard; {@code GET
+ *       /api/cluster} is its JSON, {@code GET /api/events} the same once a second as server-sent
+ *       events (at most {@value #MAX_STREAMS} open at once). Every node with a console publishes
+ *       its own report in the replicated scope {@code console.reports}: run a console on every node
+ *       for the matrix to be whole.
  * </ul>
+ *
+ * <p>There are no actions (leave, down): the console only reads.
  *
  * <pre>{@code
  * PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -41,33 +59,140 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Threading: the builder on one thread; {@link #close} from any. Requests are served on the
- * console's own small pool, never on the cluster's threads.
+ * console's own small pool, and the report is written by its own thread, never the cluster's.
  */
 public final class Console implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Console.class);
 
+  /** The most live pages (event streams) served at once; each holds a thread. */
+  static final int MAX_STREAMS = 4;
+
   private final HttpServer server;
   private final ExecutorService pool;
+  private final ScheduledExecutorService reporter;
   private final Health health;
   private final @Nullable Supplier<String> metrics;
+  private final Map<String, DistributedSupervisor> supervisors;
+  private final Timeline timeline = new Timeline();
+  private final Map<String, SupervisorListener> listeners = new LinkedHashMap<>();
+  private final NodeReport report;
+  private final ClusterView view;
+  private final Semaphore streams = new Semaphore(MAX_STREAMS);
+  private static final String INITIAL = "/*FLOCK_INITIAL*/null";
+  private final String page;
+  private volatile boolean closed;
 
   private Console(Builder b) throws IOException {
     this.health = new Health(b.cluster, b.timeout);
     this.metrics = b.metrics;
+    this.supervisors = Map.copyOf(b.supervisors);
+    this.report = new NodeReport(b.cluster, supervisors);
+    this.view = new ClusterView(b.cluster, supervisors, report.scope(), timeline);
+    try (InputStream in = Console.class.getResourceAsStream("page.html")) {
+      if (in == null) {
+        throw new IOException("page.html is missing from the console's jar");
+      }
+      this.page = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    String node = b.cluster.self().name();
     this.server = HttpServer.create(new InetSocketAddress(b.host, b.port), 32);
-    this.pool =
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "flock-console-" + b.cluster.self().name());
-              t.setDaemon(true);
-              return t;
-            });
+    this.pool = Executors.newFixedThreadPool(MAX_STREAMS + 2, daemon("flock-console-" + node));
+    this.reporter =
+        Executors.newSingleThreadScheduledExecutor(daemon("flock-console-report-" + node));
     server.setExecutor(pool);
     server.createContext("/health/live", ex -> verdict(ex, health.notLive(), "live"));
     server.createContext("/health/ready", ex -> verdict(ex, health.notReady(), "ready"));
     server.createContext("/metrics", this::metrics);
+    server.createContext("/api/cluster", this::cluster);
+    server.createContext("/api/events", this::events);
+    server.createContext("/", this::page);
+    for (Map.Entry<String, DistributedSupervisor> e : supervisors.entrySet()) {
+      SupervisorListener l = timeline.listener(e.getKey());
+      listeners.put(e.getKey(), l);
+      e.getValue().subscribe(l);
+    }
+    var unused = reporter.scheduleWithFixedDelay(this::publishReport, 0, 1, TimeUnit.SECONDS);
     server.start();
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private void publishReport() {
+    try {
+      report.publish();
+    } catch (Exception e) {
+      log.debug("console: this node's report was not published: {}", e.toString());
+    }
+  }
+
+  private void page(HttpExchange ex) throws IOException {
+    if (!get(ex)) {
+      return;
+    }
+    if (!ex.getRequestURI().getPath().equals("/")) {
+      reply(ex, 404, "text/plain; charset=utf-8", "not found\n");
+      return;
+    }
+    // The first view is in the page itself, so it renders before any request of its own.
+    String initial;
+    try {
+      initial = view.json().replace("</", "<\\/");
+    } catch (Exception e) {
+      initial = "null";
+    }
+    reply(ex, 200, "text/html; charset=utf-8", page.replace(INITIAL, initial));
+  }
+
+  private void cluster(HttpExchange ex) throws IOException {
+    if (!get(ex)) {
+      return;
+    }
+    try {
+      reply(ex, 200, "application/json", view.json());
+    } catch (Exception e) {
+      reply(ex, 503, "text/plain; charset=utf-8", "no view of the cluster: " + e + "\n");
+    }
+  }
+
+  /** Server-sent events: the cluster view once a second while the page is open. */
+  private void events(HttpExchange ex) throws IOException {
+    if (!get(ex)) {
+      return;
+    }
+    if (!streams.tryAcquire()) {
+      reply(ex, 503, "text/plain; charset=utf-8", "too many live pages open\n");
+      return;
+    }
+    try {
+      ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+      ex.getResponseHeaders().set("Cache-Control", "no-store");
+      ex.sendResponseHeaders(200, 0);
+      try (OutputStream out = ex.getResponseBody()) {
+        while (!closed) {
+          String json;
+          try {
+            json = view.json();
+          } catch (Exception e) {
+            json = null;
+          }
+          if (json != null) {
+            out.write(("data: " + json + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+          }
+          Thread.sleep(1_000);
+        }
+      }
+    } catch (IOException | InterruptedException gone) {
+      // the page was closed, or the console
+    } finally {
+      streams.release();
+    }
   }
 
   /** A builder of the console of {@code cluster}'s node. */
@@ -83,6 +208,14 @@ public final class Console implements AutoCloseable {
   /** Stops serving (idempotent). */
   @Override
   public void close() {
+    closed = true;
+    for (Map.Entry<String, SupervisorListener> e : listeners.entrySet()) {
+      DistributedSupervisor s = supervisors.get(e.getKey());
+      if (s != null) {
+        s.unsubscribe(e.getValue());
+      }
+    }
+    reporter.shutdownNow();
     server.stop(0);
     pool.shutdownNow();
   }
@@ -130,7 +263,11 @@ public final class Console implements AutoCloseable {
 
   private static void reply(HttpExchange ex, int code, String type, String body)
       throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    reply(ex, code, type, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void reply(HttpExchange ex, int code, String type, byte[] bytes)
+      throws IOException {
     ex.getResponseHeaders().set("Content-Type", type);
     ex.getResponseHeaders().set("Cache-Control", "no-store");
     boolean head = ex.getRequestMethod().equals("HEAD");
@@ -149,6 +286,7 @@ public final class Console implements AutoCloseable {
     private int port = 8558;
     private Duration timeout = Duration.ofSeconds(1);
     private @Nullable Supplier<String> metrics;
+    private final Map<String, DistributedSupervisor> supervisors = new LinkedHashMap<>();
 
     private Builder(Cluster cluster) {
       this.cluster = requireNonNull(cluster, "cluster");
@@ -189,6 +327,22 @@ public final class Console implements AutoCloseable {
     /** What {@code GET /metrics} serves: the Prometheus text format, produced on each scrape. */
     public Builder metrics(Supplier<String> scrape) {
       this.metrics = requireNonNull(scrape, "scrape");
+      return this;
+    }
+
+    /**
+     * Shows {@code supervisor}'s children on the page under {@code name}: where each is placed,
+     * what this node runs (in its report to the others), and the moves this node hears.
+     *
+     * @throws IllegalArgumentException if the name is blank or given twice
+     */
+    public Builder supervisor(String name, DistributedSupervisor supervisor) {
+      requireNonNull(name, "name");
+      requireNonNull(supervisor, "supervisor");
+      if (name.isBlank() || supervisors.containsKey(name)) {
+        throw new IllegalArgumentException("name must be non-blank and new, was '" + name + "'");
+      }
+      supervisors.put(name, supervisor);
       return this;
     }
 

@@ -259,7 +259,12 @@ public final class ClusterNode {
 
   /** How many members make a majority of the expected membership now (itself included). */
   public int majority() {
-    return quorum.size(expected()) / 2 + 1;
+    return expectedSize() / 2 + 1;
+  }
+
+  /** The size of the expected membership the majority is counted over (core thread). */
+  public int expectedSize() {
+    return quorum.size(expected());
   }
 
   private java.util.Set<String> expected() {
