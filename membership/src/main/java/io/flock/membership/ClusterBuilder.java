@@ -7,6 +7,7 @@ import io.flock.membership.internal.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
@@ -66,6 +67,27 @@ public final class ClusterBuilder {
       throw new IllegalArgumentException(what + " must be positive, was " + d);
     }
     return d;
+  }
+
+  /**
+   * A builder configured from named settings, so a service configures its node without code
+   * (Kubernetes: from the environment, {@code ClusterBuilder.fromSettings("FLOCK_",
+   * System.getenv())}). The names after {@code prefix}, with their defaults, are in {@code
+   * docs/guide.md}: {@code CLUSTER}, {@code NODE} and {@code SECRET} are required; {@code BIND}
+   * ({@code host:port}), {@code ADVERTISE}, {@code SEEDS} (comma-separated {@code host:port}) or
+   * {@code SEEDS_DNS} ({@code name:port}, a headless service), {@code INCARNATION}, {@code
+   * HEARTBEAT}, {@code UNREACHABLE}, {@code DOWN}, {@code LEASE}, {@code REMOVE_AFTER}, {@code
+   * GOSSIP_INTERVAL}, {@code JOIN_RETRY} (durations such as {@code 200ms}, {@code 1s}, {@code
+   * PT1S}), {@code QUORUM_SIZE}, {@code MAX_VALUE_BYTES}. Entries without the prefix are ignored;
+   * the builder's other setters (wire types, TLS, listeners) still apply after.
+   *
+   * @throws IllegalArgumentException naming the setting: an unknown name under the prefix, a
+   *     missing required one, or a value that does not parse or is out of range
+   */
+  public static ClusterBuilder fromSettings(String prefix, Map<String, String> settings) {
+    requireNonNull(prefix, "prefix");
+    requireNonNull(settings, "settings");
+    return SettingsMap.builder(prefix, settings);
   }
 
   /** The shared secret of the cluster (required; at least 16 bytes). */
@@ -169,8 +191,8 @@ public final class ClusterBuilder {
    * <pre>  duration · (1 + drift) / (1 − drift) + heartbeat ≤ down</pre>
    *
    * so the lease of a node cut off lapses before a quorum's evidence (or anyone's down verdict)
-   * says so. Default: drift 0.01 and the largest duration within 75% of that bound (1.17 s for the
-   * default timings).
+   * says so. Default: drift 0.01 and the largest duration within 75% of that bound (1,176 ms for
+   * the default timings).
    *
    * @throws IllegalArgumentException if {@code duration} is not positive or {@code drift} is not in
    *     [0, 0.5)
