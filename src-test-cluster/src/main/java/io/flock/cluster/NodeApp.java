@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.flock.membership.Cluster;
 import io.flock.membership.Member;
 import io.flock.membership.Scope;
+import io.flock.membership.SeedResolver;
 import io.flock.registry.Registration;
 import io.flock.registry.Registry;
 import io.flock.registry.RegistryEvent;
@@ -64,13 +65,14 @@ import org.jspecify.annotations.Nullable;
  * </pre>
  *
  * Settings come from {@link Settings#fromEnvironment} ({@code FLOCK_NODE}, {@code FLOCK_PORT},
- * {@code FLOCK_SEEDS}, {@code FLOCK_ADVERTISE}, {@code FLOCK_HTTP_PORT}, {@code FLOCK_STRATEGY},
- * {@code FLOCK_SECRET}, {@code FLOCK_LEDGER}) or from arguments ({@code NAME PORT
- * [SEED_HOST:PORT...]}). With {@code FLOCK_LEDGER} the ledger is also appended to that file and
- * read back on start, so it outlives a restart of the node (a rolling deploy keeps its evidence).
- * {@code FLOCK_SINGLETON=true} also runs the singleton {@code boss}, whose leader writes its terms
- * to the same ledger ({@link LedgerLeader}). {@code FLOCK_PUBLISH_RUNNING=false} turns off the 100
- * ms sweep that publishes the running children (for measuring Flock's own idle cost).
+ * {@code FLOCK_SEEDS} or {@code FLOCK_SEEDS_DNS} ({@code name:port}), {@code FLOCK_ADVERTISE},
+ * {@code FLOCK_HTTP_PORT}, {@code FLOCK_STRATEGY}, {@code FLOCK_SECRET}, {@code FLOCK_LEDGER}) or
+ * from arguments ({@code NAME PORT [SEED_HOST:PORT...]}). With {@code FLOCK_LEDGER} the ledger is
+ * also appended to that file and read back on start, so it outlives a restart of the node (a
+ * rolling deploy keeps its evidence). {@code FLOCK_SINGLETON=true} also runs the singleton {@code
+ * boss}, whose leader writes its terms to the same ledger ({@link LedgerLeader}). {@code
+ * FLOCK_PUBLISH_RUNNING=false} turns off the 100 ms sweep that publishes the running children (for
+ * measuring Flock's own idle cost).
  */
 public final class NodeApp implements AutoCloseable {
   static final String RUNNING = "demo.running";
@@ -89,6 +91,8 @@ public final class NodeApp implements AutoCloseable {
    * @param quorum whether to use the quorum strategy
    * @param secret the cluster secret
    * @param ledgerFile a file the ledger is appended to and read back from on start, or null
+   * @param seedsDns {@code name:port}: the seeds are every address the name resolves to (a headless
+   *     service; {@code FLOCK_SEEDS_DNS}), instead of {@code seeds}; or null
    */
   @SuppressWarnings("ArrayRecordComponent") // copied in and out, never compared
   public record Settings(
@@ -100,7 +104,8 @@ public final class NodeApp implements AutoCloseable {
       int httpPort,
       boolean quorum,
       byte[] secret,
-      @Nullable Path ledgerFile) {
+      @Nullable Path ledgerFile,
+      @Nullable String seedsDns) {
 
     /** Validates. */
     public Settings {
@@ -123,6 +128,7 @@ public final class NodeApp implements AutoCloseable {
       String secret = env.apply("FLOCK_SECRET");
       String advertise = env.apply("FLOCK_ADVERTISE");
       String ledger = env.apply("FLOCK_LEDGER");
+      String dns = env.apply("FLOCK_SEEDS_DNS");
       return new Settings(
           name,
           "0.0.0.0",
@@ -132,18 +138,20 @@ public final class NodeApp implements AutoCloseable {
           Integer.parseInt(or(env.apply("FLOCK_HTTP_PORT"), "8080")),
           "quorum".equals(env.apply("FLOCK_STRATEGY")),
           secret != null ? secret.getBytes(StandardCharsets.UTF_8) : DEFAULT_SECRET,
-          ledger == null || ledger.isBlank() ? null : Path.of(ledger));
+          ledger == null || ledger.isBlank() ? null : Path.of(ledger),
+          dns == null || dns.isBlank() ? null : dns);
     }
 
     /** The same settings with the ledger appended to {@code file} (or none). */
     public Settings withLedger(@Nullable Path file) {
-      return new Settings(name, bindHost, port, advertise, seeds, httpPort, quorum, secret, file);
+      return new Settings(
+          name, bindHost, port, advertise, seeds, httpPort, quorum, secret, file, seedsDns);
     }
 
     /** Settings for a loopback node: {@code NAME PORT [SEED...]}, no HTTP. */
     public static Settings loopback(String name, int port, List<String> seeds, int httpPort) {
       return new Settings(
-          name, "127.0.0.1", port, "127.0.0.1", seeds, httpPort, false, DEFAULT_SECRET, null);
+          name, "127.0.0.1", port, "127.0.0.1", seeds, httpPort, false, DEFAULT_SECRET, null, null);
     }
 
     private static String require(Function<String, @Nullable String> env, String key) {
@@ -174,12 +182,20 @@ public final class NodeApp implements AutoCloseable {
     if (ledgerFile != null && Files.exists(ledgerFile)) {
       ledger.addAll(Files.readAllLines(ledgerFile, StandardCharsets.UTF_8));
     }
+    String dns = s.seedsDns();
+    SeedResolver seeds;
+    if (dns != null) {
+      int colon = dns.lastIndexOf(':');
+      seeds = SeedResolver.dns(dns.substring(0, colon), Integer.parseInt(dns.substring(colon + 1)));
+    } else {
+      seeds = SeedResolver.of(s.seeds());
+    }
     this.cluster =
         Cluster.builder("flock-demo", s.name())
             .secret(s.secret())
             .bind(s.bindHost(), s.port())
             .advertise(s.advertise())
-            .seeds(s.seeds())
+            .seeds(seeds)
             .wireTypes(DistributedSupervisor.wireTypes())
             .wireTypes(Registry.wireTypes())
             .wireTypes(Singleton.wireTypes())

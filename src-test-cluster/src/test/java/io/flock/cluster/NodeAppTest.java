@@ -80,7 +80,8 @@ class NodeAppTest {
             0,
             false,
             loopback.secret(),
-            file);
+            file,
+            null);
     try (NodeApp a = NodeApp.start(settings)) {
       send(
           HttpRequest.newBuilder(uri(a, "/children?count=3&prefix=p-"))

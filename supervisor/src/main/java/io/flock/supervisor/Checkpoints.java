@@ -432,7 +432,11 @@ final class Checkpoints implements CheckpointStore {
   void close() {
     closed = true;
     reads.close();
-    cluster.onCore().execute(this::failAll);
+    try {
+      cluster.onCore().execute(this::failAll);
+    } catch (RejectedExecutionException e) {
+      // the cluster node is closed: its core runs no more, and the calls fail as stopped
+    }
   }
 
   private void failAll() {

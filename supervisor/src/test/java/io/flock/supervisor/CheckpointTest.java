@@ -170,16 +170,26 @@ class CheckpointTest {
     }
     TestCluster.await(
         WAIT, () -> ids.stream().allMatch(id -> positions.ackedFor(id, 1) >= 5), "saves made");
-    String victim = cluster.node(2).self().name();
+    killAndCheckResumed(2, 0, 0);
+  }
+
+  /**
+   * Kills node {@code victim} (asking node {@code asker} what ran there) after {@code settleMillis}
+   * and checks that each of its children's next copy resumed from at least its last acknowledged
+   * position.
+   */
+  private void killAndCheckResumed(int victim, int asker, long settleMillis) throws Exception {
+    String name = cluster.node(victim).self().name();
     List<String> moved = new ArrayList<>();
-    for (ChildRef r : sup(0).whichChildren().join()) {
-      if (r.node().name().equals(victim)) {
+    for (ChildRef r : sup(asker).whichChildren().join()) {
+      if (r.node().name().equals(name)) {
         moved.add(r.id());
       }
     }
     assertThat(moved).as("children on the killed node").isNotEmpty();
-    sup(2).close();
-    cluster.kill(2);
+    Thread.sleep(settleMillis);
+    sup(victim).close();
+    cluster.kill(victim);
     TestCluster.await(
         WAIT,
         () -> moved.stream().allMatch(id -> positions.loaded.containsKey(id + "@2")),
@@ -211,26 +221,7 @@ class CheckpointTest {
     // From now on, n0's checkpoints reach n1 and n2 only (a majority with n0 itself).
     cluster.cutScope(0, 3, "supervisor.workers.checkpoints");
     cluster.cutScope(0, 4, "supervisor.workers.checkpoints");
-    String victim = cluster.node(0).self().name();
-    List<String> moved = new ArrayList<>();
-    for (ChildRef r : sup(1).whichChildren().join()) {
-      if (r.node().name().equals(victim)) {
-        moved.add(r.id());
-      }
-    }
-    assertThat(moved).as("children on n0").isNotEmpty();
-    Thread.sleep(300); // saves acknowledged without n3 and n4
-    sup(0).close();
-    cluster.kill(0);
-    TestCluster.await(
-        WAIT,
-        () -> moved.stream().allMatch(id -> positions.loaded.containsKey(id + "@2")),
-        "moved children started again");
-    for (String id : moved) {
-      assertThat(positions.loaded.get(id + "@2"))
-          .as(id + " resumed from at least its last acknowledged position")
-          .isGreaterThanOrEqualTo(positions.ackedFor(id, 1));
-    }
+    killAndCheckResumed(0, 1, 300); // 300 ms of saves acknowledged without n3 and n4
   }
 
   /**

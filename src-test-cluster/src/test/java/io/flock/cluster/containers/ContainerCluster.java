@@ -182,13 +182,19 @@ final class ContainerCluster implements AutoCloseable {
     return DockerClientFactory.instance().client();
   }
 
-  /** Attaches a node to the cluster network under its name. */
+  /**
+   * The alias every node also has on the cluster network: like a Kubernetes headless service, the
+   * name resolves to every node attached (the DNS seeds of {@code DnsSeedsIT}).
+   */
+  static final String SERVICE = "flock";
+
+  /** Attaches a node to the cluster network under its name and {@link #SERVICE}. */
   void connect(String name) {
     docker()
         .connectToNetworkCmd()
         .withNetworkId(cluster.getId())
         .withContainerId(node(name).getContainerId())
-        .withContainerNetwork(new ContainerNetwork().withAliases(name))
+        .withContainerNetwork(new ContainerNetwork().withAliases(name, SERVICE))
         .exec();
   }
 

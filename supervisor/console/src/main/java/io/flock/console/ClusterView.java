@@ -67,21 +67,10 @@ final class ClusterView {
     Json.key(out, "quorum").append(status.quorum()).append(',');
     Json.key(out, "lease").append(cluster.hasLease()).append(',');
     Json.key(out, "leaseRemainingMillis").append(cluster.leaseRemaining().toMillis()).append(',');
-    Json.key(out, "members").append('[');
-    boolean first = true;
-    for (Member m : status.members()) {
-      out.append(first ? "" : ",").append('{');
-      first = false;
-      Json.key(out, "name");
-      Json.string(out, m.id().name()).append(',');
-      Json.key(out, "incarnation").append(m.id().incarnation()).append(',');
-      Json.key(out, "status");
-      Json.string(out, m.status().name()).append(',');
-      Json.key(out, "reachable").append(m.reachable()).append('}');
-    }
-    out.append("],");
+    Json.key(out, "members");
+    Json.members(out, status.members()).append(',');
     Json.key(out, "scopes").append('[');
-    first = true;
+    boolean first = true;
     for (ClusterStatus.ScopeStatus s : status.scopes()) {
       out.append(first ? "" : ",").append('{');
       first = false;

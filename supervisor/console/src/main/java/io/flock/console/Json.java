@@ -33,6 +33,24 @@ final class Json {
     return out.append('"');
   }
 
+  /** Appends {@code members} as an array of {name, incarnation, status, reachable}. */
+  static StringBuilder members(
+      StringBuilder out, java.util.List<io.flock.membership.Member> members) {
+    out.append('[');
+    boolean first = true;
+    for (io.flock.membership.Member m : members) {
+      out.append(first ? "{" : ",{");
+      first = false;
+      key(out, "name");
+      string(out, m.id().name()).append(',');
+      key(out, "incarnation").append(m.id().incarnation()).append(',');
+      key(out, "status");
+      string(out, m.status().name()).append(',');
+      key(out, "reachable").append(m.reachable()).append('}');
+    }
+    return out.append(']');
+  }
+
   /** {@code "name":} */
   static StringBuilder key(StringBuilder out, String name) {
     return string(out, name).append(':');

@@ -2,7 +2,6 @@ package io.flock.console;
 
 import io.flock.membership.Cluster;
 import io.flock.membership.ClusterStatus;
-import io.flock.membership.Member;
 import io.flock.membership.Scope;
 import io.flock.supervisor.ChildInfo;
 import io.flock.supervisor.ChildState;
@@ -52,24 +51,10 @@ final class NodeReport {
     Json.key(out, "incarnation").append(status.self().incarnation()).append(',');
     Json.key(out, "quorum").append(status.quorum()).append(',');
     Json.key(out, "lease").append(cluster.hasLease()).append(',');
-    Json.key(out, "sees").append('[');
-    boolean first = true;
-    for (Member m : status.members()) {
-      if (!first) {
-        out.append(',');
-      }
-      first = false;
-      out.append('{');
-      Json.key(out, "name");
-      Json.string(out, m.id().name()).append(',');
-      Json.key(out, "incarnation").append(m.id().incarnation()).append(',');
-      Json.key(out, "status");
-      Json.string(out, m.status().name()).append(',');
-      Json.key(out, "reachable").append(m.reachable()).append('}');
-    }
-    out.append("],");
+    Json.key(out, "sees");
+    Json.members(out, status.members()).append(',');
     Json.key(out, "runs").append('{');
-    first = true;
+    boolean first = true;
     for (Map.Entry<String, DistributedSupervisor> e : supervisors.entrySet()) {
       List<ChildInfo> here;
       try {

@@ -27,8 +27,13 @@ import java.util.concurrent.CompletableFuture;
  *   <li>This node forms a new cluster only while it finds its own address among the seeds and its
  *       advertised address is the lowest of itself and every node that answered "not joined yet"
  *       within the margin, continuously for the margin (three join attempts). Two nodes that hear
- *       each other cannot both be lowest; a node that hears nobody still forms only if it is listed
- *       itself; an empty or unresolvable seed list never forms anything.
+ *       each other cannot both be lowest; an empty or unresolvable seed list never forms anything.
+ *   <li>With a dynamic list (DNS, a custom resolver: what runs now, as with Pekko Cluster
+ *       Bootstrap's contact points) every other seed must also have answered "not joined yet"
+ *       within the margin: a seed that does not answer may be a member whose answer is late, and a
+ *       node that formed beside it was an island ({@code DnsSeedsIT}: a pod scaled into a running
+ *       cluster formed its own). With a fixed list, a node listed among its seeds that hears nobody
+ *       still forms, so a cluster can start while some of its seeds are not up yet.
  * </ul>
  *
  * <p>Seeds resolve off the core thread: a DNS name through the transport's asynchronous resolver, a
@@ -111,8 +116,14 @@ public final class Joiner {
     }
     notJoinedAt.values().removeIf(at -> now - at > margin);
     notJoined.keySet().retainAll(notJoinedAt.keySet());
+    // A dynamic list (DNS, discovery) names what runs now: every other seed must have answered
+    // "not joined" within the margin. One that does not answer may be a member whose answer has
+    // not come yet (a pod just attached to its network), and forming beside it made an island.
+    boolean heardAll = seeds instanceof StaticSeeds || notJoined.size() >= others.size();
     boolean lowest =
-        listed && notJoined.values().stream().allMatch(other -> ORDER.compare(self, other) < 0);
+        listed
+            && heardAll
+            && notJoined.values().stream().allMatch(other -> ORDER.compare(self, other) < 0);
     if (!lowest) {
       lowestSince = 0;
       return Decision.WAIT;

@@ -142,10 +142,35 @@ class JoinerTest {
     long later = start + 60_000 * MS;
     List<Joiner.Decision> said = new ArrayList<>();
     for (long now = later; now < later + 1_500 * MS; now += 500 * MS) {
+      a.notJoined(B, now); // b, restarted too, has not joined either
       said.add(a.attempt(BOTH, t, "join", now));
     }
     assertThat(said).containsOnly(Joiner.Decision.WAIT);
+    a.notJoined(B, later + 1_500 * MS);
     assertThat(a.attempt(BOTH, t, "join", later + 1_500 * MS)).isEqualTo(Joiner.Decision.FORM);
+  }
+
+  /**
+   * Found by {@code DnsSeedsIT}: a node scaled into a running cluster through DNS seeds resolved
+   * every member's address but heard none of them within three attempts (it had just been attached
+   * to the network), was the lowest of those that answered (itself alone), and formed a second
+   * cluster beside the first. With a dynamic list every other seed must answer "not joined yet"
+   * before anyone forms; silence is not consent.
+   */
+  @Test
+  void aNodeThatHearsNoneOfItsDnsSeedsNeverFormsBesideThem() {
+    Sent t = new Sent();
+    Joiner a = joiner(A, () -> BOTH);
+    for (long now = 1_000 * MS; now < 10_000 * MS; now += 500 * MS) {
+      assertThat(a.attempt(BOTH, t, "join", now)).isEqualTo(Joiner.Decision.WAIT);
+    }
+    // A fixed list keeps its rule: listed, hearing nobody, it forms after the margin.
+    Joiner fixed = joiner(A, SeedResolver.of(List.of("127.0.0.1:7000", "127.0.0.1:7001")));
+    List<Joiner.Decision> said = new ArrayList<>();
+    for (long now = 1_000 * MS; now <= 2_500 * MS; now += 500 * MS) {
+      said.add(fixed.attempt(BOTH, t, "join", now));
+    }
+    assertThat(said).endsWith(Joiner.Decision.FORM);
   }
 
   @Test
