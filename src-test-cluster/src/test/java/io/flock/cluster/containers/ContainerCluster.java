@@ -301,6 +301,15 @@ final class ContainerCluster implements AutoCloseable {
         in -> new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
   }
 
+  /** A node's output so far, running or retired (all its runs, when it was restarted). */
+  String logs(String name) {
+    GenericContainer<?> n = nodes.containsKey(name) ? nodes.get(name) : retired.get(name);
+    if (n == null) {
+      throw new IllegalArgumentException("no node " + name);
+    }
+    return n.getLogs();
+  }
+
   /** Every node started, running or retired. */
   List<String> everyName() {
     List<String> all = new ArrayList<>(retired.keySet());

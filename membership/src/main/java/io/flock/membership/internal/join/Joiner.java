@@ -108,8 +108,7 @@ public final class Joiner {
       }
     }
     for (InetSocketAddress seed : others) {
-      boolean unused =
-          transport.send(Transport.seed(seed.getHostString(), seed.getPort()), request);
+      boolean unused = transport.send(Transport.seed(dialHost(seed), seed.getPort()), request);
     }
     if (seeds instanceof StaticSeeds && others.isEmpty()) {
       return Decision.FORM; // a cluster of one, as configured
@@ -166,9 +165,9 @@ public final class Joiner {
     List<String> failures = new ArrayList<>();
     for (InetSocketAddress seed : lastResolved) {
       if (!isSelf(seed)) {
-        String f = transport.lastFailure(Transport.seed(seed.getHostString(), seed.getPort()));
+        String f = transport.lastFailure(Transport.seed(dialHost(seed), seed.getPort()));
         if (f != null) {
-          failures.add(seed.getHostString() + ":" + seed.getPort() + " " + f);
+          failures.add(dialHost(seed) + ":" + seed.getPort() + " " + f);
         }
       }
     }
@@ -176,6 +175,16 @@ public final class Joiner {
       why.append("; failures: ").append(failures);
     }
     return why.toString();
+  }
+
+  /**
+   * The host to dial for {@code seed}: its IP once resolved. A DNS answer keeps the name it was
+   * asked for ({@code flock/10.0.0.5}), and dialing that name again let the transport pick any one
+   * of the addresses, for every seed alike: a node scaled in behind a headless service dialed
+   * itself for all of them and never joined ({@code DnsSeedsIT}).
+   */
+  static String dialHost(InetSocketAddress seed) {
+    return seed.isUnresolved() ? seed.getHostString() : seed.getAddress().getHostAddress();
   }
 
   /** Whether {@code seed} is this node's own address (by name, or as a resolved local address). */

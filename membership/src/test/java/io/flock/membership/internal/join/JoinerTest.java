@@ -151,6 +151,25 @@ class JoinerTest {
   }
 
   /**
+   * Found by {@code DnsSeedsIT}: DNS answers keep the name asked for ({@code flock/10.0.0.2}), and
+   * the joiner dialed that name for every seed, so the transport connected to whichever address the
+   * name resolved to — the node itself — and it never joined. Each seed is dialed at its IP.
+   */
+  @Test
+  void eachResolvedSeedIsDialedAtItsOwnAddressNotTheNameAskedFor() throws Exception {
+    Sent t = new Sent();
+    List<InetSocketAddress> resolved =
+        List.of(
+            new InetSocketAddress(
+                java.net.InetAddress.getByAddress("flock", new byte[] {10, 0, 0, 2}), 7000),
+            new InetSocketAddress(
+                java.net.InetAddress.getByAddress("flock", new byte[] {10, 0, 0, 3}), 7000));
+    Joiner j = joiner(A, SeedResolver.dns("flock", 7000));
+    assertThat(j.attempt(resolved, t, "join", 1_000 * MS)).isEqualTo(Joiner.Decision.WAIT);
+    assertThat(t.to).extracting(NodeId::host).containsExactly("10.0.0.2", "10.0.0.3");
+  }
+
+  /**
    * Found by {@code DnsSeedsIT}: a node scaled into a running cluster through DNS seeds resolved
    * every member's address but heard none of them within three attempts (it had just been attached
    * to the network), was the lowest of those that answered (itself alone), and formed a second
