@@ -66,10 +66,7 @@ final class SettingsMap {
         mine,
         "BIND",
         (n, v) -> {
-          int colon = v.lastIndexOf(':');
-          if (colon <= 0) {
-            throw new IllegalArgumentException(n + " must be host:port, was '" + v + "'");
-          }
+          int colon = colon(n, v);
           b.bind(v.substring(0, colon), integer(n, v.substring(colon + 1)));
         });
     with(prefix, mine, "ADVERTISE", (n, v) -> b.advertise(v));
@@ -87,10 +84,7 @@ final class SettingsMap {
         mine,
         "SEEDS_DNS",
         (n, v) -> {
-          int colon = v.lastIndexOf(':');
-          if (colon <= 0) {
-            throw new IllegalArgumentException(n + " must be name:port, was '" + v + "'");
-          }
+          int colon = colon(n, v);
           b.seeds(SeedResolver.dns(v.substring(0, colon), integer(n, v.substring(colon + 1))));
         });
     with(prefix, mine, "INCARNATION", (n, v) -> b.incarnation(longValue(n, v)));
@@ -133,6 +127,15 @@ final class SettingsMap {
       throw new IllegalArgumentException(
           m.startsWith(prefix + name) ? m : prefix + name + " '" + v + "': " + m, e);
     }
+  }
+
+  /** Where {@code v}, a {@code host:port}, splits. */
+  private static int colon(String name, String v) {
+    int colon = v.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException(name + " must be host:port, was '" + v + "'");
+    }
+    return colon;
   }
 
   private static int integer(String name, String v) {
