@@ -2,6 +2,7 @@ package io.flock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.testkit.TestCluster;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -102,11 +103,40 @@ class ArtifactsTest {
       managed.add(text(d, "artifactId"));
     }
     assertThat(managed)
-        .contains("flock-crdt", "flock-membership", "flock-supervisor", "flock-console")
+        .contains(
+            "flock-crdt", "flock-membership", "flock-supervisor", "flock-console", "flock-testkit")
         .doesNotContain("flock-benchmarks", "flock-test-cluster");
     assertThat(bom.getElementsByTagName("parent").getLength())
         .as("no parent: importing the BOM brings no third-party versions")
         .isZero();
+  }
+
+  /**
+   * Issue 21: the testkit a user's tests depend on carries no test classes of Flock's own and no
+   * logging configuration (the old membership test-jar shipped a {@code simplelogger.properties} at
+   * WARN that shadowed the user's).
+   */
+  @Test
+  void theTestkitCarriesTheClusterKitAndNoTestsOrLoggingConfiguration() throws Exception {
+    Path where =
+        Path.of(TestCluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    List<String> entries = new ArrayList<>();
+    if (Files.isDirectory(where)) {
+      try (var files = Files.walk(where)) {
+        files
+            .filter(Files::isRegularFile)
+            .forEach(f -> entries.add(where.relativize(f).toString()));
+      }
+    } else {
+      try (var jar = new java.util.jar.JarFile(where.toFile())) {
+        jar.stream().filter(e -> !e.isDirectory()).forEach(e -> entries.add(e.getName()));
+      }
+    }
+    assertThat(entries)
+        .as("the testkit at " + where)
+        .contains("io/flock/testkit/TestCluster.class", "io/flock/testkit/sim/SimCluster.class")
+        .noneMatch(e -> e.endsWith("Test.class") || e.endsWith("Properties.class"))
+        .noneMatch(e -> e.contains("simplelogger") || e.contains("logback"));
   }
 
   private static Document parse(Path pom) throws Exception {

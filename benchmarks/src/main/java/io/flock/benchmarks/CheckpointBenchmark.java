@@ -1,9 +1,9 @@
 package io.flock.benchmarks;
 
-import io.flock.membership.TestCluster;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

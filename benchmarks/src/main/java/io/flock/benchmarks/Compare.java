@@ -375,7 +375,7 @@ final class Compare {
     var before = LoopbackBytes.snapshot(r.ports());
     long t0 = System.nanoTime();
     int added = r.addNode();
-    io.flock.membership.TestCluster.await(
+    io.flock.testkit.TestCluster.await(
         WAIT, Duration.ofMillis(5), () -> r.count(added) >= target, "the new node caught up");
     m.catchUpMillis = (System.nanoTime() - t0) / 1e6;
     var after = LoopbackBytes.snapshot(r.ports());
@@ -406,7 +406,7 @@ final class Compare {
   }
 
   private static void awaitCounts(Replicas r, int target, String what) {
-    io.flock.membership.TestCluster.await(
+    io.flock.testkit.TestCluster.await(
         WAIT,
         Duration.ofMillis(5),
         () -> {

@@ -4,7 +4,7 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.io.Output;
 import io.flock.crdt.AWLWWMap;
 import io.flock.crdt.Replicator;
-import io.flock.crdt.SimCluster;
+import io.flock.testkit.sim.SimCluster;
 import java.util.Locale;
 import java.util.Set;
 

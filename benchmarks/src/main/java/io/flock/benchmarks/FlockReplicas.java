@@ -3,7 +3,7 @@ package io.flock.benchmarks;
 import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
 import io.flock.membership.Scope;
-import io.flock.membership.TestCluster;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

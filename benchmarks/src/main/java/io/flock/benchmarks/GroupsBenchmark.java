@@ -1,11 +1,11 @@
 package io.flock.benchmarks;
 
 import io.flock.groups.ProcessGroups;
-import io.flock.membership.TestCluster;
 import io.flock.supervisor.ChildInfo;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

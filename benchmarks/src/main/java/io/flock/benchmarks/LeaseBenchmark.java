@@ -2,7 +2,7 @@ package io.flock.benchmarks;
 
 import io.flock.membership.ClusterEvent;
 import io.flock.membership.NodeId;
-import io.flock.membership.TestCluster;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

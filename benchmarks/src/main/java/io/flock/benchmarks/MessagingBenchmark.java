@@ -1,12 +1,12 @@
 package io.flock.benchmarks;
 
-import io.flock.membership.TestCluster;
 import io.flock.membership.WireTypes;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.Envelope;
 import io.flock.supervisor.Messenger;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -2,7 +2,7 @@ package io.flock.benchmarks;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.flock.membership.TestCluster;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,8 +1,8 @@
 package io.flock.benchmarks;
 
-import io.flock.membership.TestCluster;
 import io.flock.registry.Registry;
 import io.flock.supervisor.ChildRef;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

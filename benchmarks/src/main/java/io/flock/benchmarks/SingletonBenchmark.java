@@ -1,12 +1,12 @@
 package io.flock.benchmarks;
 
 import io.flock.membership.Cluster;
-import io.flock.membership.TestCluster;
 import io.flock.singleton.Leader;
 import io.flock.singleton.LeaderContext;
 import io.flock.singleton.ShutdownReason;
 import io.flock.singleton.Singleton;
 import io.flock.supervisor.DistributedSupervisor;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

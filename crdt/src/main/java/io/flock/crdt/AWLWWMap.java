@@ -375,7 +375,7 @@ public final class AWLWWMap<K, V> {
   }
 
   /** The digest of all entries: equal digests mean (with high probability) equal entries. */
-  long rootDigest() {
+  public long rootDigest() {
     return rootDigest;
   }
 

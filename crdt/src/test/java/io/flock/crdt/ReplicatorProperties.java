@@ -2,6 +2,7 @@ package io.flock.crdt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.testkit.sim.SimCluster;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;

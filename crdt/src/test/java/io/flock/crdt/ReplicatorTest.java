@@ -3,6 +3,7 @@ package io.flock.crdt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flock.testkit.sim.SimCluster;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

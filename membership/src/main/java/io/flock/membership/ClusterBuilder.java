@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.flock.crdt.Replicator;
 import io.flock.membership.internal.transport.Transport;
+import io.flock.membership.internal.transport.TransportSeam;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,10 @@ import org.jspecify.annotations.Nullable;
  * {@link ClusterSettings} and leaves the builder as it was. Not thread-safe.
  */
 public final class ClusterBuilder {
+  static {
+    TransportSeam.install(ClusterBuilder::transportDecorator);
+  }
+
   private static final AtomicLong LAST_INCARNATION = new AtomicLong();
 
   private final String clusterName;
@@ -287,7 +292,9 @@ public final class ClusterBuilder {
     return this;
   }
 
-  /** Test seam: wraps the node's transport (the in-JVM test cluster's fault injection). */
+  /**
+   * Test seam: wraps the node's transport (the testkit's fault injection; {@link TransportSeam}).
+   */
   ClusterBuilder transportDecorator(UnaryOperator<Transport> decorator) {
     this.transportDecorator = requireNonNull(decorator, "decorator");
     return this;

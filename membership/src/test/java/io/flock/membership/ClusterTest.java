@@ -3,6 +3,7 @@ package io.flock.membership;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flock.testkit.TestCluster;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -45,7 +46,7 @@ class ClusterTest {
       InetSocketAddress dead = new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 1);
       Cluster joiner =
           Cluster.builder("test", "dns-joiner")
-              .secret(TestCluster.SECRET)
+              .secret(TestCluster.secret())
               .seeds(() -> List.of(dead, seed))
               .start();
       try {

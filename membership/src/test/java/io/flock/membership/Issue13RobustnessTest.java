@@ -3,6 +3,7 @@ package io.flock.membership;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flock.testkit.TestCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -29,7 +30,7 @@ class Issue13RobustnessTest {
   record Order(String id, long cents) {}
 
   private static ClusterBuilder node(String name) {
-    return Cluster.builder("test", name).secret(TestCluster.SECRET);
+    return Cluster.builder("test", name).secret(TestCluster.secret());
   }
 
   @Test

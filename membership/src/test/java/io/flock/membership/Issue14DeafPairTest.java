@@ -2,6 +2,7 @@ package io.flock.membership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

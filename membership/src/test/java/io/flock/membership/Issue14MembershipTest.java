@@ -2,6 +2,7 @@ package io.flock.membership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.testkit.TestCluster;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -171,7 +172,7 @@ class Issue14MembershipTest {
     int dead = freePorts(1)[0];
     try (Cluster lost =
         Cluster.builder("test", "lost")
-            .secret(TestCluster.SECRET)
+            .secret(TestCluster.secret())
             .seeds(() -> List.of(InetSocketAddress.createUnresolved("127.0.0.1", dead)))
             .start()) {
       Thread.sleep(1_000);
@@ -184,7 +185,9 @@ class Issue14MembershipTest {
   @Test
   void leaseSettingsThatBreakTheSafetyRuleAreRefused() {
     ClusterBuilder b =
-        Cluster.builder("test", "x").secret(TestCluster.SECRET).lease(Duration.ofSeconds(2), 0.01);
+        Cluster.builder("test", "x")
+            .secret(TestCluster.secret())
+            .lease(Duration.ofSeconds(2), 0.01);
     org.assertj.core.api.Assertions.assertThatThrownBy(b::start)
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("safety rule");
@@ -217,7 +220,7 @@ class Issue14MembershipTest {
 
   private static Cluster formingNode(String name, int port, SeedResolver seeds) {
     return Cluster.builder("test", name)
-        .secret(TestCluster.SECRET)
+        .secret(TestCluster.secret())
         .bind("127.0.0.1", port)
         .seeds(seeds)
         .start();

@@ -2,6 +2,7 @@ package io.flock.membership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.testkit.TestCluster;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
 import java.time.Duration;
@@ -42,10 +43,10 @@ class TlsClusterTest {
   void nodesWithCertificatesOfOneAuthorityFormAClusterAndAStrangerIsKeptOut() throws Exception {
     X509Bundle ca = ca("flock-ca");
     try (Cluster a =
-            Cluster.builder("tls", "a").secret(TestCluster.SECRET).tls(tls(ca, "a")).start();
+            Cluster.builder("tls", "a").secret(TestCluster.secret()).tls(tls(ca, "a")).start();
         Cluster b =
             Cluster.builder("tls", "b")
-                .secret(TestCluster.SECRET)
+                .secret(TestCluster.secret())
                 .tls(tls(ca, "b"))
                 .seeds(List.of(a.self().address()))
                 .start()) {
@@ -53,7 +54,7 @@ class TlsClusterTest {
       X509Bundle other = ca("someone-else");
       try (Cluster stranger =
           Cluster.builder("tls", "stranger")
-              .secret(TestCluster.SECRET)
+              .secret(TestCluster.secret())
               .tls(tls(other, "stranger"))
               .seeds(List.of(a.self().address()))
               .start()) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flock.membership.internal.node.ClusterNode;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberRecord;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

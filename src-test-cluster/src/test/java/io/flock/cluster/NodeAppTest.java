@@ -2,7 +2,7 @@ package io.flock.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flock.membership.TestCluster;
+import io.flock.testkit.TestCluster;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -3,13 +3,13 @@ package io.flock.groups;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flock.membership.NodeId;
-import io.flock.membership.TestCluster;
 import io.flock.supervisor.ChildInfo;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.ChildState;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flock.membership.NodeId;
-import io.flock.membership.TestCluster;
 import io.flock.supervisor.ChildFactory;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
 import io.flock.supervisor.Envelope;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;

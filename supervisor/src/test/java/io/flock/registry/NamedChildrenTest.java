@@ -2,10 +2,10 @@ package io.flock.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flock.membership.TestCluster;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

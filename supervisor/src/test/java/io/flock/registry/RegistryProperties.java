@@ -2,8 +2,8 @@ package io.flock.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flock.membership.TestCluster;
 import io.flock.supervisor.ChildRef;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flock.membership.Cluster;
 import io.flock.membership.ClusterEvent;
-import io.flock.membership.TestCluster;
 import io.flock.singleton.Leadership.Interval;
 import io.flock.singleton.SingletonStatus.Activity;
 import io.flock.supervisor.DistributedSupervisor;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

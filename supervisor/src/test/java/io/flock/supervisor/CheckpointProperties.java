@@ -2,7 +2,7 @@ package io.flock.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flock.membership.TestCluster;
+import io.flock.testkit.TestCluster;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,8 +2,8 @@ package io.flock.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flock.membership.TestCluster;
 import io.flock.supervisor.SupervisorException.Reason;
+import io.flock.testkit.TestCluster;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package io.flock.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flock.membership.Cluster;
-import io.flock.membership.TestCluster;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

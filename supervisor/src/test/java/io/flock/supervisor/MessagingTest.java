@@ -3,10 +3,10 @@ package io.flock.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.flock.membership.TestCluster;
 import io.flock.membership.WireTypes;
 import io.flock.registry.Registry;
 import io.flock.supervisor.MessageException.Outcome;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -429,7 +429,7 @@ final class ContainerCluster implements AutoCloseable {
 
   /** Waits for {@code condition}, polling every 200 ms (each check makes HTTP calls). */
   static void await(Duration timeout, BooleanSupplier condition, String what) {
-    io.flock.membership.TestCluster.await(timeout, Duration.ofMillis(200), condition, what);
+    io.flock.testkit.TestCluster.await(timeout, Duration.ofMillis(200), condition, what);
   }
 
   /** As above; on a timeout the failure also says {@code why} (what the nodes show then). */

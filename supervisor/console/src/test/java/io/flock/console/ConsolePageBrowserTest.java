@@ -2,10 +2,10 @@ package io.flock.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flock.membership.TestCluster;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
+import io.flock.testkit.TestCluster;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -59,7 +59,9 @@ public final class JoinProtocol {
     this.host = host;
     router.register(JoinRequest.class, this::onJoinRequest);
     router.register(JoinAccepted.class, this::onJoinAccepted);
-    router.register(NotJoined.class, (from, n) -> joiner.notJoined(n.member(), runtime.nanoTime()));
+    router.register(
+        NotJoined.class,
+        (from, n) -> joiner.notJoined(n.member(), n.mayForm(), runtime.nanoTime()));
   }
 
   /** Whether this node joined (or formed) a cluster. */
@@ -138,7 +140,8 @@ public final class JoinProtocol {
     host.heard(join.joiner());
     if (!joined) {
       // Not part of a cluster yet: say so, so the joiner can apply the formation rule.
-      boolean unused = transport.send(join.joiner(), new NotJoined(transport.self()));
+      boolean unused =
+          transport.send(join.joiner(), new NotJoined(transport.self(), joiner.mayForm()));
       return;
     }
     List<NodeId> known = new ArrayList<>();

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Joining through seeds, and forming a new cluster only by a rule two nodes cannot both satisfy at
@@ -28,6 +29,10 @@ import java.util.concurrent.CompletableFuture;
  *       advertised address is the lowest of itself and every node that answered "not joined yet"
  *       within the margin, continuously for the margin (three join attempts). Two nodes that hear
  *       each other cannot both be lowest; an empty or unresolvable seed list never forms anything.
+ *       A node that knows it is not among its own seeds says so in its answer ({@code mayForm}
+ *       false): it never forms, so its address does not count (a lower-addressed node that only
+ *       asks the seeds kept every seed waiting for it, and nothing ever formed). Until its first
+ *       attempt a node says it may form: that can only delay a formation, never make two.
  *   <li>With a dynamic list (DNS, a custom resolver: what runs now, as with Pekko Cluster
  *       Bootstrap's contact points) every other seed must also have answered "not joined yet"
  *       within the margin: a seed that does not answer may be a member whose answer is late, and a
@@ -56,8 +61,10 @@ public final class Joiner {
   private final SeedResolver seeds;
   private final long margin;
   private final Map<String, NodeId> notJoined = new HashMap<>();
+  private final Map<String, NodeId> mayForm = new HashMap<>(); // of notJoined: those that may form
   private final Map<String, Long> notJoinedAt = new HashMap<>();
   private long lowestSince;
+  private @Nullable Boolean listed; // whether the last attempt found this node among its seeds
   private List<InetSocketAddress> lastResolved = List.of();
   private int attempts;
 
@@ -107,6 +114,7 @@ public final class Joiner {
         others.add(seed);
       }
     }
+    this.listed = listed;
     for (InetSocketAddress seed : others) {
       boolean unused = transport.send(Transport.seed(dialHost(seed), seed.getPort()), request);
     }
@@ -115,6 +123,7 @@ public final class Joiner {
     }
     notJoinedAt.values().removeIf(at -> now - at > margin);
     notJoined.keySet().retainAll(notJoinedAt.keySet());
+    mayForm.keySet().retainAll(notJoinedAt.keySet());
     // A dynamic list (DNS, discovery) names what runs now: every other seed must have answered
     // "not joined" within the margin. One that does not answer may be a member whose answer has
     // not come yet (a pod just attached to its network), and forming beside it made an island.
@@ -122,7 +131,7 @@ public final class Joiner {
     boolean lowest =
         listed
             && heardAll
-            && notJoined.values().stream().allMatch(other -> ORDER.compare(self, other) < 0);
+            && mayForm.values().stream().allMatch(other -> ORDER.compare(self, other) < 0);
     if (!lowest) {
       lowestSince = 0;
       return Decision.WAIT;
@@ -141,13 +150,31 @@ public final class Joiner {
   public void rejoin() {
     lowestSince = 0;
     notJoined.clear();
+    mayForm.clear();
     notJoinedAt.clear();
   }
 
-  /** {@code from}, a contact point, answered that it belongs to no cluster yet. */
-  public void notJoined(NodeId from, long now) {
+  /**
+   * {@code from} answered that it belongs to no cluster yet; {@code fromMayForm} is false if it
+   * knows it is not among its own seeds.
+   */
+  public void notJoined(NodeId from, boolean fromMayForm, long now) {
     notJoined.put(from.address(), from);
     notJoinedAt.put(from.address(), now);
+    if (fromMayForm) {
+      mayForm.put(from.address(), from);
+    } else {
+      mayForm.remove(from.address());
+    }
+  }
+
+  /**
+   * What this node's "not joined" answer says: false once an attempt found this node is not among
+   * its seeds (it never forms); true before its first attempt and while it is listed.
+   */
+  public boolean mayForm() {
+    Boolean l = listed;
+    return l == null || l;
   }
 
   /** Attempts so far. */

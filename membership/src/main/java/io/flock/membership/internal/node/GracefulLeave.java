@@ -11,6 +11,9 @@ import java.util.concurrent.CompletableFuture;
  * timeout for the acknowledgements; fails with the node if it closes meanwhile.
  */
 public final class GracefulLeave {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(GracefulLeave.class);
+
   private GracefulLeave() {}
 
   /**
@@ -49,7 +52,13 @@ public final class GracefulLeave {
   private static void whenFlushed(
       NodeRuntime runtime, ClusterNode node, long deadline, Runnable then) {
     node.scopes().flushNow();
-    if (node.scopes().acknowledged() || System.nanoTime() > deadline) {
+    if (node.scopes().acknowledged()) {
+      then.run();
+    } else if (System.nanoTime() > deadline) {
+      log.warn(
+          "[{}] leaving without every acknowledgement, the timeout passed; not acknowledged: {}",
+          node.self().name(),
+          node.scopes().unacknowledged());
       then.run();
     } else {
       runtime.schedule(() -> whenFlushed(runtime, node, deadline, then), Duration.ofMillis(10));

@@ -52,8 +52,12 @@ public final class ClusterMessages {
   @SuppressWarnings("ArrayRecordComponent") // a one-shot message, never compared
   public record JoinAccepted(NodeId[] members) {}
 
-  /** A seed's answer while it belongs to no cluster yet (the formation rule's input). */
-  public record NotJoined(NodeId member) {}
+  /**
+   * A node's answer while it belongs to no cluster yet (the formation rule's input); {@code
+   * mayForm} is false once it knows it is not among its own seeds, so it will never form a cluster
+   * and nobody waits for it to.
+   */
+  public record NotJoined(NodeId member, boolean mayForm) {}
 
   /** Tells {@code member} that its incarnation was removed from the cluster. */
   public record Removed(NodeId member) {}

@@ -241,14 +241,20 @@ public final class ScopeTable {
 
   /** Core thread: whether every neighbour acknowledged every local write of every scope. */
   public boolean acknowledged() {
+    return unacknowledged().isEmpty();
+  }
+
+  /** Core thread: "scope: neighbour" for each neighbour that has not acknowledged a scope yet. */
+  public List<String> unacknowledged() {
+    List<String> out = new ArrayList<>();
     for (ScopeImpl<?, ?> s : scopes.values()) {
       for (ReplicaId n : s.replicator().neighbours()) {
         if (s.replicator().lag(n) != 0) {
-          return false;
+          out.add(s.name() + ": " + n + " (lag " + s.replicator().lag(n) + ")");
         }
       }
     }
-    return true;
+    return out;
   }
 
   /**

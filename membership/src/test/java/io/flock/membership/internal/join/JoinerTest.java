@@ -116,8 +116,8 @@ class JoinerTest {
     Joiner b = joiner(B, dynamic);
     List<Joiner.Decision> aSaid = new ArrayList<>();
     for (long now = 0; now <= 3_000 * MS; now += 500 * MS) {
-      a.notJoined(B, now);
-      b.notJoined(A, now);
+      a.notJoined(B, true, now);
+      b.notJoined(A, true, now);
       aSaid.add(a.attempt(BOTH, t, "join", now));
       assertThat(b.attempt(BOTH, t, "join", now)).isEqualTo(Joiner.Decision.WAIT);
     }
@@ -142,11 +142,11 @@ class JoinerTest {
     long later = start + 60_000 * MS;
     List<Joiner.Decision> said = new ArrayList<>();
     for (long now = later; now < later + 1_500 * MS; now += 500 * MS) {
-      a.notJoined(B, now); // b, restarted too, has not joined either
+      a.notJoined(B, true, now); // b, restarted too, has not joined either
       said.add(a.attempt(BOTH, t, "join", now));
     }
     assertThat(said).containsOnly(Joiner.Decision.WAIT);
-    a.notJoined(B, later + 1_500 * MS);
+    a.notJoined(B, true, later + 1_500 * MS);
     assertThat(a.attempt(BOTH, t, "join", later + 1_500 * MS)).isEqualTo(Joiner.Decision.FORM);
   }
 
@@ -198,6 +198,36 @@ class JoinerTest {
     Joiner c = joiner(new NodeId("c", "127.0.0.1", 7002, 1), () -> BOTH);
     for (long now = 0; now < 5_000 * MS; now += 500 * MS) {
       assertThat(c.attempt(BOTH, t, "join", now)).isEqualTo(Joiner.Decision.WAIT);
+    }
+  }
+
+  /**
+   * Found by the demo (issue 21): a lower-addressed node that is no seed of its own asks the seeds,
+   * they ask it back (it is a node they heard), and its "not joined" kept every seed waiting for it
+   * to form, which it never may. Its answer now says so, and the lowest seed forms.
+   */
+  @Test
+  void aLowerNodeThatIsNoSeedDoesNotKeepTheSeedsFromForming() {
+    Sent t = new Sent();
+    NodeId lower = new NodeId("asker", "127.0.0.1", 6999, 1);
+    Joiner asker = joiner(lower, SeedResolver.of(List.of("127.0.0.1:7000", "127.0.0.1:7001")));
+    assertThat(asker.mayForm()).isTrue(); // before it knows its seeds: the cautious answer
+    assertThat(asker.attempt(asker.resolve(t).join(), t, "join", 0))
+        .isEqualTo(Joiner.Decision.WAIT);
+    assertThat(asker.mayForm()).isFalse();
+    Joiner a = joiner(A, SeedResolver.of(List.of("127.0.0.1:7000", "127.0.0.1:7001")));
+    List<Joiner.Decision> said = new ArrayList<>();
+    for (long now = 0; now <= 3_000 * MS; now += 500 * MS) {
+      a.notJoined(B, true, now);
+      a.notJoined(lower, asker.mayForm(), now);
+      said.add(a.attempt(BOTH, t, "join", now));
+    }
+    assertThat(said).endsWith(Joiner.Decision.FORM);
+    // The same answer from a node that may form still holds the seeds back (it is lower).
+    Joiner b = joiner(A, SeedResolver.of(List.of("127.0.0.1:7000", "127.0.0.1:7001")));
+    for (long now = 0; now <= 3_000 * MS; now += 500 * MS) {
+      b.notJoined(lower, true, now);
+      assertThat(b.attempt(BOTH, t, "join", now)).isEqualTo(Joiner.Decision.WAIT);
     }
   }
 

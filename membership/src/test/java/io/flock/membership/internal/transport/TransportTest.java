@@ -331,7 +331,7 @@ class TransportTest {
       assertThat(next(inboxB).body())
           .as("an authenticated peer is not disturbed")
           .isEqualTo("during");
-      io.flock.membership.TestCluster.await(
+      io.flock.testkit.TestCluster.await(
           Duration.ofSeconds(10),
           () -> capped.stats().refused() - refusedBefore >= 900,
           "900 of the flood refused");
@@ -341,7 +341,7 @@ class TransportTest {
         s.close();
       }
     }
-    io.flock.membership.TestCluster.await(
+    io.flock.testkit.TestCluster.await(
         Duration.ofSeconds(10), () -> capped.unauthenticatedNow() == 0, "every slot given back");
     assertThat(capped.unauthenticatedNow()).as("every slot given back").isZero();
   }

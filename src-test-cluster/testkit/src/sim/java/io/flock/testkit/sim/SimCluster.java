@@ -1,8 +1,15 @@
-package io.flock.crdt;
+package io.flock.testkit.sim;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import io.flock.crdt.AWLWWMap;
+import io.flock.crdt.CrdtKryo;
+import io.flock.crdt.Delta;
+import io.flock.crdt.Hlc;
+import io.flock.crdt.ReplicaId;
+import io.flock.crdt.ReplicationMessage;
+import io.flock.crdt.Replicator;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
-package io.flock.membership;
+package io.flock.testkit;
 
+import io.flock.membership.NodeId;
 import io.flock.membership.internal.protocol.ClusterMessages;
 import io.flock.membership.internal.transport.Transport;
 import io.flock.membership.internal.transport.TransportStats;

@@ -1,7 +1,13 @@
-package io.flock.membership;
+package io.flock.testkit;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flock.membership.Cluster;
+import io.flock.membership.ClusterBuilder;
+import io.flock.membership.ClusterEvent;
+import io.flock.membership.Member;
+import io.flock.membership.MemberStatus;
+import io.flock.membership.internal.transport.TransportSeam;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,13 +20,34 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An in-JVM cluster on 127.0.0.1 ephemeral ports for tests: start N nodes, kill one abruptly, stop
- * one gracefully, restart one under the same name, partition groups and heal (through the
- * transport's fault seam), pause one, await conditions with timeouts. {@link #close()} always stops
- * everything, and {@link #run} prints every node's status when the body fails.
+ * An in-JVM cluster on 127.0.0.1 ephemeral ports for tests (artifact {@code flock-testkit}): start
+ * N nodes, kill one abruptly, stop one gracefully, restart one under the same name, partition
+ * groups and heal, cut one direction of a link, black-hole a connection (a half-open TCP
+ * connection), cut one scope's replication, pause a node's core thread, and await conditions with
+ * timeouts. The faults act inside each node's transport, so the code under test is the real one.
+ * {@link #close()} always stops everything, and {@link #run} prints every node's status when the
+ * body fails.
+ *
+ * <pre>{@code
+ * try (TestCluster c = TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
+ *   TestCluster.await(Duration.ofSeconds(20), c::converged, "3 nodes up");
+ *   c.partition(Set.of(0));           // node 0 alone, both ways
+ *   c.heal();
+ * }
+ * }</pre>
+ *
+ * <p>Threading: the fault methods may be called from any thread; a node's own calls keep the
+ * threading of {@link Cluster}. Nodes are named {@code n0..}; {@link #node} is null-free for a slot
+ * that was started. Errors: a failed {@link #await} throws {@link AssertionError}.
  */
 public final class TestCluster implements AutoCloseable {
-  static final byte[] SECRET = "in-jvm test cluster secret".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] SECRET =
+      "in-jvm test cluster secret".getBytes(StandardCharsets.UTF_8);
+
+  /** The shared secret of every node this class starts (a copy), for a node started by hand. */
+  public static byte[] secret() {
+    return SECRET.clone();
+  }
 
   private final List<@Nullable Cluster> nodes = new ArrayList<>();
   private final Set<String> cuts = ConcurrentHashMap.newKeySet();
@@ -80,11 +107,11 @@ public final class TestCluster implements AutoCloseable {
             .bind("127.0.0.1", 0)
             .incarnation(incarnation)
             .seeds(seeds)
-            .listener(log::add)
-            .transportDecorator(
-                t ->
-                    new FaultyTransport(
-                        t, (from, to) -> cuts.contains(from + "|" + to), holes, scopeCuts));
+            .listener(log::add);
+    TransportSeam.decorate(
+        b,
+        t ->
+            new FaultyTransport(t, (from, to) -> cuts.contains(from + "|" + to), holes, scopeCuts));
     customizer.accept(b);
     Cluster node = b.start();
     nodes.set(i, node);
@@ -188,7 +215,16 @@ public final class TestCluster implements AutoCloseable {
 
   /** Blocks node {@code i}'s core thread for {@code d} (a stop-the-world pause). */
   public void pause(int i, Duration d) {
-    node(i).pauseCore(d);
+    node(i)
+        .onCore()
+        .execute(
+            () -> {
+              try {
+                Thread.sleep(d.toMillis());
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
   }
 
   /** Evaluates {@code check} on {@code c}'s core thread (for the {@code ...Now} methods). */
