@@ -10,6 +10,8 @@ import io.flock.singleton.SingletonStatus;
 import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
+import io.flock.supervisor.MessageException;
+import io.flock.supervisor.Messenger;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -27,36 +29,52 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The demo: a 3-node cluster as separate JVMs on 127.0.0.1, 1,000 children and the singleton {@code
- * boss}, one node killed with SIGKILL, and the time until all 1,000 run again on the survivors,
- * each exactly once, and until the singleton has a new leader if it led on the killed node.
+ * The demo: a 3-node cluster as separate JVMs on 127.0.0.1, 1,000 children, the singleton {@code
+ * boss} and a named child {@code greeter} asked by name from another node. It kills one node with
+ * SIGKILL (the singleton's) and shows the time until all 1,000 run again on the survivors, each
+ * exactly once, and the singleton's new leader; it restarts the killed node under its name (a new
+ * incarnation joins); then it stops the greeter's node with SIGTERM, a graceful hand-over, and
+ * shows the gaps of the children it handed over and the greeter answering from its new node. Every
+ * step is checked against the ledgers the children themselves write: no copy ever ran beside
+ * another.
  *
- * <p>Run: {@code ./flock demo}.
+ * <p>Run: {@code ./flock demo}. The nodes' logs and ledgers go to the folder named by the system
+ * property {@code flock.demo.logs} (kept), else to a temporary folder that is removed at the end
+ * unless the demo failed.
  */
 public final class Demo {
   private static final int CHILDREN = 1_000;
   private static final Duration LIMIT = Duration.ofSeconds(60);
+  private static final List<String> NODES = List.of("n1", "n2", "n3");
 
   private Demo() {}
 
   public static void main(String[] args) throws Exception {
     long t00 = System.nanoTime();
-    List<Process> processes = new ArrayList<>();
+    Map<String, Process> processes = new TreeMap<>();
+    Map<String, List<Long>> deaths = new TreeMap<>();
     List<Integer> ports = freePorts(3);
-    Path logs = Files.createTempDirectory("flock-demo");
+    String configured = System.getProperty("flock.demo.logs");
+    Path logs = configured == null ? Files.createTempDirectory("flock-demo") : Path.of(configured);
+    if (configured != null) {
+      clean(logs);
+    }
+    boolean ok = false;
     NodeApp observerApp = null;
     Singleton boss = null;
     try {
-      String seed = "127.0.0.1:" + ports.get(0);
+      // Every node names all three as seeds, so a node restarted later finds the others (a node
+      // whose only seed is itself forms a cluster of its own, by design).
+      List<String> seed = ports.stream().map(p -> "127.0.0.1:" + p).toList();
       for (int i = 0; i < 3; i++) {
-        processes.add(spawn("n" + (i + 1), ports.get(i), seed, logs));
+        processes.put(NODES.get(i), spawn(NODES.get(i), ports.get(i), seed, logs));
       }
       say(
-          "started 3 node JVMs (pids %s) on ports %s; their logs are in %s",
-          processes.stream().map(Process::pid).toList(), ports, logs);
-      observerApp = NodeApp.start(NodeApp.Settings.loopback("observer", 0, List.of(seed), -1));
+          "started 3 node JVMs (pids %s) on ports %s; their logs and ledgers are in %s",
+          processes.values().stream().map(Process::pid).toList(), ports, logs);
+      observerApp = NodeApp.start(NodeApp.Settings.loopback("observer", 0, seed, -1));
       Cluster observer = observerApp.cluster();
-      observer.setMembers(Set.of("n1", "n2", "n3")).join(); // the observer places nothing on itself
+      observer.setMembers(Set.copyOf(NODES)).join(); // the observer places nothing on itself
       DistributedSupervisor supervisor = observerApp.supervisor();
       current = supervisor;
       Cluster obs = observer;
@@ -78,6 +96,14 @@ public final class Demo {
           "%,d children running after %s, each exactly once; spread: %s",
           CHILDREN, since(t0), spread(observer, running));
 
+      ChildRef greeter =
+          supervisor
+              .startChild(ChildSpec.of("greeter", "echo").withName("greeter"))
+              .get(10, TimeUnit.SECONDS);
+      say("started the child 'greeter' (registered under its name) on %s", greeter.node().name());
+      Messenger messenger = supervisor.messenger();
+      askGreeter(messenger, "from the observer");
+
       Singleton b = boss;
       awaitTrue(() -> b.status().join().leaderSince() != null, "the singleton leads");
       SingletonStatus before = b.status().join();
@@ -85,45 +111,31 @@ public final class Demo {
           "the singleton 'boss' leads on %s (generation %d, the fencing token)",
           before.leader() == null ? "?" : before.leader().name(), before.generation());
 
-      // The victim is the singleton's node, so both failovers show; n3 if it leads elsewhere.
+      // Act 1, a crash. The victim is the singleton's node, so both failovers show; n3 if it
+      // leads elsewhere.
       String ledOn = before.leader() == null ? "" : before.leader().name();
-      String gone = List.of("n1", "n2", "n3").contains(ledOn) ? ledOn : "n3";
-      Process victim = processes.get(Integer.parseInt(gone.substring(1)) - 1);
+      String gone = NODES.contains(ledOn) ? ledOn : "n3";
+      Process victim = java.util.Objects.requireNonNull(processes.get(gone), gone);
       say("killing %s (pid %d) with SIGKILL", gone, victim.pid());
       long t1 = System.nanoTime();
       victim.destroyForcibly();
       victim.waitFor(10, TimeUnit.SECONDS);
-      long killedAt = System.currentTimeMillis();
+      deaths.computeIfAbsent(gone, x -> new ArrayList<>()).add(System.currentTimeMillis());
       awaitTrue(() -> !liveNodes(obs).contains(gone), gone + " unreachable");
       String unreachable = since(t1);
       awaitTrue(() -> isDown(obs, gone), gone + " declared down");
       String down = since(t1);
-      awaitTrue(
-          () ->
-              requireSupervisor().whichChildren().join().stream()
-                  .noneMatch(r -> r.node().name().equals(gone)),
-          gone + "'s children re-placed");
+      awaitTrue(() -> noChildOn(gone), gone + "'s children re-placed");
       String replaced = since(t1);
       awaitTrue(() -> runningOnce(obs, running) == CHILDREN, "all children running again");
       String again = since(t1);
-      List<String> twice = overlaps(logs, gone, killedAt);
       say(
           "%s unreachable after %s (its connection closed), declared down after %s, its children"
               + " re-placed after %s; all %,d running again on the survivors after %s; spread: %s",
           gone, unreachable, down, replaced, CHILDREN, again, spread(observer, running));
-      if (!twice.isEmpty()) {
-        say("%d children ran twice at once (from the ledgers): %s", twice.size(), twice);
-        throw new IllegalStateException("children ran twice");
-      }
+      checkLedgers(logs, deaths);
       if (ledOn.equals(gone)) {
-        awaitTrue(
-            () -> {
-              SingletonStatus st = b.status().join();
-              return st.leader() != null
-                  && !st.leader().name().equals(gone)
-                  && st.leaderSince() != null;
-            },
-            "the singleton leads again");
+        awaitTrue(() -> leadsOnOtherThan(b, gone), "the singleton leads again");
         SingletonStatus after = b.status().join();
         say(
             "the singleton moved from %s to %s (generation %d) %s after the kill",
@@ -134,10 +146,48 @@ public final class Demo {
       } else {
         say("the singleton stayed on %s (sticky: its node was not killed)", ledOn);
       }
+      askGreeter(messenger, "after the kill");
+
+      // Act 2, the same node back under its name: a new incarnation joins.
+      long t2 = System.nanoTime();
+      processes.put(gone, spawn(gone, ports.get(NODES.indexOf(gone)), seed, logs));
+      awaitTrue(() -> liveNodes(obs).contains(gone), gone + " back");
+      say("%s restarted under its name and joined as a new incarnation after %s", gone, since(t2));
+
+      // Act 3, a graceful hand-over: SIGTERM to the greeter's node runs its shutdown hook, which
+      // stops its supervisor (each child stops before its new placement is written) and leaves.
+      String leaving = nodeOf(supervisor, "greeter");
+      long handOverAt = System.currentTimeMillis();
+      long t3 = System.nanoTime();
+      say("stopping %s (the greeter's node) with SIGTERM: a graceful hand-over", leaving);
+      Process leaver = java.util.Objects.requireNonNull(processes.get(leaving), leaving);
+      leaver.destroy();
+      if (!leaver.waitFor(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("demo: " + leaving + " did not stop within 30 s");
+      }
+      String exited = since(t3);
+      deaths.computeIfAbsent(leaving, x -> new ArrayList<>()).add(System.currentTimeMillis());
+      awaitTrue(() -> noChildOn(leaving), leaving + "'s children handed over");
+      awaitTrue(() -> runningOnce(obs, running) == CHILDREN, "all children running after it");
+      say(
+          "%s handed its children over and left in %s; all %,d running again once after %s;"
+              + " spread: %s",
+          leaving, exited, CHILDREN, since(t3), spread(observer, running));
+      say(
+          "hand-over gaps (a child's stop on %s to its start elsewhere): %s",
+          leaving, gaps(logs, deaths, leaving, handOverAt));
+      askGreeter(messenger, "after the hand-over");
+      SingletonStatus last = b.status().join();
+      say(
+          "the singleton leads on %s (generation %d)",
+          last.leader() == null ? "?" : last.leader().name(), last.generation());
+
+      checkLedgers(logs, deaths);
       say(
           "none ran twice: the children's and the singleton's own start/stop ledgers show no"
-              + " overlapping copies");
+              + " overlapping copies through the kill, the restart and the hand-over");
       say("demo finished in %s", since(t00));
+      ok = true;
     } finally {
       if (boss != null) {
         boss.close();
@@ -145,45 +195,146 @@ public final class Demo {
       if (observerApp != null) {
         observerApp.close();
       }
-      for (Process p : processes) {
+      for (Process p : processes.values()) {
         p.destroy();
       }
-      for (Process p : processes) {
+      for (Process p : processes.values()) {
         if (!p.waitFor(10, TimeUnit.SECONDS)) {
           p.destroyForcibly();
         }
       }
-      say("stopped all nodes");
-    }
-  }
-
-  /** Overlapping copies in the nodes' ledgers; the killed node's open copies end at its kill. */
-  private static List<String> overlaps(Path logs, String killed, long killedAt) throws IOException {
-    Ledger ledger = new Ledger();
-    long now = System.currentTimeMillis();
-    for (String name : List.of("n1", "n2", "n3")) {
-      Path file = logs.resolve(name + ".ledger");
-      if (Files.exists(file)) {
-        ledger.add(Files.readString(file), name.equals(killed) ? killedAt : now);
+      if (ok && configured == null) {
+        clean(logs);
+        Files.deleteIfExists(logs);
+        say("stopped all nodes; removed %s", logs);
+      } else {
+        say("stopped all nodes; their logs and ledgers are in %s", logs);
       }
     }
-    return ledger.overlaps();
   }
 
-  private static Process spawn(String name, int port, String seed, Path logs) throws IOException {
+  /** Asks the greeter by its name from the observer and says what it answered. */
+  private static void askGreeter(Messenger messenger, String when) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    int tries = 0;
+    while (true) {
+      tries++;
+      long t = System.nanoTime();
+      try {
+        String answer =
+            messenger
+                .askNamed("greeter", "hello " + when, String.class, Duration.ofSeconds(2))
+                .join();
+        say(
+            "asked 'greeter' by name %s: \"%s\" (round trip %.2f ms%s)",
+            when,
+            answer,
+            (System.nanoTime() - t) / 1e6,
+            tries == 1 ? "" : ", after " + (tries - 1) + " refused tries while its name spread");
+        return;
+      } catch (java.util.concurrent.CompletionException e) {
+        if (!(e.getCause() instanceof MessageException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  /** Fails the demo if two copies of one child ran at once, by the ledgers. */
+  private static void checkLedgers(Path logs, Map<String, List<Long>> deaths) throws IOException {
+    List<String> twice = ledger(logs, deaths).overlaps();
+    if (!twice.isEmpty()) {
+      say("%d children ran twice at once (from the ledgers): %s", twice.size(), twice);
+      throw new IllegalStateException("children ran twice");
+    }
+  }
+
+  /** Stop-to-start gaps of the copies {@code node} stopped after {@code since}: count, p50, max. */
+  private static String gaps(Path logs, Map<String, List<Long>> deaths, String node, long since)
+      throws IOException {
+    List<Long> gaps = new ArrayList<>();
+    for (List<Ledger.Copy> copies : ledger(logs, deaths).copies().values()) {
+      for (Ledger.Copy c : copies) {
+        if (!c.node().equals(node) || c.to() < since) {
+          continue;
+        }
+        copies.stream()
+            .filter(n -> n.generation() > c.generation() && n.from() >= c.to())
+            .mapToLong(Ledger.Copy::from)
+            .min()
+            .ifPresent(next -> gaps.add(next - c.to()));
+      }
+    }
+    if (gaps.isEmpty()) {
+      return "none moved";
+    }
+    gaps.sort(null);
+    return String.format(
+        Locale.ROOT,
+        "%d children, p50 %d ms, max %d ms",
+        gaps.size(),
+        gaps.get(gaps.size() / 2),
+        gaps.get(gaps.size() - 1));
+  }
+
+  private static Ledger ledger(Path logs, Map<String, List<Long>> deaths) throws IOException {
+    Ledger ledger = new Ledger();
+    long now = System.currentTimeMillis();
+    for (String name : NODES) {
+      Path file = logs.resolve(name + ".ledger");
+      if (Files.exists(file)) {
+        ledger.add(Files.readString(file), deaths.getOrDefault(name, List.of()), now);
+      }
+    }
+    return ledger;
+  }
+
+  private static boolean noChildOn(String node) {
+    return requireSupervisor().whichChildren().join().stream()
+        .noneMatch(r -> r.node().name().equals(node));
+  }
+
+  private static String nodeOf(DistributedSupervisor supervisor, String id) {
+    return supervisor.whichChildren().join().stream()
+        .filter(r -> r.id().equals(id))
+        .map(r -> r.node().name())
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("demo: no child " + id));
+  }
+
+  private static boolean leadsOnOtherThan(Singleton b, String node) {
+    SingletonStatus st = b.status().join();
+    return st.leader() != null && !st.leader().name().equals(node) && st.leaderSince() != null;
+  }
+
+  /** Removes the files of {@code dir} (the demo's own: logs and ledgers). */
+  private static void clean(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    try (var files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        Files.deleteIfExists(f);
+      }
+    }
+  }
+
+  private static Process spawn(String name, int port, List<String> seeds, Path logs)
+      throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb =
-        new ProcessBuilder(
+    List<String> command = new ArrayList<>();
+    command.addAll(
+        List.of(
             java,
             "-Xmx256m",
             "-cp",
             System.getProperty("java.class.path"),
             NodeApp.class.getName(),
             name,
-            String.valueOf(port),
-            seed);
+            String.valueOf(port)));
+    command.addAll(seeds);
+    ProcessBuilder pb = new ProcessBuilder(command);
     File log = logs.resolve(name + ".log").toFile();
-    pb.redirectErrorStream(true).redirectOutput(log);
+    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log));
     pb.environment().put("FLOCK_LEDGER", logs.resolve(name + ".ledger").toString());
     pb.environment().put("FLOCK_SINGLETON", "true");
     return pb.start();
@@ -238,7 +389,7 @@ public final class Demo {
     return live;
   }
 
-  /** Children running on live nodes if none runs twice, else -1. */
+  /** The workers running on live nodes if no child runs twice, else -1. */
   private static int runningOnce(Cluster observer, Scope<String, String> running) {
     Set<String> live = liveNodes(observer);
     Map<String, String> all = running.snapshot().join();
@@ -251,7 +402,7 @@ public final class Demo {
         }
       }
     }
-    return seen.size();
+    return (int) seen.stream().filter(id -> id.startsWith("worker-")).count();
   }
 
   private static Map<String, Integer> spread(Cluster observer, Scope<String, String> running) {

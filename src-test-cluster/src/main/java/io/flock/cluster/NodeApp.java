@@ -20,6 +20,7 @@ import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.ChildState;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
+import io.flock.supervisor.Envelope;
 import io.flock.supervisor.SupervisorException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -237,6 +238,7 @@ public final class NodeApp implements AutoCloseable {
                         record(ctx.id(), "stop", ctx.generation());
                       }
                     })
+            .factory("echo", spec -> this::echo)
             .start();
     this.singleton =
         "true".equals(System.getenv("FLOCK_SINGLETON"))
@@ -268,6 +270,32 @@ public final class NodeApp implements AutoCloseable {
   public int httpPort() {
     HttpServer h = http;
     return h == null ? -1 : h.getAddress().getPort();
+  }
+
+  /**
+   * The {@code echo} child: answers every ask with {@code "NODE generation G, ask number N of this
+   * copy"}, so a caller sees where its message arrived. Its starts and stops go to the ledger.
+   */
+  private void echo(ChildContext ctx) throws InterruptedException {
+    record(ctx.id(), "start", ctx.generation());
+    try {
+      long asked = 0;
+      while (!ctx.stopRequested()) {
+        Envelope e = ctx.receive(Duration.ofSeconds(1));
+        if (e != null && e.expectsReply()) {
+          asked++;
+          e.reply(
+              cluster.self().name()
+                  + " generation "
+                  + ctx.generation()
+                  + ", ask number "
+                  + asked
+                  + " of this copy");
+        }
+      }
+    } finally {
+      record(ctx.id(), "stop", ctx.generation());
+    }
   }
 
   /** A numeric child argument, 0 if absent. */
