@@ -155,6 +155,7 @@ public final class Replicator<K, V> {
   private long ticks;
   private long syncsStarted;
   private long catchUpRound;
+  private long progress;
   private final TreeMap<ReplicaId, Peer> peers = new TreeMap<>();
   private final Retirement retirement;
 
@@ -368,6 +369,44 @@ public final class Replicator<K, V> {
     return n;
   }
 
+  /**
+   * The neighbours (not this replica) it has caught up with in catch-up round {@code round} or a
+   * later one, as {@link #caughtUp} counts them.
+   */
+  public Set<ReplicaId> caughtUpWith(long round) {
+    Set<ReplicaId> out = new HashSet<>();
+    peers.forEach(
+        (id, peer) -> {
+          if (peer.caughtUp >= round) {
+            out.add(id);
+          }
+        });
+    return out;
+  }
+
+  /**
+   * A counter that grows whenever a neighbour acknowledged more of this replica's deltas or a
+   * catch-up with one completed: what {@link #holders} and {@link #caughtUp} answer may have grown
+   * only when it did, so a caller waiting on either checks again then instead of polling.
+   */
+  public long progress() {
+    return progress;
+  }
+
+  private void acked(Peer peer, long upTo) {
+    if (upTo > peer.acked) {
+      peer.acked = upTo;
+      progress++;
+    }
+  }
+
+  private void caughtUp(Peer peer, long round) {
+    if (round > peer.caughtUp) {
+      peer.caughtUp = round;
+      progress++;
+    }
+  }
+
   private void continueCatchUp(List<Outgoing<K, V>> out) {
     if (catchUpRound == 0) {
       return;
@@ -413,7 +452,7 @@ public final class Replicator<K, V> {
         out.add(new Outgoing<>(from, new Ack<>(peer.received)));
       }
       case Ack<K, V> ack -> {
-        peer.acked = Math.max(peer.acked, Math.min(ack.upTo(), seq));
+        acked(peer, Math.min(ack.upTo(), seq));
         peer.sentUpTo = Math.max(peer.sentUpTo, peer.acked);
         collect();
       }
@@ -435,7 +474,7 @@ public final class Replicator<K, V> {
           pull.resume = chunk.resume();
           if (pull.wanted.isEmpty()) {
             // A whole pass: we hold everything it held when it answered the request.
-            peer.caughtUp = Math.max(peer.caughtUp, pull.round);
+            caughtUp(peer, pull.round);
           }
           if (pull.wanted.isEmpty() && !pull.changed) {
             // A whole pass taught us nothing: the difference is on its side. Hand over.
@@ -465,7 +504,7 @@ public final class Replicator<K, V> {
         Pull pull = peer.pull;
         if (pull != null) {
           // It found our digests equal to its own when it answered: we held all it held.
-          peer.caughtUp = Math.max(peer.caughtUp, pull.round);
+          caughtUp(peer, pull.round);
         }
         peer.pull = null;
         peer.mismatchRounds = 0;
@@ -629,7 +668,7 @@ public final class Replicator<K, V> {
     }
     if (differing.isEmpty()) {
       // The requester holds every entry we hold: all our deltas so far are in it.
-      peer.acked = Math.max(peer.acked, seq);
+      acked(peer, seq);
       peer.sentUpTo = Math.max(peer.sentUpTo, peer.acked);
       collect();
       out.add(new Outgoing<>(from, new SyncDone<>(seq, map.rootDigest(), map.context())));

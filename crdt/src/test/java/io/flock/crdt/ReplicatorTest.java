@@ -35,6 +35,32 @@ class ReplicatorTest {
     assertThat(sim.node(2).replicator().syncsStarted()).isPositive();
   }
 
+  /**
+   * The progress counter tells a waiter on {@code holders} or {@code caughtUp} when to look again
+   * (the supervisor completes a start on it instead of a 2 ms poll): it grows exactly when an
+   * answer may have grown, and stays still while nothing new is acknowledged.
+   */
+  @Test
+  void progressGrowsWhenHoldersOrACatchUpGrowAndOnlyThen() {
+    SimCluster sim = new SimCluster(3, 11, Replicator.Settings.defaults(), 2);
+    Replicator<String, String> r0 = sim.node(0).replicator();
+    sim.put(0, "k", "v");
+    long mark = r0.sequence();
+    long before = r0.progress();
+    assertThat(r0.holders(mark)).isEqualTo(1);
+    assertThat(sim.runUntilConverged(1_000)).isNotNegative();
+    sim.steps(20);
+    assertThat(r0.holders(mark)).isEqualTo(3);
+    assertThat(r0.progress()).as("two acknowledgements").isGreaterThan(before);
+    long quiet = r0.progress();
+    sim.steps(50); // idle rounds acknowledge nothing new
+    assertThat(r0.progress()).isEqualTo(quiet);
+    long round = sim.catchUp(0);
+    sim.steps(50);
+    assertThat(r0.caughtUp(round)).isEqualTo(3);
+    assertThat(r0.progress()).as("a completed catch-up").isGreaterThan(quiet);
+  }
+
   /** Keys that all fall into one digest bucket, more than one chunk can carry. */
   @Test
   void oversizedBucketIsSplitByHashRange() {

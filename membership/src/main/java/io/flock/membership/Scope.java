@@ -85,6 +85,21 @@ public interface Scope<K, V> {
   int caughtUpNow(long mark);
 
   /**
+   * Core thread: the names of the members, this node included, it has caught up with since {@link
+   * #catchUpNow} returned {@code mark}, as {@link #caughtUpNow} counts them: for a rule that must
+   * have heard particular members, not just enough of them.
+   */
+  java.util.Set<String> caughtUpWithNow(long mark);
+
+  /**
+   * Calls {@code listener} on the core thread each time what {@link #holdersNow} or {@link
+   * #caughtUpNow} answer may have grown (a member acknowledged more of this node's writes, or a
+   * catch-up with one completed), so code waiting on them checks again then instead of polling. It
+   * must be quick; an exception it throws is logged and contained.
+   */
+  void onProgress(Runnable listener);
+
+  /**
    * Subscribes to every change of the visible map, local or remote, in order, on the core thread.
    * An exception the subscriber throws is logged and contained.
    */

@@ -19,8 +19,9 @@ import java.util.function.Supplier;
  * The arbiter's side of the registry: decides each write of the names it is the arbiter of (every
  * write of one name meets on this core thread: of two registrations one wins), writes it, and
  * answers once enough members hold it (a majority in quorum mode, two otherwise, or every live
- * member if fewer). The writes waiting for their holders are in mark order, so one poll every 2 ms
- * serves all of them, however many.
+ * member if fewer). The writes waiting for their holders are in mark order, so one pass serves all
+ * of them, however many; a pass runs on each of the scope's progress events (an acknowledgement)
+ * and every 10 ms as a fallback.
  *
  * <p>Threading: core thread.
  */
@@ -32,6 +33,9 @@ final class RegistryArbiter {
   private final ScheduledExecutorService timer;
   private final Supplier<RegistryException> stopped;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  // Deadlines and membership changes; acknowledgements arrive as the scope's progress events.
+  private static final long FALLBACK_POLL_MILLIS = 10;
+
   private boolean polling;
   private boolean closed;
 
@@ -52,6 +56,7 @@ final class RegistryArbiter {
     this.callTimeout = callTimeout;
     this.timer = timer;
     this.stopped = stopped;
+    scope.onProgress(this::poll); // a write is answered the moment enough members hold it
   }
 
   /** This node's registry closed: later writes are refused as stopped. */
@@ -154,7 +159,7 @@ final class RegistryArbiter {
                             polling = false;
                             poll();
                           }),
-              2,
+              FALLBACK_POLL_MILLIS,
               TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       polling = false;

@@ -38,8 +38,8 @@ import org.jspecify.annotations.Nullable;
  *       save, so no save of it survives the removal.
  * </ul>
  *
- * The writes waiting for their holders are in mark order, so one poll every 2 ms serves all of
- * them.
+ * The writes waiting for their holders are in mark order, so one pass serves all of them; a pass
+ * runs on each of the scope's progress events (an acknowledgement) and every 10 ms as a fallback.
  *
  * <p>Threading: {@link #save} and {@link #load} from any thread; the rest on the core thread.
  */
@@ -56,6 +56,9 @@ final class Checkpoints implements CheckpointStore {
   private final CoreCalls calls;
   private final int maxStateBytes;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>(); // core thread
+  // Deadlines and membership changes; acknowledgements arrive as the scope's progress events.
+  private static final long FALLBACK_POLL_MILLIS = 10;
+
   private boolean polling; // core thread
   private boolean whole; // core thread: this replica holds every save a majority acknowledged
   private long wholeMark = -1; // core thread: the catch-up that would make it whole
@@ -96,6 +99,7 @@ final class Checkpoints implements CheckpointStore {
             "supervisor." + supervisor + ".checkpoint",
             Read.class,
             (from, r) -> new Held(scope.getNow(r.id()), wholeNow()));
+    scope.onProgress(this::poll); // a save is acknowledged the moment enough members hold it
   }
 
   static SupervisorException fenced(String id, long generation, Checkpoint newer) {
@@ -225,7 +229,7 @@ final class Checkpoints implements CheckpointStore {
                             polling = false;
                             poll();
                           }),
-              2,
+              FALLBACK_POLL_MILLIS,
               TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       polling = false;

@@ -143,7 +143,10 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             b.maxChildren,
             this::placedCount,
             timer,
-            strategy.requiresQuorum() ? new StartReservations(cluster, name, scope, timer) : null,
+            strategy.requiresQuorum()
+                ? new StartReservations(
+                    cluster, name, scope, timer, () -> roster.claimers(cluster::isLeaseLapsedNow))
+                : null,
             () -> stopping);
     this.runs =
         new LocalRuns(

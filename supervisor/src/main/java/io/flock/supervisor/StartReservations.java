@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,18 +29,26 @@ import org.jspecify.annotations.Nullable;
  * which was before its own catch-up. An arbiter withdraws its reservation only once every live
  * member holds its placement, so one that reserves later either sees the reservation or already
  * holds the placement. An arbiter that saw a rival withdraws, and the start is routed again. Used
- * with a quorum strategy (the majority is what makes it sound); a reservation of an arbiter gone
- * for good counts for nothing. Only the small reservation scope is caught up, never the placements.
+ * with a quorum strategy (the majority is what makes it sound). Only the small reservation scope is
+ * caught up, never the placements, with one exception: the reservation of an arbiter gone for good.
+ * That arbiter may have died after its target started the child but before a majority held the
+ * placement, so a majority's replicas need not show it: the arbiter places the id only after it
+ * caught the placements up with every node that may be running children (each whose roster entry
+ * runs and whose lease has not lapsed), and saw none of this id; then it drops the dead arbiter's
+ * reservation. While such a node cannot be heard, the start is refused and routed again, so it
+ * waits, never doubles.
  *
  * <p>Threading: core thread.
  */
 final class StartReservations {
-  private static final long POLL_MILLIS = 2;
+  // Deadlines, withdrawals and membership changes; rounds also move on the scopes' progress events.
+  private static final long POLL_MILLIS = 10;
 
   private final Cluster cluster;
   private final Scope<String, NodeId> scope;
   private final Scope<String, Placement> placements;
   private final ScheduledExecutorService timer;
+  private final Supplier<List<NodeId>> mayRun;
   private final Map<String, Set<String>> byId = new HashMap<>();
   private final List<Round> rounds = new ArrayList<>();
   private final Map<String, Long> releaseWhenHeld = new HashMap<>();
@@ -52,6 +61,7 @@ final class StartReservations {
     final long deadline;
     final CompletableFuture<Boolean> result = new CompletableFuture<>();
     long reservationsRead = -1;
+    long placementsRead = -1; // a dead arbiter's reservation was seen: the placements' catch-up
 
     Round(String id, long mark, long deadline) {
       this.id = id;
@@ -64,11 +74,16 @@ final class StartReservations {
       Cluster cluster,
       String supervisor,
       Scope<String, Placement> placements,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer,
+      Supplier<List<NodeId>> mayRun) {
     this.cluster = cluster;
     this.scope = cluster.scope("supervisor." + supervisor + ".reservations");
     this.placements = placements;
     this.timer = timer;
+    this.mayRun = mayRun;
+    // A round moves on the moment its reservation is held or its catch-up completes.
+    scope.onProgress(this::advanceRounds);
+    placements.onProgress(this::advanceRounds);
     cluster
         .onCore()
         .execute(
@@ -158,8 +173,17 @@ final class StartReservations {
     return Math.max(cluster.majorityNow(), cluster.liveMembersNow().size());
   }
 
-  /** Moves every round on as far as it can; one catch-up serves every round ready for one. */
+  /** Moves every round on as far as it can, then withdraws the reservations now held. */
   private void advance() {
+    advanceRounds();
+    withdrawHeld();
+  }
+
+  /** Moves every round on as far as it can; one catch-up serves every round ready for one. */
+  private void advanceRounds() {
+    if (rounds.isEmpty()) {
+      return;
+    }
     int majority = cluster.majorityNow();
     long now = System.nanoTime();
     long reservationsRead = -1;
@@ -177,11 +201,32 @@ final class StartReservations {
           }
           r.reservationsRead = reservationsRead;
         }
+      } else if (r.placementsRead >= 0) {
+        if (caughtUpWithEveryoneWhoMayRun(r.placementsRead)) {
+          it.remove();
+          boolean mayPlace = rivals(r.id) != Rivals.LIVE;
+          if (mayPlace) {
+            dropGone(r.id);
+          }
+          finish(r, mayPlace);
+        }
       } else if (scope.caughtUpNow(r.reservationsRead) >= majority) {
-        it.remove();
-        finish(r, !rivalled(r.id));
+        switch (rivals(r.id)) {
+          case NONE -> {
+            it.remove();
+            finish(r, true);
+          }
+          case LIVE -> {
+            it.remove();
+            finish(r, false);
+          }
+          case ONLY_GONE -> r.placementsRead = placements.catchUpNow();
+        }
       }
     }
+  }
+
+  private void withdrawHeld() {
     if (!releaseWhenHeld.isEmpty()) {
       int all = everyone();
       releaseWhenHeld
@@ -207,28 +252,56 @@ final class StartReservations {
     r.result.complete(mayPlace);
   }
 
-  /** Whether another live arbiter reserved {@code id}, or it is placed already. */
-  private boolean rivalled(String id) {
+  /** What a reservation round found besides its own reservation. */
+  private enum Rivals {
+    /** Nothing: no placement, no other arbiter's reservation. */
+    NONE,
+    /** A placement, or the reservation of an arbiter that may still act. */
+    LIVE,
+    /** Only reservations of arbiters gone for good (each may have placed the id unseen). */
+    ONLY_GONE
+  }
+
+  private Rivals rivals(String id) {
     Placement p = placements.getNow(id);
     if (p != null && !p.terminated()) {
-      return true;
+      return Rivals.LIVE;
     }
     String self = cluster.self().name();
-    for (String arbiter : List.copyOf(byId.getOrDefault(id, Set.of()))) {
-      if (arbiter.equals(self)) {
-        continue;
-      }
-      NodeId who = scope.getNow(key(id, arbiter));
+    Rivals found = Rivals.NONE;
+    for (String arbiter : byId.getOrDefault(id, Set.of())) {
+      NodeId who = arbiter.equals(self) ? null : scope.getNow(key(id, arbiter));
       if (who == null) {
         continue;
       }
-      if (cluster.isGoneForGoodNow(who)) {
-        var unused = scope.removeNow(key(id, arbiter)); // its arbiter will never withdraw it
-        continue;
+      if (!cluster.isGoneForGoodNow(who)) {
+        return Rivals.LIVE;
       }
-      return true;
+      found = Rivals.ONLY_GONE;
     }
-    return false;
+    return found;
+  }
+
+  /** Withdraws the reservations of {@code id} by arbiters gone for good: they will never do it. */
+  private void dropGone(String id) {
+    String self = cluster.self().name();
+    for (String arbiter : List.copyOf(byId.getOrDefault(id, Set.of()))) {
+      NodeId who = arbiter.equals(self) ? null : scope.getNow(key(id, arbiter));
+      if (who != null && cluster.isGoneForGoodNow(who)) {
+        var unused = scope.removeNow(key(id, arbiter));
+      }
+    }
+  }
+
+  /** Whether the placements caught up since {@code mark} with every node that may run children. */
+  private boolean caughtUpWithEveryoneWhoMayRun(long mark) {
+    Set<String> heard = placements.caughtUpWithNow(mark);
+    for (NodeId n : mayRun.get()) {
+      if (!heard.contains(n.name())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Core thread: gives up every round (the supervisor stops). */

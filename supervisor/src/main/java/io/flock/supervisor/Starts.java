@@ -57,6 +57,9 @@ final class Starts {
   private final Endpoint<StartReport> reports;
   // In the order written, so in the order of their write marks and deadlines.
   private final Map<String, Pending> pending = new LinkedHashMap<>();
+  // Deadlines and membership changes; acknowledgements arrive as the scope's progress events.
+  private static final long FALLBACK_POLL_MILLIS = 10;
+
   private @Nullable ScheduledFuture<?> poll;
   private final @Nullable StartReservations reservations;
   // Ids this arbiter is reserving (a second start of one is told it is being started).
@@ -108,6 +111,8 @@ final class Starts {
     this.reports =
         cluster.endpoint(
             "supervisor." + name + ".started", StartReport.class, (from, r) -> onReport(r));
+    // A start completes the moment its last needed holder acknowledges; the poll is the fallback.
+    scope.onProgress(this::check);
   }
 
   /** Core thread: {@link #start} again, completing {@code result} with its outcome. */
@@ -367,7 +372,7 @@ final class Starts {
       return null;
     }
     pd.started = true;
-    check(pd, holdersNeeded(), System.nanoTime()); // only this one: the poll sees the others
+    check(pd, holdersNeeded(), System.nanoTime()); // only this one: the others wait for acks
     return null;
   }
 
@@ -439,8 +444,8 @@ final class Starts {
                               poll.cancel(false);
                             }
                           }),
-              2,
-              2,
+              FALLBACK_POLL_MILLIS,
+              FALLBACK_POLL_MILLIS,
               TimeUnit.MILLISECONDS);
     }
   }

@@ -636,4 +636,105 @@ class SupervisorGuaranteesTest {
         .isEqualTo(Reason.STOPPED);
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
   }
+
+  /**
+   * The hole session 11 left open: an arbiter that dies after its target started the child but
+   * before a majority held the placement, while another start of the same id reaches a new arbiter
+   * that cannot hear that target. The new arbiter dropped the dead arbiter's reservation ("gone for
+   * good counts for nothing"), saw no placement, and placed the id again on another node: both
+   * targets ran it, both at generation 1.
+   */
+  @Test
+  void aStartWhoseArbiterDiedBeforeItsPlacementWasHeldIsNotPlacedAgainBesideItsRunningCopy() {
+    cluster = TestCluster.start(5, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
+    for (int i = 0; i < 5; i++) {
+      boolean host = i >= 3; // the factory is only on n3 and n4: the target is one of them
+      supervisors.add(
+          boot(
+              i,
+              b -> {
+                b.strategy(DistributionStrategy.uniformQuorum());
+                if (host) {
+                  b.factory("hole", ledger.factory());
+                }
+              }));
+    }
+    TestCluster.await(WAIT, cluster::converged, "5 nodes up");
+    sup(0).startChild(ChildSpec.of("warm-up", "worker")).join(); // every roster is known
+    List<NodeId> all = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      all.add(cluster.node(i).self());
+    }
+    // An id whose arbiter A is no host, whose target T is a host, and whose next arbiter B (once A
+    // is gone and T cut off from B) is neither.
+    String id = null;
+    int a = -1;
+    int t = -1;
+    int b = -1;
+    for (int k = 0; id == null; k++) {
+      String candidate = "hole-" + k;
+      int ka = all.indexOf(DistributionStrategy.Rendezvous.best(candidate, all).orElseThrow());
+      int kt =
+          all.indexOf(
+              DistributionStrategy.Rendezvous.best(candidate, all.subList(3, 5)).orElseThrow());
+      List<NodeId> rest = new ArrayList<>(all);
+      rest.remove(all.get(Math.max(ka, kt)));
+      rest.remove(all.get(Math.min(ka, kt)));
+      int kb = all.indexOf(DistributionStrategy.Rendezvous.best(candidate, rest).orElseThrow());
+      if (ka < 3 && kb < 3) {
+        id = candidate;
+        a = ka;
+        t = kt;
+        b = kb;
+      }
+    }
+    // A's placement reaches T only, and T passes it on to nobody: held by 2 of 5, not a majority.
+    // T hears no placement from the others either (a newer placement would stop its copy).
+    for (int j = 0; j < 5; j++) {
+      if (j != a && j != t) {
+        cluster.cutScope(a, j, "supervisor.workers");
+        cluster.cutScope(t, j, "supervisor.workers");
+        cluster.cutScope(j, t, "supervisor.workers");
+      }
+    }
+    String x = id;
+    String target = all.get(t).name();
+    var first = sup(a).startChild(ChildSpec.of(x, "hole"));
+    TestCluster.await(
+        WAIT,
+        () -> ledger.running.getOrDefault(x, Set.of()).contains(target + "#1"),
+        x + " runs on its target " + target);
+    cluster.kill(a);
+    cluster.cut(t, b);
+    cluster.cut(b, t);
+    Cluster nb = cluster.node(b);
+    NodeId deadArbiter = all.get(a);
+    NodeId cutTarget = all.get(t);
+    TestCluster.await(
+        WAIT,
+        () ->
+            TestCluster.onCore(
+                nb,
+                () -> nb.isGoneForGoodNow(deadArbiter) && !nb.liveMembersNow().contains(cutTarget)),
+        "n" + b + " sees the arbiter gone for good and does not hear the target");
+    var second = sup(b).startChild(ChildSpec.of(x, "hole"));
+    second.handle((r, e) -> null).join();
+    sleep(500); // a window: a second copy would have started by now
+    assertThat(ledger.duplicates).as("children that ran twice at once").isEmpty();
+    assertThat(ledger.running.get(x)).as("copies of " + x).hasSize(1);
+    first.handle((r, e) -> null).join();
+    // Once B hears the target again, the start finds the running copy.
+    DistributedSupervisor arbiterB = sup(b);
+    cluster.heal();
+    cluster.healScopes();
+    TestCluster.await(
+        WAIT,
+        () ->
+            arbiterB.startChild(ChildSpec.of(x, "hole")).handle((r, e) -> e).join()
+                    instanceof CompletionException c
+                && c.getCause() instanceof SupervisorException se
+                && se.reason() == Reason.ALREADY_STARTED,
+        "a start of " + x + " is told it runs already");
+    assertThat(ledger.duplicates).isEmpty();
+  }
 }

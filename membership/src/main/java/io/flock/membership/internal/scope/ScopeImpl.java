@@ -39,6 +39,7 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   private volatile @Nullable Comparator<? super V> order;
   private boolean used; // a local user asked for it (it was not only made by a message)
   private final List<Consumer<List<Change<K, V>>>> subscribers = new CopyOnWriteArrayList<>();
+  private final List<Runnable> progressListeners = new CopyOnWriteArrayList<>();
 
   ScopeImpl(
       ScopeTable table,
@@ -240,8 +241,36 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   }
 
   @Override
+  public java.util.Set<String> caughtUpWithNow(long mark) {
+    table.runtime().checkCore();
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    out.add(replicator.self().node());
+    if (mark > catchUpOffset) {
+      for (ReplicaId r : replicator.caughtUpWith(mark - catchUpOffset)) {
+        out.add(r.node());
+      }
+    }
+    return out;
+  }
+
+  @Override
   public void subscribe(Consumer<List<Change<K, V>>> subscriber) {
     subscribers.add(requireNonNull(subscriber, "subscriber"));
+  }
+
+  @Override
+  public void onProgress(Runnable listener) {
+    progressListeners.add(requireNonNull(listener, "listener"));
+  }
+
+  private void notifyProgress() {
+    for (Runnable r : progressListeners) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        log.warn("[{}] progress listener of scope {} failed", table.runtime().node(), name, e);
+      }
+    }
   }
 
   private void notifySubscribers(List<Change<K, V>> changes) {
@@ -260,8 +289,10 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   @SuppressWarnings("unchecked")
   void receive(NodeId from, ReplicationMessage<?, ?> message) {
     Replicator.Result<K, V> result;
+    Replicator<K, V> r = replicator;
+    long progress = r.progress();
     try {
-      result = replicator.receive(from.replicaId(), (ReplicationMessage<K, V>) message);
+      result = r.receive(from.replicaId(), (ReplicationMessage<K, V>) message);
     } catch (IllegalArgumentException | ClassCastException e) {
       log.warn(
           "[{}] dropping malformed {} of scope {} from {}: {}",
@@ -274,6 +305,9 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
     }
     send(result.replies());
     notifySubscribers(result.changes());
+    if (r.progress() != progress && !progressListeners.isEmpty()) {
+      notifyProgress();
+    }
   }
 
   void tick() {
