@@ -56,6 +56,10 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: core thread only, except where a method says otherwise.
  */
 public final class ClusterNode {
+  // The core's inbound backlog: stop reading from the network above it, resume below.
+  private static final int INBOUND_PAUSE_ABOVE = 20_000;
+  private static final int INBOUND_RESUME_BELOW = 2_000;
+
   private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
 
   /** The scope of the members' own records. */
@@ -111,7 +115,7 @@ public final class ClusterNode {
     this.view = new MemberView(self);
     this.bus = new EventBus(self.name(), settings.listeners());
     this.deathProbe = new DeathProbe(runtime, transport, view, this::refused);
-    this.gate = new InboundGate(20_000, 2_000, transport::reading);
+    this.gate = new InboundGate(INBOUND_PAUSE_ABOVE, INBOUND_RESUME_BELOW, transport::reading);
     this.detector =
         new HeartbeatDetector(
             settings.heartbeatInterval(), settings.unreachableAfter(), settings.downAfter());

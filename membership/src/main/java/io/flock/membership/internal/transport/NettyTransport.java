@@ -51,6 +51,12 @@ import org.slf4j.LoggerFactory;
 @SuppressWarnings("FutureReturnValueIgnored") // Netty futures: failures surface in
 // exceptionCaught and close listeners, which handle them
 public final class NettyTransport implements Transport {
+  // Sends above the high water mark of a connection are refused (and counted) until it drains.
+  private static final int LOW_WATER_MARK = 1 << 20;
+  private static final int HIGH_WATER_MARK = 4 << 20;
+  // DNS answers are kept at most this long (failures never).
+  private static final int DNS_MAX_TTL_SECONDS = 5;
+
   private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);
 
   private static final class Outbound {
@@ -117,7 +123,7 @@ public final class NettyTransport implements Transport {
             new DnsNameResolverBuilder()
                 .datagramChannelType(NioDatagramChannel.class)
                 .socketChannelType(NioSocketChannel.class)
-                .ttl(0, 5)
+                .ttl(0, DNS_MAX_TTL_SECONDS)
                 .negativeTtl(0));
     this.probes = new Probes(group, resolver, config);
   }
@@ -279,7 +285,8 @@ public final class NettyTransport implements Transport {
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
             .option(
-                ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(LOW_WATER_MARK, HIGH_WATER_MARK))
             .handler(
                 initializer(
                     true, target.name().equals(ANY) ? null : target, target.host(), keyOf(target)))
