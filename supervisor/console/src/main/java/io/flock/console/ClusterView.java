@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
 /**
  * What {@code GET /api/cluster} answers: this node's status (members, quorum, lease, each scope's
  * replication state), the own report of every node it hears (from {@code console.reports}), the
- * children's placements per supervisor (replicated state), and the moves this node heard. The
+ * children's placements per supervisor (replicated state), the moves this node heard, and the
+ * registries, process groups and singletons the console was given ({@link ServicesView}). The
  * duplicates (one child in the reports of two nodes) are computed by the page from the reports.
  *
  * <p>Threading: the console's request threads; blocks each for at most a second.
@@ -28,13 +29,16 @@ final class ClusterView {
   private final Map<String, DistributedSupervisor> supervisors;
   private final Scope<String, String> reports;
   private final Timeline timeline;
+  private final ServicesView services;
 
   ClusterView(
       Cluster cluster,
       Map<String, DistributedSupervisor> supervisors,
       Scope<String, String> reports,
-      Timeline timeline) {
+      Timeline timeline,
+      ServicesView services) {
     this.cluster = cluster;
+    this.services = services;
     this.supervisors = supervisors;
     this.reports = reports;
     this.timeline = timeline;
@@ -141,7 +145,8 @@ final class ClusterView {
       Json.key(out, "cause");
       Json.string(out, m.cause()).append('}');
     }
-    out.append("]}");
+    out.append("],");
+    services.json(out).append('}');
     return out.toString();
   }
 }

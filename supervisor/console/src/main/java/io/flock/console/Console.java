@@ -4,7 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.flock.groups.ProcessGroups;
 import io.flock.membership.Cluster;
+import io.flock.registry.Registry;
+import io.flock.singleton.Singleton;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.SupervisorListener;
 import java.io.IOException;
@@ -42,11 +45,12 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /}: the live cluster page (no external assets, no build step): members with
  *       incarnation and status as every node sees them (a matrix), quorum and lease, each scope's
  *       replication state, the children per node with their generation, a red banner when one child
- *       is in the own reports of two nodes, and the moves and failovers this node heard; {@code GET
- *       /api/cluster} is its JSON, {@code GET /api/events} the same once a second as server-sent
- *       events (at most {@value #MAX_STREAMS} open at once). Every node with a console publishes
- *       its own report in the replicated scope {@code console.reports}: run a console on every node
- *       for the matrix to be whole.
+ *       is in the own reports of two nodes, the moves and failovers this node heard, and (when
+ *       given) registries' names and lost conflicts, process groups and singletons' leaders; {@code
+ *       GET /api/cluster} is its JSON, {@code GET /api/events} the same once a second as
+ *       server-sent events (at most {@value #MAX_STREAMS} open at once). Every node with a console
+ *       publishes its own report in the replicated scope {@code console.reports}: run a console on
+ *       every node for the matrix to be whole.
  * </ul>
  *
  * <p>There are no actions (leave, down): the console only reads.
@@ -87,7 +91,7 @@ public final class Console implements AutoCloseable {
     this.metrics = b.metrics;
     this.supervisors = Map.copyOf(b.supervisors);
     this.report = new NodeReport(b.cluster, supervisors);
-    this.view = new ClusterView(b.cluster, supervisors, report.scope(), timeline);
+    this.view = new ClusterView(b.cluster, supervisors, report.scope(), timeline, b.services);
     try (InputStream in = Console.class.getResourceAsStream("page.html")) {
       if (in == null) {
         throw new IOException("page.html is missing from the console's jar");
@@ -287,6 +291,7 @@ public final class Console implements AutoCloseable {
     private Duration timeout = Duration.ofSeconds(1);
     private @Nullable Supplier<String> metrics;
     private final Map<String, DistributedSupervisor> supervisors = new LinkedHashMap<>();
+    private final ServicesView services = new ServicesView();
 
     private Builder(Cluster cluster) {
       this.cluster = requireNonNull(cluster, "cluster");
@@ -339,11 +344,57 @@ public final class Console implements AutoCloseable {
     public Builder supervisor(String name, DistributedSupervisor supervisor) {
       requireNonNull(name, "name");
       requireNonNull(supervisor, "supervisor");
-      if (name.isBlank() || supervisors.containsKey(name)) {
+      if (name.isBlank() || supervisors.containsKey(name) || services.has(name)) {
         throw new IllegalArgumentException("name must be non-blank and new, was '" + name + "'");
       }
       supervisors.put(name, supervisor);
       return this;
+    }
+
+    /**
+     * Shows {@code registry}'s names on the page under {@code name}: how many, the first 200 by
+     * name with the child and node that own each, and the name conflicts this node's children lost
+     * (from now on).
+     *
+     * @throws IllegalArgumentException if the name is blank or given twice
+     */
+    public Builder registry(String name, Registry registry) {
+      requireNonNull(registry, "registry");
+      services.registry(newName(name), registry);
+      return this;
+    }
+
+    /**
+     * Shows the groups of the process-group scope {@code groups} on the page under {@code name},
+     * each with its member count (the first 200 by name).
+     *
+     * @throws IllegalArgumentException if the name is blank or given twice
+     */
+    public Builder groups(String name, ProcessGroups groups) {
+      requireNonNull(groups, "groups");
+      services.groups(newName(name), groups);
+      return this;
+    }
+
+    /**
+     * Shows {@code singleton}'s leader, generation (its fencing token) and since when, under its
+     * name.
+     *
+     * @throws IllegalArgumentException if its name is given twice
+     */
+    public Builder singleton(Singleton singleton) {
+      requireNonNull(singleton, "singleton");
+      var unused = newName(singleton.name());
+      services.singleton(singleton);
+      return this;
+    }
+
+    private String newName(String name) {
+      requireNonNull(name, "name");
+      if (name.isBlank() || supervisors.containsKey(name) || services.has(name)) {
+        throw new IllegalArgumentException("name must be non-blank and new, was '" + name + "'");
+      }
+      return name;
     }
 
     /**

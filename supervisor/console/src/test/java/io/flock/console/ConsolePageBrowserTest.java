@@ -2,6 +2,10 @@ package io.flock.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flock.groups.ProcessGroups;
+import io.flock.registry.Registry;
+import io.flock.singleton.Singleton;
+import io.flock.supervisor.ChildRef;
 import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
@@ -28,7 +32,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The live cluster page in a real browser (issue 21): headless Chromium from Debian's packages
  * ({@code .ci/run} installs it when missing; without it this test is skipped with a message) loads
- * node 0's page of a 3-node cluster, sees 3 members up, then node 2 is killed and the page shows it
+ * node 0's page of a 3-node cluster, sees 3 members up, a registered name with its owner, a group
+ * with its member count and the singleton's leader, then node 2 is killed and the page shows it
  * down and its children moved; a report that claims a child another node runs is shown as a
  * duplicate. Screenshots go to {@code target/}.
  */
@@ -41,12 +46,16 @@ class ConsolePageBrowserTest {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
   private final List<Console> consoles = new ArrayList<>();
   private final List<DistributedSupervisor> supervisors = new ArrayList<>();
+  private final List<Registry> registries = new ArrayList<>();
+  private final List<Singleton> singletons = new ArrayList<>();
   private TestCluster cluster = TestCluster.start(0);
 
   @AfterEach
   void stop() {
     consoles.forEach(Console::close);
+    singletons.forEach(Singleton::close);
     supervisors.forEach(DistributedSupervisor::close);
+    registries.forEach(Registry::close);
     cluster.close();
   }
 
@@ -131,20 +140,48 @@ class ConsolePageBrowserTest {
     Assumptions.assumeTrue(
         Files.isExecutable(CHROMIUM),
         "no Chromium at " + CHROMIUM + " (apt-get install chromium, or set FLOCK_CHROMIUM)");
-    cluster = TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
+    cluster =
+        TestCluster.start(
+            3,
+            b ->
+                b.wireTypes(DistributedSupervisor.wireTypes())
+                    .wireTypes(Registry.wireTypes())
+                    .wireTypes(ProcessGroups.wireTypes())
+                    .wireTypes(Singleton.wireTypes()));
     TestCluster.await(WAIT, cluster::converged, "3 nodes up");
+    List<ProcessGroups> groups = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
+      Registry names = Registry.builder("names", cluster.node(i)).start();
+      registries.add(names);
       DistributedSupervisor s =
           DistributedSupervisor.builder("workers", cluster.node(i))
               .strategy(DistributionStrategy.uniformQuorum())
+              .names(names)
               .factory("worker", spec -> ctx -> Thread.sleep(Long.MAX_VALUE))
               .start();
       supervisors.add(s);
-      consoles.add(Console.builder(cluster.node(i)).port(0).supervisor("workers", s).start());
+      ProcessGroups pg = ProcessGroups.start("pg", cluster.node(i), s);
+      groups.add(pg);
+      Singleton boss =
+          Singleton.builder("boss", cluster.node(i))
+              .leader(() -> ctx -> Thread.sleep(Long.MAX_VALUE))
+              .start();
+      singletons.add(boss);
+      consoles.add(
+          Console.builder(cluster.node(i))
+              .port(0)
+              .supervisor("workers", s)
+              .registry("names", names)
+              .groups("pg", pg)
+              .singleton(boss)
+              .start());
     }
     for (int i = 0; i < 30; i++) {
       supervisors.get(0).startChild(ChildSpec.of("c" + i, "worker")).join();
     }
+    ChildRef named =
+        supervisors.get(0).startChild(ChildSpec.of("named", "worker").withName("first")).join();
+    groups.get(Integer.parseInt(named.node().name().substring(1))).join("crew", named).join();
     Console page = consoles.get(0);
     TestCluster.await(
         WAIT,
@@ -152,18 +189,30 @@ class ConsolePageBrowserTest {
           String v = api(page);
           return v.contains("\"reports\":{\"n0\"")
               && v.contains("\"n1\":{")
-              && v.contains("\"n2\":{");
+              && v.contains("\"n2\":{")
+              && v.contains("[\"first\",\"named\"")
+              && v.contains("[\"crew\",1]")
+              && v.matches("(?s).*\"boss\":\\{\"leader\":\"n[0-2]\".*");
         },
-        "every node's report reached n0");
+        "every node's report, the name, the group and the singleton's leader reached n0");
 
     String before = render(page, "console-3-members.png");
     assertThat(attribute(before, "data-member")).containsExactly("n0", "n1", "n2");
     assertThat(attribute(before, "data-status")).containsOnly("UP");
     assertThat(attribute(before, "data-duplicates")).containsExactly("0");
+    // The registry's names, the groups and the singleton's leader (issue 21).
+    assertThat(attribute(before, "data-registry")).containsExactly("names");
+    assertThat(attribute(before, "data-name")).containsExactly("first");
+    assertThat(attribute(before, "data-owner")).containsExactly(named.node().name());
+    assertThat(attribute(before, "data-group")).containsExactly("crew");
+    assertThat(attribute(before, "data-members")).containsExactly("1");
+    assertThat(attribute(before, "data-singleton")).containsExactly("boss");
+    assertThat(attribute(before, "data-leader")).singleElement().asString().matches("n[0-2]");
     int onN2 = Integer.parseInt(childrenOn(before, "n2"));
     assertThat(onN2).as("children on n2 before the kill").isPositive();
 
     consoles.get(2).close();
+    singletons.get(2).close();
     supervisors.get(2).close();
     cluster.kill(2);
     TestCluster.await(

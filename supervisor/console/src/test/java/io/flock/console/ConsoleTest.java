@@ -3,6 +3,11 @@ package io.flock.console;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flock.membership.NodeId;
+import io.flock.registry.Registration;
+import io.flock.registry.Registry;
+import io.flock.registry.RegistryEvent;
+import io.flock.supervisor.ChildRef;
 import io.flock.testkit.TestCluster;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -13,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -135,5 +141,39 @@ class ConsoleTest {
     Console c = console(0, null);
     assertThatThrownBy(() -> Console.builder(cluster.node(0)).port(c.port()).start())
         .hasMessageContaining(String.valueOf(c.port()));
+  }
+
+  /**
+   * A name conflict one of this node's children lost is listed under its registry (the loser and
+   * the winner, with node and generation), and a name given twice to one console is refused.
+   */
+  @Test
+  void aLostNameConflictIsListedAndAConsoleNameIsTakenOnce() throws Exception {
+    cluster = TestCluster.start(1, b -> b.wireTypes(Registry.wireTypes()));
+    Registry names = Registry.builder("names", cluster.node(0)).start();
+    try {
+      ServicesView view = new ServicesView();
+      view.registry("names", names);
+      NodeId n0 = cluster.node(0).self();
+      NodeId n1 = new NodeId("n1", "127.0.0.1", 7001, 1);
+      view.conflictListener("names")
+          .accept(
+              new RegistryEvent.ConflictLost(
+                  new Registration("orders", new ChildRef("a", n0, 1), Map.of()),
+                  new Registration("orders", new ChildRef("b", n1, 3), Map.of())));
+      String json = view.json(new StringBuilder("{")).append('}').toString();
+      assertThat(json)
+          .contains("\"count\":0")
+          .contains("\"name\":\"orders\",\"loser\":\"a@n0#1\",\"winner\":\"b@n1#3\"");
+      assertThatThrownBy(
+              () ->
+                  Console.builder(cluster.node(0))
+                      .registry("names", names)
+                      .registry("names", names))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("names");
+    } finally {
+      names.close();
+    }
   }
 }
