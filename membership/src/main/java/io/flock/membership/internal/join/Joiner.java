@@ -127,7 +127,9 @@ public final class Joiner {
     // A dynamic list (DNS, discovery) names what runs now: every other seed must have answered
     // "not joined" within the margin. One that does not answer may be a member whose answer has
     // not come yet (a pod just attached to its network), and forming beside it made an island.
-    boolean heardAll = seeds instanceof StaticSeeds || notJoined.size() >= others.size();
+    // Only answers of nodes that may form count as seeds heard: a node that is no seed of its own
+    // (it only asks) would otherwise stand in for a seed that never answered.
+    boolean heardAll = seeds instanceof StaticSeeds || mayForm.size() >= others.size();
     boolean lowest =
         listed
             && heardAll

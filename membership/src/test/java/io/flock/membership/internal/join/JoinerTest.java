@@ -192,6 +192,22 @@ class JoinerTest {
     assertThat(said).endsWith(Joiner.Decision.FORM);
   }
 
+  /**
+   * With DNS seeds every other seed must answer before anyone forms: the answer of a node that is
+   * no seed (it only asks the seeds, and they ask it back) does not stand in for a seed that never
+   * answered. Before, it counted, and the lowest seed formed beside a silent one.
+   */
+  @Test
+  void anAnswerFromANodeThatIsNoSeedDoesNotCountAsASeedHeard() {
+    Sent t = new Sent();
+    NodeId asker = new NodeId("asker", "127.0.0.1", 7005, 1);
+    Joiner a = joiner(A, () -> BOTH);
+    for (long now = 1_000 * MS; now < 10_000 * MS; now += 500 * MS) {
+      a.notJoined(asker, false, now); // B never answers
+      assertThat(a.attempt(BOTH, t, "join", now)).isEqualTo(Joiner.Decision.WAIT);
+    }
+  }
+
   @Test
   void aNodeNotListedAmongItsSeedsNeverForms() {
     Sent t = new Sent();
