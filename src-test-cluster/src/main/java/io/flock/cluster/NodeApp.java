@@ -47,7 +47,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * A runnable Flock node: a cluster member with a distributed supervisor named {@code app} whose
  * {@code worker} children run until stopped and write every start and stop, with node and
- * generation, to this node's ledger. It publishes its running children to the {@code demo.running}
+ * generation, to this node's ledger, and {@code echo} children that answer each ask with where it
+ * arrived (node, generation, count). It publishes its running children to the {@code demo.running}
  * scope, and optionally serves a small HTTP control and observation surface, as the container tests
  * need:
  *
