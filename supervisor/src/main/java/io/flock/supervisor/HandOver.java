@@ -4,6 +4,7 @@ import io.flock.membership.Cluster;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -68,14 +69,14 @@ final class HandOver {
     roster.announceHandingOver();
     runs.clear();
     Map<String, Integer> load = Load.of(strategy, scope);
+    Map<String, List<NodeId>> targets = new HashMap<>(); // per factory, for this hand-over
     int moved = 0;
     for (String id : runs.placedHere()) {
       Placement p = scope.getNow(id);
       if (p == null || p.terminated()) {
         continue;
       }
-      List<NodeId> others = new ArrayList<>(roster.targets(p.spec().factory()));
-      others.remove(cluster.self());
+      List<NodeId> others = targets.computeIfAbsent(p.spec().factory(), this::othersWith);
       Optional<NodeId> to = strategy.choose(id, others, load);
       if (to.isPresent()) {
         mover.moving(id, to.get(), p.generation() + 1);
@@ -89,6 +90,13 @@ final class HandOver {
     CompletableFuture<Void> done = new CompletableFuture<>();
     awaitHeld(scope.writeMarkNow(), deadline, done);
     return done;
+  }
+
+  /** The live members other than this node that may run a child of {@code factory}. */
+  private List<NodeId> othersWith(String factory) {
+    List<NodeId> out = new ArrayList<>(roster.targets(factory));
+    out.remove(cluster.self());
+    return out;
   }
 
   private void awaitHeld(long mark, long deadline, CompletableFuture<Void> done) {
