@@ -557,16 +557,4 @@ public final class Cluster implements AutoCloseable {
   ClusterNode node() {
     return node;
   }
-
-  /** Blocks the core thread for {@code d}, as a stop-the-world pause would. */
-  void pauseCore(Duration d) {
-    runtime.execute(
-        () -> {
-          try {
-            Thread.sleep(d.toMillis());
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
-  }
 }
