@@ -26,9 +26,12 @@ final class CheckpointBenchmark {
   private static final int SEQUENTIAL = 2_000;
   private static final int WRITERS = 64;
   private static final Duration LOOP = Duration.ofSeconds(5);
+  private static final boolean DURABLE = Boolean.getBoolean("flock.bench.durable");
 
   static void run() throws Exception {
-    System.out.println("## Checkpoints on loopback (3 nodes in one JVM, quorum strategy)");
+    System.out.println(
+        "## Checkpoints on loopback (3 nodes in one JVM, quorum strategy"
+            + (DURABLE ? ", durable: on disk, fsync every 100 ms)" : ")"));
     System.out.println("| measure | value | note |");
     System.out.println("|---|---|---|");
     for (int run = 0; run < 3; run++) {
@@ -41,13 +44,19 @@ final class CheckpointBenchmark {
     AtomicLong saves = new AtomicLong();
     CompletableFuture<Void> go = new CompletableFuture<>();
     long[] window = new long[1];
+    java.nio.file.Path disk =
+        DURABLE ? java.nio.file.Files.createTempDirectory("flock-bench-checkpoints") : null;
     try (TestCluster c =
-        TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
+        TestCluster.start(3, disk, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
       TestCluster.await(Duration.ofSeconds(20), c::converged, "3 nodes up");
       List<DistributedSupervisor> sups = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
+        DistributedSupervisor.Builder builder = DistributedSupervisor.builder("bench", c.node(i));
+        if (DURABLE) {
+          builder.durable();
+        }
         sups.add(
-            DistributedSupervisor.builder("bench", c.node(i))
+            builder
                 .strategy(DistributionStrategy.uniformQuorum())
                 .factory(
                     "timed",

@@ -22,7 +22,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   <li>{@code lease}: the lease against the failure detector after a silent cut;
  *   <li>{@code registry}: names visible on every node, lookup cost, heap per name;
  *   <li>{@code groups}: process groups: 100,000 memberships visible, join latency, read cost;
- *   <li>{@code checkpoints}: save and load latency, saves per second (quorum strategy);
+ *   <li>{@code checkpoints}: save and load latency, saves per second (quorum strategy; {@code
+ *       -Dflock.bench.durable=true}: with a durable supervisor on disk);
+ *   <li>{@code storage [restart]}: the durable log against H2's MVStore per fsync policy; with
+ *       {@code restart}, a whole-cluster restart of 100,000 durable children;
  *   <li>{@code singleton}: takeover after a kill and a silent loss, the graceful hand-over gap;
  *   <li>{@code messaging}: ask round trip and tell throughput to children on another node;
  *   <li>{@code supervisor}: only the local supervisor's start/stop rate and heap per child;
@@ -66,6 +69,10 @@ public final class Main {
     }
     if (args.length > 0 && args[0].equals("checkpoints")) {
       CheckpointBenchmark.run();
+      return;
+    }
+    if (args.length > 0 && args[0].equals("storage")) {
+      StorageBenchmark.run(args.length > 1 && args[1].equals("restart"));
       return;
     }
     if (args.length > 0 && args[0].equals("groups")) {

@@ -158,6 +158,7 @@ public final class Replicator<K, V> {
   private long progress;
   private final TreeMap<ReplicaId, Peer> peers = new TreeMap<>();
   private final Retirement retirement;
+  private @Nullable Journal<K, V> journal;
 
   /**
    * A replicator for {@code map}; it must be the only writer of the map's remote state.
@@ -203,6 +204,41 @@ public final class Replicator<K, V> {
     return map;
   }
 
+  /**
+   * Sets the journal that hears every change of the state from now on (null: none).
+   *
+   * @see #replay
+   */
+  public void journal(@Nullable Journal<K, V> journal) {
+    this.journal = journal;
+  }
+
+  /**
+   * Applies one {@link Journal} record to {@code map} again (a restart rebuilding its state): a
+   * delta interval is joined, a sync chunk joined over its scope, a sync answer's context adopted
+   * if the entries are equal now, as they were when it was heard. Other messages change nothing.
+   *
+   * @return the changes of the visible map it caused
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if the record is malformed for {@code map} (nothing changed)
+   */
+  public static <K, V> List<Change<K, V>> replay(
+      AWLWWMap<K, V> map, ReplicationMessage<K, V> record) {
+    requireNonNull(map, "map");
+    requireNonNull(record, "record");
+    return switch (record) {
+      case DeltaInterval<K, V> interval -> map.join(interval.delta());
+      case SyncChunk<K, V> chunk -> map.joinScope(chunk.scope(), chunk.entries(), chunk.context());
+      case SyncDone<K, V> done -> {
+        if (done.rootDigest() == map.rootDigest()) {
+          map.adoptContextOfEqualState(done.context());
+        }
+        yield List.of();
+      }
+      default -> List.of();
+    };
+  }
+
   /** This replica's id. */
   public ReplicaId self() {
     return map.replica();
@@ -231,6 +267,10 @@ public final class Replicator<K, V> {
     }
     buffer.addLast(delta, Math.max(0, bytes));
     seq++;
+    Journal<K, V> j = journal;
+    if (j != null) {
+      j.append(new DeltaInterval<>(seq - 1, seq, delta));
+    }
     while (buffer.size() > settings.maxBufferedDeltas) {
       buffer.removeFirst();
       bufferStart++;
@@ -303,12 +343,17 @@ public final class Replicator<K, V> {
   public List<Outgoing<K, V>> tick() {
     ticks++;
     List<Outgoing<K, V>> out = new ArrayList<>();
-    retirement.tryPrune(
-        peers.keySet(),
-        id -> {
-          Peer p = peers.get(id);
-          return p != null && p.rootKnown && p.rootDigest == map.rootDigest() && p.pull == null;
-        });
+    boolean pruned =
+        retirement.tryPrune(
+            peers.keySet(),
+            id -> {
+              Peer p = peers.get(id);
+              return p != null && p.rootKnown && p.rootDigest == map.rootDigest() && p.pull == null;
+            });
+    Journal<K, V> j = journal;
+    if (j != null && pruned) {
+      j.pruned();
+    }
     peers.forEach(
         (id, peer) -> {
           Map<String, Long> announce = retirement.announcement(id);
@@ -440,6 +485,7 @@ public final class Replicator<K, V> {
       case DeltaInterval<K, V> interval -> {
         rules.check(from, interval.delta().entries(), true);
         changes = map.join(interval.delta());
+        journal(interval);
         if (interval.start() <= peer.received) {
           peer.received = Math.max(peer.received, interval.end());
           peer.gapHits = 0;
@@ -466,6 +512,7 @@ public final class Replicator<K, V> {
         rules.check(from, chunk.entries(), false);
         long rootBefore = map.rootDigest();
         changes = map.joinScope(chunk.scope(), chunk.entries(), chunk.context());
+        journal(chunk);
         Pull pull = peer.pull;
         if (pull != null) {
           pull.idleTicks = 0;
@@ -500,6 +547,7 @@ public final class Replicator<K, V> {
         peer.received = Math.max(peer.received, done.seq());
         if (done.rootDigest() == map.rootDigest()) {
           map.adoptContextOfEqualState(done.context());
+          journal(done);
         }
         Pull pull = peer.pull;
         if (pull != null) {
@@ -512,6 +560,13 @@ public final class Replicator<K, V> {
       }
     }
     return new Result<>(changes, out);
+  }
+
+  private void journal(ReplicationMessage<K, V> record) {
+    Journal<K, V> j = journal;
+    if (j != null) {
+      j.append(record);
+    }
   }
 
   // ---- observation ----

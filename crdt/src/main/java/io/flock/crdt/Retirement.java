@@ -78,8 +78,13 @@ final class Retirement {
     return out;
   }
 
-  /** Prunes each pending retirement every one of {@code peers} agrees to. */
-  void tryPrune(Collection<ReplicaId> peers, Predicate<ReplicaId> inAgreement) {
+  /**
+   * Prunes each pending retirement every one of {@code peers} agrees to.
+   *
+   * @return whether any was pruned
+   */
+  boolean tryPrune(Collection<ReplicaId> peers, Predicate<ReplicaId> inAgreement) {
+    boolean pruned = false;
     for (Iterator<Map.Entry<String, Long>> it = retiring.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, Long> e = it.next();
       String node = e.getKey();
@@ -96,8 +101,10 @@ final class Retirement {
       if (agreed) {
         map.pruneAgreed(node, below);
         it.remove();
+        pruned = true;
       }
     }
+    return pruned;
   }
 
   /** Retirements announced but not yet pruned: node name to floor. */

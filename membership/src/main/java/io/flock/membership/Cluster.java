@@ -25,6 +25,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +63,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Cluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Cluster.class);
+  private static final String MEMBERSHIP_LOG = "flock.membership";
 
   private final ClusterSettings settings;
   private final NodeRuntime runtime;
@@ -73,13 +75,18 @@ public final class Cluster implements AutoCloseable {
   private final ServiceStack services;
 
   private Cluster(
-      ClusterSettings settings, NodeRuntime runtime, Transport transport, WireTypeRegistry types) {
+      ClusterSettings settings,
+      NodeRuntime runtime,
+      Transport transport,
+      WireTypeRegistry types,
+      io.flock.membership.storage.@Nullable StorageLog membershipLog) {
     this.settings = settings;
     this.runtime = runtime;
     this.transport = transport;
     this.services = new ServiceStack(settings.nodeName());
     this.types = types;
-    this.node = new ClusterNode(settings, runtime, transport, types, services::stopWorkAll);
+    this.node =
+        new ClusterNode(settings, runtime, transport, types, services::stopWorkAll, membershipLog);
     this.metrics =
         new MembershipMetrics(
             settings.nodeName(),
@@ -138,7 +145,19 @@ public final class Cluster implements AutoCloseable {
       runtime.close();
       throw new FlockException("node " + s.nodeName() + " cannot start: " + e.getMessage(), e);
     }
-    Cluster c = new Cluster(s, runtime, transport, types);
+    io.flock.membership.storage.StorageLog membershipLog = null;
+    io.flock.membership.storage.Storage storage = s.storage();
+    if (storage != null) {
+      try {
+        membershipLog = storage.open(MEMBERSHIP_LOG);
+      } catch (java.io.IOException | RuntimeException e) {
+        transport.close();
+        runtime.close();
+        throw new FlockException(
+            "node " + s.nodeName() + " cannot open its storage: " + e.getMessage(), e);
+      }
+    }
+    Cluster c = new Cluster(s, runtime, transport, types, membershipLog);
     self[0] = c;
     forwarder.attach(c.node);
     c.node.start();
@@ -203,10 +222,7 @@ public final class Cluster implements AutoCloseable {
    * @throws IllegalArgumentException if the name is reserved ({@code flock.*})
    */
   public <K, V> Scope<K, V> scope(String name) {
-    requireNonNull(name, "name");
-    if (name.startsWith("flock.")) {
-      throw new IllegalArgumentException("scope names starting with 'flock.' are reserved");
-    }
+    checkName(name);
     return node.scopes().scope(name);
   }
 
@@ -220,12 +236,41 @@ public final class Cluster implements AutoCloseable {
    * @throws IllegalStateException if the scope exists already with another order
    */
   public <K, V> Scope<K, V> scope(String name, Comparator<? super V> conflictOrder) {
-    requireNonNull(name, "name");
+    checkName(name);
     requireNonNull(conflictOrder, "conflictOrder");
+    return node.scopes().scope(name, conflictOrder);
+  }
+
+  /**
+   * {@link #scope(String, Comparator)} kept on this node's disk ({@link ClusterBuilder#storage}):
+   * every change is written to the operating system before it is acknowledged, and when the whole
+   * cluster restarts each node brings back what its disk holds. On first use this node's log is
+   * read and joined into the replica before this returns (the caller waits while it is read). The
+   * log carries the causal context, so a node whose disk is stale cannot bring a removed key back.
+   * Every node must open the scope the same way; a node without storage cannot.
+   *
+   * @param conflictOrder as {@link #scope(String, Comparator)}; null orders by timestamp only
+   * @throws IllegalArgumentException if the name is reserved ({@code flock.*})
+   * @throws IllegalStateException if this node has no storage, or the scope exists with another
+   *     order
+   * @throws java.io.UncheckedIOException if its log cannot be opened or read
+   */
+  public <K, V> Scope<K, V> durableScope(
+      String name, @Nullable Comparator<? super V> conflictOrder) {
+    checkName(name);
+    io.flock.membership.storage.Storage storage = settings.storage();
+    if (storage == null) {
+      throw new IllegalStateException(
+          "scope " + name + " is durable but this node has no storage (ClusterBuilder.storage)");
+    }
+    return node.scopes().durableScope(name, conflictOrder, storage);
+  }
+
+  private static void checkName(String name) {
+    requireNonNull(name, "name");
     if (name.startsWith("flock.")) {
       throw new IllegalArgumentException("scope names starting with 'flock.' are reserved");
     }
-    return node.scopes().scope(name, conflictOrder);
   }
 
   /**
@@ -535,6 +580,14 @@ public final class Cluster implements AutoCloseable {
     node.lease().close();
     node.endpoints().close();
     transport.close();
+    io.flock.membership.storage.Storage storage = settings.storage();
+    if (storage != null) {
+      try {
+        storage.close();
+      } catch (java.io.IOException | RuntimeException e) {
+        log.warn("[{}] closing its storage: {}", self().name(), e.toString());
+      }
+    }
     log.info("[{}] stopped", self().name());
   }
 

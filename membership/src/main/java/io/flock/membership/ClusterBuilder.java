@@ -49,6 +49,7 @@ public final class ClusterBuilder {
   private final List<WireTypes> wireTypes = new ArrayList<>();
   private final List<ClusterListener> listeners = new ArrayList<>();
   private UnaryOperator<Transport> transportDecorator = UnaryOperator.identity();
+  private io.flock.membership.storage.@Nullable Storage storage;
 
   ClusterBuilder(String clusterName, String nodeName) {
     this.clusterName = name(clusterName, "clusterName");
@@ -212,6 +213,19 @@ public final class ClusterBuilder {
     return this;
   }
 
+  /**
+   * Where this node keeps its durable scopes ({@link Cluster#durableScope}) so that they survive a
+   * restart of the whole cluster, for example {@code Storage.files(Path.of("/var/lib/flock"))}
+   * (default: none; durable scopes are then refused). The node owns it from {@link #start}: closing
+   * the node closes it. One storage (one directory) per node.
+   *
+   * @throws NullPointerException if {@code storage} is null
+   */
+  public ClusterBuilder storage(io.flock.membership.storage.Storage storage) {
+    this.storage = requireNonNull(storage, "storage");
+    return this;
+  }
+
   /** The gossip (repair) round interval (default 200 ms). */
   public ClusterBuilder gossipInterval(Duration interval) {
     this.gossipInterval = positive(interval, "interval");
@@ -349,7 +363,8 @@ public final class ClusterBuilder {
         replication,
         tls,
         wireTypes,
-        listeners);
+        listeners,
+        storage);
   }
 
   private Duration defaultRemoveAfter() {

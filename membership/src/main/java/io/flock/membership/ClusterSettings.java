@@ -33,6 +33,8 @@ import org.jspecify.annotations.Nullable;
  * @param tls mutual TLS, or null for none
  * @param wireTypes the sets of types this node may send (peers must have the same)
  * @param listeners who hears the node's events
+ * @param storage where the node keeps its durable scopes, or null for none (the node owns it:
+ *     closing the node closes it)
  */
 public record ClusterSettings(
     String clusterName,
@@ -56,7 +58,8 @@ public record ClusterSettings(
     Replicator.Settings replication,
     @Nullable TlsSettings tls,
     List<WireTypes> wireTypes,
-    List<ClusterListener> listeners) {
+    List<ClusterListener> listeners,
+    io.flock.membership.storage.@Nullable Storage storage) {
 
   /** Copies the arrays and lists. */
   public ClusterSettings {

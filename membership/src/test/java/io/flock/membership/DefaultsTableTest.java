@@ -6,6 +6,7 @@ import io.flock.crdt.Replicator;
 import io.flock.membership.internal.node.ClusterNode;
 import io.flock.membership.internal.transport.NettyTransport;
 import io.flock.membership.internal.transport.TransportConfig;
+import io.flock.membership.storage.Fsync;
 import io.flock.testkit.TestCluster;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +79,16 @@ class DefaultsTableTest {
     expected.put(
         "buffered deltas / keys per message",
         count(r.maxBufferedDeltas()) + " / " + count(r.maxSyncEntries()));
+    expected.put(
+        "durable scopes: forced to the device",
+        "every " + duration(java.util.Objects.requireNonNull(Fsync.DEFAULT.interval())));
+    expected.put(
+        "durable log rewritten as one snapshot",
+        "at least "
+            + bytes(
+                constant(
+                    Class.forName("io.flock.membership.internal.scope.ScopeJournal"),
+                    "MIN_COMPACT_BYTES")));
     for (Map.Entry<String, String> e : expected.entrySet()) {
       assertThat(table).as("the guide's table has a row " + e.getKey()).containsKey(e.getKey());
       assertThat(table.get(e.getKey())).as(e.getKey()).contains(e.getValue());

@@ -2,44 +2,31 @@ package io.flock.cluster;
 
 import static java.util.Objects.requireNonNull;
 
-import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.flock.membership.Cluster;
-import io.flock.membership.Member;
+import io.flock.membership.ClusterBuilder;
 import io.flock.membership.Scope;
 import io.flock.membership.SeedResolver;
-import io.flock.registry.Registration;
+import io.flock.membership.storage.Storage;
 import io.flock.registry.Registry;
 import io.flock.registry.RegistryEvent;
 import io.flock.singleton.Singleton;
-import io.flock.singleton.SingletonStatus;
+import io.flock.supervisor.Checkpoint;
 import io.flock.supervisor.ChildContext;
 import io.flock.supervisor.ChildInfo;
-import io.flock.supervisor.ChildRef;
-import io.flock.supervisor.ChildSpec;
 import io.flock.supervisor.ChildState;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.supervisor.DistributionStrategy;
 import io.flock.supervisor.Envelope;
 import io.flock.supervisor.SupervisorException;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -57,6 +44,8 @@ import org.jspecify.annotations.Nullable;
  *       [&amp;effectEvery=MS]            each writes an "effect" line every MS while current
  *       [&amp;stopMillis=MS]             each takes MS to stop, ignoring interrupts
  *       [&amp;sleepMillis=MS]            each wakes every MS (default 1000) to look for its stop
+ *       [&amp;saveEvery=MS]              each resumes from its checkpoint and saves the next
+ *                                       position every MS (ledger: resume / saved ... P)
  *  GET  /children                       every child: id node generation (replicated view)
  *  GET  /local                          children running here: id generation
  *  GET  /members                        name status reachable
@@ -74,7 +63,8 @@ import org.jspecify.annotations.Nullable;
  * rolling deploy keeps its evidence). {@code FLOCK_SINGLETON=true} also runs the singleton {@code
  * boss}, whose leader writes its terms to the same ledger ({@link LedgerLeader}). {@code
  * FLOCK_PUBLISH_RUNNING=false} turns off the 100 ms sweep that publishes the running children (for
- * measuring Flock's own idle cost).
+ * measuring Flock's own idle cost). {@code FLOCK_STORAGE=DIR} keeps the supervisor durable in that
+ * directory (placements and checkpoints survive a restart of the whole cluster).
  */
 public final class NodeApp implements AutoCloseable {
   static final String RUNNING = "demo.running";
@@ -174,17 +164,12 @@ public final class NodeApp implements AutoCloseable {
   private final Registry registry;
   private final @Nullable Singleton singleton;
   private final List<String> nameConflicts = new CopyOnWriteArrayList<>();
-  private final List<String> ledger = new CopyOnWriteArrayList<>();
-  private final @Nullable Path ledgerFile;
-  private @Nullable OutputStream ledgerOut; // guarded by ledger
+  private final LedgerFile ledger;
   private final @Nullable HttpServer http;
   private final Thread publisher;
 
   private NodeApp(Settings s) throws IOException {
-    this.ledgerFile = s.ledgerFile();
-    if (ledgerFile != null && Files.exists(ledgerFile)) {
-      ledger.addAll(Files.readAllLines(ledgerFile, StandardCharsets.UTF_8));
-    }
+    this.ledger = new LedgerFile(s.ledgerFile());
     String dns = s.seedsDns();
     SeedResolver seeds;
     if (dns != null) {
@@ -193,8 +178,14 @@ public final class NodeApp implements AutoCloseable {
     } else {
       seeds = SeedResolver.of(s.seeds());
     }
+    String storage = System.getenv("FLOCK_STORAGE");
+    boolean durable = storage != null && !storage.isBlank();
+    ClusterBuilder builder = Cluster.builder("flock-demo", s.name());
+    if (durable) {
+      builder.storage(Storage.files(Path.of(storage)));
+    }
     this.cluster =
-        Cluster.builder("flock-demo", s.name())
+        builder
             .secret(s.secret())
             .bind(s.bindHost(), s.port())
             .advertise(s.advertise())
@@ -212,15 +203,23 @@ public final class NodeApp implements AutoCloseable {
                   }
                 })
             .start();
+    DistributedSupervisor.Builder app = DistributedSupervisor.builder("app", cluster);
+    if (durable) {
+      app.durable();
+    }
     this.supervisor =
-        DistributedSupervisor.builder("app", cluster)
-            .strategy(
+        app.strategy(
                 s.quorum() ? DistributionStrategy.uniformQuorum() : DistributionStrategy.uniform())
             .names(registry)
             .factory(
                 "worker",
                 spec ->
                     ctx -> {
+                      long saveEvery = arg(ctx.args(), "saveEvery");
+                      if (saveEvery > 0) {
+                        saver(ctx, saveEvery);
+                        return;
+                      }
                       long effectEvery = arg(ctx.args(), "effectEvery");
                       long stopMillis = arg(ctx.args(), "stopMillis");
                       long sleepMillis = arg(ctx.args(), "sleepMillis");
@@ -249,7 +248,7 @@ public final class NodeApp implements AutoCloseable {
                 .startDelay(Duration.ofSeconds(1))
                 .start()
             : null;
-    this.http = s.httpPort() >= 0 ? startHttp(s.bindHost(), s.httpPort()) : null;
+    this.http = s.httpPort() >= 0 ? NodeHttp.start(this, s.bindHost(), s.httpPort()) : null;
     this.publisher = Thread.ofVirtual().name("flock-publish").start(this::publishRunning);
   }
 
@@ -266,6 +265,26 @@ public final class NodeApp implements AutoCloseable {
   /** The supervisor. */
   public DistributedSupervisor supervisor() {
     return supervisor;
+  }
+
+  /** The registry of names. */
+  Registry registry() {
+    return registry;
+  }
+
+  /** The singleton, or null when this node runs none. */
+  @Nullable Singleton singleton() {
+    return singleton;
+  }
+
+  /** The name conflicts this node's children lost: "name id" lines. */
+  List<String> nameConflicts() {
+    return nameConflicts;
+  }
+
+  /** This node's ledger. */
+  LedgerFile ledger() {
+    return ledger;
   }
 
   /** The HTTP port, or -1. */
@@ -295,6 +314,31 @@ public final class NodeApp implements AutoCloseable {
                   + " of this copy");
         }
       }
+    } finally {
+      record(ctx.id(), "stop", ctx.generation());
+    }
+  }
+
+  /**
+   * A {@code worker} with {@code saveEvery}: resumes from its checkpoint (a position, 0 at first;
+   * ledger {@code resume ... P}), then every {@code saveEvery} ms saves the next position and, once
+   * the save is acknowledged, writes {@code saved ... P} to the ledger. A refused save ends the
+   * copy (it is stale).
+   */
+  private void saver(ChildContext ctx, long saveEvery) throws Exception {
+    record(ctx.id(), "start", ctx.generation());
+    try {
+      Checkpoint last = ctx.load();
+      long position = last == null ? 0 : ByteBuffer.wrap(last.state()).getLong();
+      record(ctx.id(), "resume", ctx.generation(), " " + position);
+      while (!ctx.stopRequested()) {
+        Thread.sleep(saveEvery);
+        position++;
+        ctx.save(ByteBuffer.allocate(8).putLong(position).array()).get();
+        record(ctx.id(), "saved", ctx.generation(), " " + position);
+      }
+    } catch (InterruptedException stop) {
+      // stopping
     } finally {
       record(ctx.id(), "stop", ctx.generation());
     }
@@ -332,7 +376,11 @@ public final class NodeApp implements AutoCloseable {
   }
 
   private void record(String id, String event, long generation) {
-    String line =
+    record(id, event, generation, "");
+  }
+
+  private void record(String id, String event, long generation, String extra) {
+    ledger.record(
         System.currentTimeMillis()
             + " "
             + event
@@ -341,27 +389,8 @@ public final class NodeApp implements AutoCloseable {
             + " "
             + cluster.self().name()
             + " "
-            + generation;
-    Path file = ledgerFile;
-    if (file != null) {
-      synchronized (ledger) {
-        try {
-          // One open file, one unbuffered write per line: each line is in the file (the OS's) at
-          // once, so it survives a SIGKILL; opening the file for every line made hundreds of
-          // children stopping at once queue here for about a millisecond each, and the hand-over
-          // waited for the last of them.
-          OutputStream out = ledgerOut;
-          if (out == null) {
-            out = new FileOutputStream(file.toFile(), true);
-            ledgerOut = out;
-          }
-          out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot write the ledger " + file, e);
-        }
-      }
-    }
-    ledger.add(line);
+            + generation
+            + extra);
   }
 
   private void publishRunning() {
@@ -391,177 +420,6 @@ public final class NodeApp implements AutoCloseable {
     }
   }
 
-  private HttpServer startHttp(String host, int port) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
-    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.createContext("/children", this::children);
-    server.createContext("/names", this::names);
-    server.createContext("/conflicts", ex -> reply(ex, 200, lines(nameConflicts, (String c) -> c)));
-    server.createContext(
-        "/local",
-        ex ->
-            reply(
-                ex,
-                200,
-                lines(
-                    supervisor.localChildren().join(),
-                    c -> c.id() + " " + c.generation() + " " + c.state())));
-    server.createContext(
-        "/members",
-        ex ->
-            reply(
-                ex,
-                200,
-                lines(
-                    cluster.members().join(),
-                    (Member m) -> m.id().name() + " " + m.status() + " " + m.reachable())));
-    server.createContext(
-        "/status",
-        ex ->
-            reply(
-                ex,
-                200,
-                "node " + cluster.self() + "\nquorum " + cluster.hasQuorum().join() + "\n"));
-    server.createContext("/singleton", this::singleton);
-    server.createContext(
-        "/ledger",
-        ex -> {
-          int from = Integer.parseInt(query(ex.getRequestURI()).getOrDefault("from", "0"));
-          List<String> snapshot = new ArrayList<>(ledger);
-          reply(
-              ex,
-              200,
-              snapshot.subList(Math.min(from, snapshot.size()), snapshot.size()).stream()
-                  .map(l -> l + "\n")
-                  .collect(Collectors.joining()));
-        });
-    server.start();
-    return server;
-  }
-
-  private void children(HttpExchange ex) throws IOException {
-    if (ex.getRequestMethod().equals("POST")) {
-      Map<String, String> q = query(ex.getRequestURI());
-      int count = Integer.parseInt(q.getOrDefault("count", "1"));
-      String prefix = q.getOrDefault("prefix", "child-");
-      Map<String, String> args = new HashMap<>();
-      for (String name : List.of("effectEvery", "stopMillis", "sleepMillis")) {
-        if (q.containsKey(name)) {
-          args.put(name, String.valueOf(Long.parseLong(q.get(name))));
-        }
-      }
-      List<CompletableFuture<ChildRef>> starts = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        starts.add(supervisor.startChild(ChildSpec.of(prefix + i, "worker").withArgs(args)));
-      }
-      replyWithOutcomes(ex, "started", starts);
-    } else {
-      reply(
-          ex,
-          200,
-          lines(
-              supervisor.whichChildren().join(),
-              (ChildRef r) -> r.id() + " " + r.node().name() + " " + r.generation()));
-    }
-  }
-
-  /**
-   * {@code POST /names?prefix=&count=}: registers {@code prefix0..} for the children running here,
-   * round robin; {@code GET}: every name this node's replica knows, as {@code name child node
-   * generation} lines.
-   */
-  private void names(HttpExchange ex) throws IOException {
-    if (ex.getRequestMethod().equals("POST")) {
-      Map<String, String> q = query(ex.getRequestURI());
-      int count = Integer.parseInt(q.getOrDefault("count", "1"));
-      String prefix = q.getOrDefault("prefix", "name-");
-      List<ChildRef> here =
-          supervisor.whichChildren().join().stream()
-              .filter(r -> r.node().equals(cluster.self()))
-              .toList();
-      if (here.isEmpty()) {
-        reply(ex, 409, "no children run here\n");
-        return;
-      }
-      List<CompletableFuture<?>> writes = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        writes.add(registry.register(prefix + i, here.get(i % here.size())));
-      }
-      replyWithOutcomes(ex, "registered", writes);
-    } else {
-      reply(
-          ex,
-          200,
-          lines(
-              registry.select(r -> true),
-              (Registration r) ->
-                  r.name()
-                      + " "
-                      + r.ref().id()
-                      + " "
-                      + r.ref().node().name()
-                      + " "
-                      + r.ref().generation()));
-    }
-  }
-
-  /**
-   * Waits for every call (30 s each) and answers {@code "<done> <count ok>"} and a line per
-   * failure: 200 when all succeeded, 409 otherwise.
-   */
-  private static void replyWithOutcomes(
-      HttpExchange ex, String done, List<? extends CompletableFuture<?>> calls) throws IOException {
-    int ok = 0;
-    StringBuilder errors = new StringBuilder();
-    for (CompletableFuture<?> f : calls) {
-      try {
-        f.get(30, TimeUnit.SECONDS);
-        ok++;
-      } catch (Exception e) {
-        errors.append(e.getCause() != null ? e.getCause().getMessage() : e.toString()).append('\n');
-      }
-    }
-    reply(ex, errors.isEmpty() ? 200 : 409, done + " " + ok + "\n" + errors);
-  }
-
-  private static <T> String lines(List<T> items, Function<T, String> line) {
-    return items.stream().map(line).map(l -> l + "\n").collect(Collectors.joining());
-  }
-
-  private static Map<String, String> query(URI uri) {
-    Map<String, String> out = new HashMap<>();
-    String q = uri.getRawQuery();
-    if (q != null) {
-      for (String kv : q.split("&", -1)) {
-        int eq = kv.indexOf('=');
-        if (eq > 0) {
-          out.put(kv.substring(0, eq), kv.substring(eq + 1));
-        }
-      }
-    }
-    return out;
-  }
-
-  private static void reply(HttpExchange ex, int status, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-    ex.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
-
-  private void singleton(HttpExchange ex) throws IOException {
-    Singleton s = singleton;
-    if (s == null) {
-      reply(ex, 404, "no singleton here (FLOCK_SINGLETON=true runs one)\n");
-      return;
-    }
-    SingletonStatus st = s.status().join();
-    String leader = st.leader() == null ? "-" : st.leader().name();
-    reply(ex, 200, "leader " + leader + " " + st.generation() + " local " + st.local() + "\n");
-  }
-
   /** Stops at once (to the others, a crash). */
   @Override
   public void close() {
@@ -577,17 +435,7 @@ public final class NodeApp implements AutoCloseable {
     supervisor.close();
     registry.close();
     cluster.close();
-    synchronized (ledger) {
-      OutputStream out = ledgerOut;
-      ledgerOut = null;
-      if (out != null) {
-        try {
-          out.close();
-        } catch (IOException e) {
-          // the lines are written already (unbuffered); nothing is lost
-        }
-      }
-    }
+    ledger.close();
   }
 
   /** Gracefully: hands children over, leaves, stops. */

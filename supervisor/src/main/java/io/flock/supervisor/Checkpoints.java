@@ -82,7 +82,8 @@ final class Checkpoints implements CheckpointStore {
       Fence fence,
       boolean quorum,
       Duration callTimeout,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer,
+      boolean durable) {
     this.cluster = cluster;
     this.supervisor = supervisor;
     this.placements = placements;
@@ -90,7 +91,11 @@ final class Checkpoints implements CheckpointStore {
     this.quorum = quorum;
     this.callTimeout = callTimeout;
     this.timer = timer;
-    this.scope = cluster.scope("supervisor." + supervisor + ".checkpoints", CheckpointRecord.ORDER);
+    String scopeName = "supervisor." + supervisor + ".checkpoints";
+    this.scope =
+        durable
+            ? cluster.durableScope(scopeName, CheckpointRecord.ORDER)
+            : cluster.scope(scopeName, CheckpointRecord.ORDER);
     this.maxStateBytes = cluster.settings().maxValueBytes() / 2;
     // Saves must go on while the supervisor stops: a hand-off is saved by a stopping child.
     this.calls = new CoreCalls(cluster, supervisor, callTimeout, () -> closed);

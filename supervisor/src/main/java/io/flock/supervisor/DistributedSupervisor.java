@@ -116,10 +116,14 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
               return t;
             });
     Mailboxes mailboxes = new Mailboxes(b.mailboxCapacity);
-    this.scope = cluster.scope("supervisor." + name, Placement.ORDER);
+    this.scope =
+        b.durable
+            ? cluster.durableScope("supervisor." + name, Placement.ORDER)
+            : cluster.scope("supervisor." + name, Placement.ORDER);
     this.fence = new Fence(cluster, scope, strategy.requiresQuorum(), b.fencingMargin);
     this.checkpoints =
-        new Checkpoints(cluster, name, scope, fence, strategy.requiresQuorum(), callTimeout, timer);
+        new Checkpoints(
+            cluster, name, scope, fence, strategy.requiresQuorum(), callTimeout, timer, b.durable);
     // The local supervisor: the builder's factories, intensity, listeners and meters, plus ours.
     this.local =
         b.local
@@ -547,6 +551,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     private @Nullable ChildNames names;
     private int mailboxCapacity = Mailbox.DEFAULT_CAPACITY;
     private Duration nameConflictHandOff = Duration.ZERO;
+    private boolean durable;
 
     private Builder(String name, Cluster cluster) {
       requireNonNull(name, "name");
@@ -562,6 +567,23 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     /** The placement strategy (default {@link DistributionStrategy#uniform()}). */
     public Builder strategy(DistributionStrategy strategy) {
       this.strategy = requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /**
+     * Keeps the placements and the checkpoints on each node's disk ({@link
+     * io.flock.membership.ClusterBuilder#storage}), so that when the whole cluster restarts every
+     * permanent and transient child runs again, at a higher generation, resuming from its last
+     * acknowledged checkpoint (default: off; in memory only, and a whole-cluster restart begins
+     * empty). Every node must build the supervisor the same way.
+     *
+     * <p>The children of the previous life are claimed once the cluster knows its processes ended
+     * (each restarted node says which processes it knew); a node that restarts alone into a running
+     * cluster just catches up. Needs storage on every node: {@link #start} throws {@link
+     * IllegalStateException} without it.
+     */
+    public Builder durable() {
+      this.durable = true;
       return this;
     }
 

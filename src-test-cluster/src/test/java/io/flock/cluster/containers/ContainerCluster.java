@@ -290,6 +290,15 @@ final class ContainerCluster implements AutoCloseable {
     controlAddresses.remove(name);
   }
 
+  /**
+   * A node killed for good (never started again): it is no longer one of {@link #names}, its
+   * ledger stays readable from its file ({@link #ledger}).
+   */
+  void forget(String name) {
+    retired.put(name, nodes.remove(name));
+    controlAddresses.remove(name);
+  }
+
   /** A node's ledger: over HTTP while it runs, from its file once it was retired. */
   String ledger(String name) throws IOException, InterruptedException {
     GenericContainer<?> gone = retired.get(name);

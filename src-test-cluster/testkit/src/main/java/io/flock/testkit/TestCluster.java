@@ -8,7 +8,11 @@ import io.flock.membership.ClusterEvent;
 import io.flock.membership.Member;
 import io.flock.membership.MemberStatus;
 import io.flock.membership.internal.transport.TransportSeam;
+import io.flock.membership.storage.Storage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,8 +60,11 @@ public final class TestCluster implements AutoCloseable {
   private final Consumer<ClusterBuilder> customizer;
   private final List<List<ClusterEvent>> events = new ArrayList<>();
 
-  private TestCluster(Consumer<ClusterBuilder> customizer) {
+  private final @Nullable Path storageRoot;
+
+  private TestCluster(Consumer<ClusterBuilder> customizer, @Nullable Path storageRoot) {
     this.customizer = customizer;
+    this.storageRoot = storageRoot;
   }
 
   /** Starts {@code n} nodes named n0..n{n-1}; n0 is everyone's seed. */
@@ -67,7 +74,17 @@ public final class TestCluster implements AutoCloseable {
 
   /** Starts {@code n} nodes, each builder passed through {@code customizer} first. */
   public static TestCluster start(int n, Consumer<ClusterBuilder> customizer) {
-    TestCluster c = new TestCluster(customizer);
+    return start(n, null, customizer);
+  }
+
+  /**
+   * Starts {@code n} nodes that keep durable scopes on disk: node {@code i} in {@code
+   * storageRoot/n<i>} with the default {@link Storage#files}, in every incarnation, so a node
+   * restarted (or the whole cluster, by killing and restarting every slot) reads what it kept.
+   */
+  public static TestCluster start(
+      int n, @Nullable Path storageRoot, Consumer<ClusterBuilder> customizer) {
+    TestCluster c = new TestCluster(customizer, storageRoot);
     try {
       for (int i = 0; i < n; i++) {
         c.nodes.add(null);
@@ -112,6 +129,14 @@ public final class TestCluster implements AutoCloseable {
         b,
         t ->
             new FaultyTransport(t, (from, to) -> cuts.contains(from + "|" + to), holes, scopeCuts));
+    Path root = storageRoot;
+    if (root != null) {
+      try {
+        b.storage(Storage.files(root.resolve("n" + i)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     customizer.accept(b);
     Cluster node = b.start();
     nodes.set(i, node);

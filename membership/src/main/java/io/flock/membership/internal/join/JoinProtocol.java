@@ -34,6 +34,9 @@ public final class JoinProtocol {
 
     /** This node is a member now (it joined or formed a cluster). */
     void becomeUp();
+
+    /** This node formed a new cluster (called before {@link #becomeUp}). */
+    default void formed() {}
   }
 
   private final NodeRuntime runtime;
@@ -123,6 +126,7 @@ public final class JoinProtocol {
     if (joiner.attempt(seeds, transport, request, runtime.nanoTime()) == Joiner.Decision.FORM) {
       log.info(
           "[{}] forms a new cluster ({})", transport.self().name(), joiner.describe(transport));
+      host.formed();
       up();
     } else if (joiner.attempts() == 6 || joiner.attempts() % 40 == 0) {
       log.warn(

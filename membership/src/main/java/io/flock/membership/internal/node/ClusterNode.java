@@ -35,6 +35,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +95,7 @@ public final class ClusterNode {
   private final EventBus bus;
   private final InboundGate gate;
   private final java.util.function.Supplier<CompletableFuture<Void>> stopWork;
+  private final Lives lives;
 
   /**
    * Wires the rooms of a node whose runtime and transport are running.
@@ -106,7 +108,8 @@ public final class ClusterNode {
       NodeRuntime runtime,
       Transport transport,
       WireTypeRegistry types,
-      java.util.function.Supplier<CompletableFuture<Void>> stopWork) {
+      java.util.function.Supplier<CompletableFuture<Void>> stopWork,
+      io.flock.membership.storage.@Nullable StorageLog membershipLog) {
     this.stopWork = stopWork;
     this.settings = settings;
     this.runtime = runtime;
@@ -153,6 +156,11 @@ public final class ClusterNode {
               public void becomeUp() {
                 ClusterNode.this.becomeUp();
               }
+
+              @Override
+              public void formed() {
+                lives.formed();
+              }
             });
     router.register(Scoped.class, (from, s) -> scopes.receive(from, s.scope(), s.message()));
     this.lease =
@@ -190,6 +198,9 @@ public final class ClusterNode {
     this.config = scopes.scope(CONFIG);
     members.subscribe(this::onMemberChanges);
     config.subscribe(changes -> updateQuorum());
+    this.lives =
+        new Lives(
+            self, scopes.scope(Lives.LIFE), scopes.scope(Lives.FORMER), view, membershipLog, types);
   }
 
   /** Starts the periodic tasks and the first join attempt (any thread). */
@@ -203,7 +214,13 @@ public final class ClusterNode {
           updateQuorum();
           join.attempt();
         });
-    runtime.every("gossip round", settings.gossipInterval(), scopes::tick);
+    runtime.every(
+        "gossip round",
+        settings.gossipInterval(),
+        () -> {
+          scopes.tick();
+          lives.tick();
+        });
     runtime.every("heartbeat tick", settings.heartbeatInterval(), this::heartbeatTick);
     runtime.every("join attempt", settings.joinRetry(), join::attempt);
   }

@@ -80,6 +80,13 @@ public final class ClusterMessages {
   /** A request failed at the receiver (no such endpoint, the handler threw). */
   public record FailedReply(long requestId, String reason) {}
 
+  /**
+   * What a node keeps on disk of its membership: the cluster life it was in and the members it knew
+   * then (a later life takes them as ended processes).
+   */
+  @SuppressWarnings("ArrayRecordComponent") // encoded as the wire encodes NodeId[]
+  public record LifeRecord(long life, NodeId[] members) {}
+
   /** Registers every type above at its id in {@link WireRange#MEMBERSHIP}. */
   public static void register(Kryo kryo) {
     kryo.register(MemberStatus.class, 200);
@@ -98,6 +105,7 @@ public final class ClusterMessages {
     kryo.register(HeartbeatAck.class, 214);
     kryo.register(Removed.class, 215);
     kryo.register(YouAreDown.class, 216);
+    kryo.register(LifeRecord.class, 217);
   }
 
   private static final class MemberSetSerializer extends Serializer<MemberSet> {

@@ -40,6 +40,7 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   private boolean used; // a local user asked for it (it was not only made by a message)
   private final List<Consumer<List<Change<K, V>>>> subscribers = new CopyOnWriteArrayList<>();
   private final List<Runnable> progressListeners = new CopyOnWriteArrayList<>();
+  private @Nullable ScopeJournal<K, V> journal;
 
   ScopeImpl(
       ScopeTable table,
@@ -71,6 +72,42 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
     catchUpOffset += replicator.catchUpRound() + 1;
     map = fresh;
     replicator = new Replicator<>(fresh, settings, owner, table::valueBytes);
+    replicator.journal(journal);
+  }
+
+  /**
+   * Core thread: keeps this scope in {@code log} from now on. What the log holds (a previous
+   * process's state) is joined into the replica first, subscribers hear what it changed, and the
+   * log is rewritten as one snapshot of the joined state. Nothing happens if it is durable already.
+   *
+   * @throws java.io.IOException if the log cannot be read
+   */
+  void makeDurable(io.flock.membership.storage.StorageLog log) throws java.io.IOException {
+    if (journal != null) {
+      log.close();
+      return;
+    }
+    ScopeJournal<K, V> j = new ScopeJournal<>(table.runtime().node(), name, log, table.types());
+    List<Change<K, V>> changes = j.load(map);
+    j.compact(map);
+    replicator.journal(j);
+    journal = j;
+    notifySubscribers(changes);
+  }
+
+  /** Whether this scope is kept on disk. */
+  boolean isDurable() {
+    return journal != null;
+  }
+
+  /** Core thread: closes the log on disk, if any. */
+  void closeJournal() {
+    ScopeJournal<K, V> j = journal;
+    if (j != null) {
+      replicator.journal(null);
+      journal = null;
+      j.close();
+    }
   }
 
   @Nullable Comparator<? super V> order() {
@@ -312,6 +349,10 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
 
   void tick() {
     send(replicator.tick());
+    ScopeJournal<K, V> j = journal;
+    if (j != null && j.compactDue()) {
+      j.compact(map);
+    }
   }
 
   void flush() {

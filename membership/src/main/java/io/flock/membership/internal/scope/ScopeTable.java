@@ -95,6 +95,69 @@ public final class ScopeTable {
     return outbox;
   }
 
+  WireTypeRegistry types() {
+    return types;
+  }
+
+  /**
+   * The scope named {@code name}, kept in {@code storage}'s log of the same name: on first use the
+   * log's state is joined into the replica before this returns (blocking the caller while it is
+   * read, unless the caller is the core thread).
+   *
+   * @throws IllegalStateException if the scope exists already with another conflict order
+   * @throws java.io.UncheckedIOException if the log cannot be opened or read
+   */
+  public <K, V> Scope<K, V> durableScope(
+      String name,
+      @Nullable Comparator<? super V> order,
+      io.flock.membership.storage.Storage storage) {
+    Scope<K, V> scope = scope(name, order);
+    ScopeImpl<?, ?> impl = requireNonNull(scopes.get(name), name);
+    if (impl.isDurable()) {
+      return scope;
+    }
+    java.util.concurrent.Callable<Void> open =
+        () -> {
+          if (!impl.isDurable()) {
+            impl.makeDurable(storage.open(name));
+          }
+          return null;
+        };
+    try {
+      if (runtime.isCoreThread()) {
+        open.call();
+      } else {
+        runtime.call(open).get();
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("scope " + name + ": cannot open its log", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof java.io.IOException io) {
+        throw new java.io.UncheckedIOException("scope " + name + ": cannot open its log", io);
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while opening scope " + name, e);
+    } catch (Exception e) {
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e);
+    }
+    return scope;
+  }
+
+  /** Core thread: closes every durable scope's log. */
+  public void closeJournals() {
+    for (ScopeImpl<?, ?> s : scopes.values()) {
+      s.closeJournal();
+    }
+  }
+
   /** The encoded size of {@code value}; throws if it cannot be sent or is over the maximum. */
   int checkEncodable(Object value, String what) {
     return types.check(value, what);

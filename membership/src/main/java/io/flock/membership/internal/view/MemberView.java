@@ -30,6 +30,7 @@ public final class MemberView {
   private final Set<String> retired = new HashSet<>(); // name#incarnation
   private final Set<String> handedOver = new HashSet<>(); // name#incarnation
   private final Set<String> removed = new HashSet<>(); // name#incarnation
+  private final Set<NodeId> former = new HashSet<>(); // processes of an earlier life
   private MemberStatus ownStatus = MemberStatus.JOINING;
 
   /** An empty view of {@code self}, JOINING. */
@@ -242,9 +243,17 @@ public final class MemberView {
     }
     Peer p = peers.get(id.name());
     if (p == null || p.id().incarnation() < id.incarnation()) {
-      return false;
+      return former.contains(id);
     }
     return p.id().incarnation() > id.incarnation() || current.test(p);
+  }
+
+  /**
+   * {@code id} is a process of an earlier life of the cluster (it restarted whole): unless it is a
+   * member of this one, which it cannot be, it has ended.
+   */
+  public void former(NodeId id) {
+    former.add(id);
   }
 
   /** The replicas of the active peers: the replication neighbours. */

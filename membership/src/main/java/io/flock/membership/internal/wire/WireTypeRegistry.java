@@ -171,6 +171,47 @@ public final class WireTypeRegistry {
     }
   }
 
+  /**
+   * Encodes {@code value} with its class, of any size (a durable scope's record on disk).
+   *
+   * @throws IllegalArgumentException if it cannot be encoded
+   */
+  public byte[] encode(Object value) {
+    requireNonNull(value, "value");
+    Kryo kryo = kryos.obtain();
+    try {
+      Output out = new Output(256, -1);
+      kryo.writeClassAndObject(out, value);
+      return out.toBytes();
+    } catch (KryoException e) {
+      throw new IllegalArgumentException(
+          "cannot encode " + value.getClass().getName() + ": " + e.getMessage(), e);
+    } finally {
+      kryos.free(kryo);
+    }
+  }
+
+  /**
+   * Decodes what {@link #encode} wrote.
+   *
+   * @throws IllegalArgumentException if {@code bytes} is not such an encoding
+   */
+  public Object decode(byte[] bytes) {
+    requireNonNull(bytes, "bytes");
+    Kryo kryo = kryos.obtain();
+    try {
+      Object value = kryo.readClassAndObject(new com.esotericsoftware.kryo.io.Input(bytes));
+      if (value == null) {
+        throw new IllegalArgumentException("a null record");
+      }
+      return value;
+    } catch (KryoException | IndexOutOfBoundsException e) {
+      throw new IllegalArgumentException("cannot decode a record: " + e.getMessage(), e);
+    } finally {
+      kryos.free(kryo);
+    }
+  }
+
   /** Whether {@code e} (or a cause) is Kryo's "buffer would exceed its maximum". */
   public static boolean overflowed(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {

@@ -1,0 +1,176 @@
+package io.flock.membership;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flock.testkit.TestCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Durable scopes (issue 20): what every node keeps on disk comes back when the whole cluster
+ * restarts; a node whose disk is stale cannot bring back a removed key; a torn tail is cut; the
+ * processes of the cluster's previous life are taken as ended.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class DurableScopeTest {
+  static {
+    NettyLeaks.install();
+  }
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private static Scope<String, String> kept(TestCluster c, int i) {
+    return c.node(i).durableScope("kept", null);
+  }
+
+  private static void restartAll(TestCluster c) {
+    for (int i = 0; i < c.size(); i++) {
+      c.kill(i);
+    }
+    for (int i = 0; i < c.size(); i++) {
+      c.restart(i);
+    }
+    TestCluster.await(WAIT, c::converged, "up again");
+  }
+
+  @Test
+  void aWholeClusterRestartBringsEveryKeyBackAndNoRemovedOne(@TempDir Path disk) {
+    try (TestCluster c = TestCluster.start(3, disk, b -> {})) {
+      TestCluster.await(WAIT, c::converged, "up");
+      Scope<String, String> s0 = kept(c, 0);
+      kept(c, 1);
+      kept(c, 2);
+      for (int i = 0; i < 200; i++) {
+        s0.put("k" + i, "v" + i).join();
+      }
+      s0.remove("k7").join();
+      TestCluster.await(
+          WAIT,
+          () ->
+              kept(c, 1).snapshot().join().size() == 199
+                  && kept(c, 2).snapshot().join().size() == 199,
+          "every node holds 199 keys");
+      restartAll(c);
+      for (int i = 0; i < 3; i++) {
+        Map<String, String> back = kept(c, i).snapshot().join();
+        assertThat(back).as("node %d after the restart", i).hasSize(199).doesNotContainKey("k7");
+        assertThat(back.get("k199")).isEqualTo("v199");
+      }
+    }
+  }
+
+  @Test
+  void aNodeWhoseDiskIsStaleCannotBringARemovedKeyBack(@TempDir Path disk) {
+    try (TestCluster c = TestCluster.start(3, disk, b -> {})) {
+      TestCluster.await(WAIT, c::converged, "up");
+      kept(c, 0).put("doomed", "x").join();
+      kept(c, 1);
+      kept(c, 2);
+      TestCluster.await(WAIT, () -> "x".equals(kept(c, 2).get("doomed").join()), "node 2 holds it");
+      c.kill(2); // its disk holds "doomed"
+      kept(c, 0).remove("doomed").join();
+      TestCluster.await(WAIT, () -> kept(c, 1).get("doomed").join() == null, "removed on node 1");
+      c.restart(2);
+      TestCluster.await(WAIT, c::converged, "node 2 back");
+      Scope<String, String> s2 = kept(c, 2);
+      kept(c, 0).put("after", "y").join();
+      TestCluster.await(WAIT, () -> "y".equals(s2.get("after").join()), "node 2 caught up");
+      for (int i = 0; i < 3; i++) {
+        assertThat(kept(c, i).get("doomed").join()).as("node %d", i).isNull();
+      }
+    }
+  }
+
+  @Test
+  void aTornTailIsCutAndTheNodeStartsWithWhatCameBeforeIt(@TempDir Path disk) throws Exception {
+    try (TestCluster c = TestCluster.start(1, disk, b -> {})) {
+      TestCluster.await(WAIT, c::converged, "up");
+      for (int i = 0; i < 20; i++) {
+        kept(c, 0).put("k" + i, "v").join();
+      }
+      c.kill(0);
+      Path log = disk.resolve("n0").resolve("kept.log");
+      long size = Files.size(log);
+      // A record cut short by a crash: a length that promises more bytes than follow.
+      Files.write(log, new byte[] {0, 0, 1, 0, 1, 2, 3, 4, 9, 9}, StandardOpenOption.APPEND);
+      c.restart(0);
+      TestCluster.await(WAIT, c::converged, "up again");
+      assertThat(kept(c, 0).snapshot().join()).hasSize(20);
+      assertThat(Files.size(log)).isLessThanOrEqualTo(size + 1_000); // cut, then one snapshot
+    }
+  }
+
+  @Test
+  void theProcessesOfThePreviousLifeAreEndedAfterTheClusterRestarted(@TempDir Path disk) {
+    try (TestCluster c = TestCluster.start(3, disk, b -> {})) {
+      TestCluster.await(WAIT, c::converged, "up");
+      NodeId gone = c.node(2).self();
+      // The membership on disk is written on a gossip round: give it one.
+      TestCluster.await(
+          WAIT,
+          () -> Files.exists(disk.resolve("n0").resolve("flock.membership.log")),
+          "membership kept");
+      sleepQuietly(500);
+      for (int i = 0; i < 3; i++) {
+        c.kill(i);
+      }
+      c.restart(0);
+      c.restart(1);
+      TestCluster.await(
+          WAIT,
+          () ->
+              onCore(c.node(0), () -> c.node(0).isProcessGoneNow(gone))
+                  && onCore(c.node(1), () -> c.node(1).isProcessGoneNow(gone)),
+          "n2 of the previous life is ended on both");
+    }
+  }
+
+  @Test
+  void aRestartOfOneNodeIntoARunningClusterEndsNobody(@TempDir Path disk) {
+    try (TestCluster c = TestCluster.start(3, disk, b -> {})) {
+      TestCluster.await(WAIT, c::converged, "up");
+      NodeId two = c.node(2).self();
+      sleepQuietly(500);
+      c.kill(0);
+      c.restart(0);
+      TestCluster.await(WAIT, c::converged, "up again");
+      sleepQuietly(1_000);
+      assertThat(onCore(c.node(0), () -> c.node(0).isProcessGoneNow(two))).isFalse();
+      assertThat(onCore(c.node(1), () -> c.node(1).isProcessGoneNow(two))).isFalse();
+    }
+  }
+
+  @Test
+  void aDurableScopeNeedsStorage() {
+    try (TestCluster c = TestCluster.start(1)) {
+      assertThatThrownBy(() -> c.node(0).durableScope("kept", null))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("ClusterBuilder.storage");
+      assertThatThrownBy(() -> c.node(0).durableScope("flock.x", null))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  private static boolean onCore(Cluster node, java.util.function.BooleanSupplier check) {
+    java.util.concurrent.CompletableFuture<Boolean> f =
+        new java.util.concurrent.CompletableFuture<>();
+    node.onCore().execute(() -> f.complete(check.getAsBoolean()));
+    return f.orTimeout(5, TimeUnit.SECONDS).join();
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package io.flock.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flock.testkit.TestCluster;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Durable supervisors (issue 20): when the whole cluster stops and only some of its nodes start
+ * again, every permanent child runs again (with a quorum strategy never two copies at once),
+ * resuming from at least its last acknowledged checkpoint. The checker is what the children did:
+ * each copy's resume position, every save acknowledged to a copy, and how many copies of a child
+ * ran at once.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class DurableSupervisorTest {
+  private static final Duration WAIT = Duration.ofSeconds(40);
+
+  private final CheckpointTest.Positions positions = new CheckpointTest.Positions();
+  private final Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
+  private final List<String> twice = new CopyOnWriteArrayList<>();
+  private final List<DistributedSupervisor> supervisors = new ArrayList<>();
+  private TestCluster cluster = TestCluster.start(0);
+
+  @AfterEach
+  void stopAll() {
+    supervisors.forEach(DistributedSupervisor::close);
+    cluster.close();
+  }
+
+  /**
+   * A child that resumes from its checkpoint and saves position + 1 every 10 ms, waiting for each
+   * acknowledgement interruptibly (so a stop ends it at once, as a power cut would); it counts its
+   * copies running at once.
+   */
+  private ChildFactory counted() {
+    return spec ->
+        ctx -> {
+          AtomicInteger n = running.computeIfAbsent(ctx.id(), k -> new AtomicInteger());
+          if (n.incrementAndGet() > 1) {
+            twice.add(ctx.id() + "@" + ctx.generation());
+          }
+          String copy = ctx.id() + "@" + ctx.generation();
+          try {
+            Checkpoint c = ctx.load();
+            long position = c == null ? -1 : CheckpointTest.decode(c.state());
+            positions.loaded.put(copy, position);
+            while (!ctx.stopRequested()) {
+              position++;
+              try {
+                ctx.save(CheckpointTest.encode(position)).get();
+                positions.acked.merge(copy, position, Math::max);
+              } catch (java.util.concurrent.ExecutionException e) {
+                positions.refused.add(copy + " " + e.getCause());
+              }
+              Thread.sleep(10);
+            }
+          } catch (InterruptedException stop) {
+            // stopping
+          } finally {
+            n.decrementAndGet();
+          }
+        };
+  }
+
+  private DistributedSupervisor supervisor(int i, DistributionStrategy strategy) {
+    DistributedSupervisor s =
+        DistributedSupervisor.builder("durable", cluster.node(i))
+            .strategy(strategy)
+            .durable()
+            .factory("counter", counted())
+            .start();
+    supervisors.add(s);
+    return s;
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aWholeClusterRestartRunsEveryChildAgainFromItsLastCheckpoint(
+      boolean quorum, @TempDir Path disk) throws Exception {
+    DistributionStrategy strategy =
+        quorum ? DistributionStrategy.uniformQuorum() : DistributionStrategy.uniform();
+    cluster = TestCluster.start(3, disk, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
+    TestCluster.await(WAIT, cluster::converged, "3 nodes up");
+    for (int i = 0; i < 3; i++) {
+      supervisor(i, strategy);
+    }
+    Set<String> ids = new TreeSet<>();
+    for (int i = 0; i < 30; i++) {
+      ids.add("c-" + i);
+      supervisors.get(0).startChild(ChildSpec.of("c-" + i, "counter")).join();
+    }
+    TestCluster.await(
+        WAIT,
+        () -> ids.stream().allMatch(id -> positions.ackedFor(id, 1) >= 3),
+        "every child saved a few times");
+    // The whole cluster stops at once, as a power cut: every link cut first, so no node hears
+    // another's supervisor stop (and claims its children) before it stops itself.
+    for (int i = 0; i < 3; i++) {
+      cluster.partition(Set.of(i));
+    }
+    for (DistributedSupervisor s : supervisors) {
+      s.close();
+    }
+    supervisors.clear();
+    for (int i = 0; i < 3; i++) {
+      cluster.kill(i);
+    }
+    cluster.heal();
+    // The processes are gone: no copy of the first life runs on (their threads have ended).
+    TestCluster.await(
+        WAIT, () -> running.values().stream().allMatch(n -> n.get() == 0), "every copy ended");
+    Map<String, Long> lastAcked = new HashMap<>();
+    for (String id : ids) {
+      assertThat(positions.loaded).as(id + " ran once before").containsOnlyKeys(loadedBefore(ids));
+      lastAcked.put(id, positions.ackedFor(id, 1));
+    }
+    // Two of the three come back; the third never does.
+    cluster.restart(0);
+    cluster.restart(1);
+    TestCluster.await(WAIT, cluster::converged, "2 nodes up");
+    supervisor(0, strategy);
+    supervisor(1, strategy);
+    TestCluster.await(
+        WAIT,
+        () -> ids.stream().allMatch(id -> positions.loaded.containsKey(id + "@2")),
+        "every child runs again at generation 2");
+    for (String id : ids) {
+      assertThat(positions.loaded.get(id + "@2"))
+          .as(id + " resumed from at least its last acknowledged position")
+          .isGreaterThanOrEqualTo(lastAcked.get(id));
+    }
+    if (quorum) {
+      assertThat(twice).as("copies of one child running at once").isEmpty();
+    }
+    // The plain strategy promises nothing across a roster change (the guide): two supervisors
+    // starting at once may both claim a child for an instant; one copy is left of each.
+    TestCluster.await(
+        WAIT,
+        () -> ids.stream().allMatch(id -> running.getOrDefault(id, new AtomicInteger()).get() == 1),
+        "one copy of each child runs");
+    assertThat(supervisors.get(1).countChildren().join().specs()).isEqualTo(30);
+  }
+
+  private static Set<String> loadedBefore(Set<String> ids) {
+    Set<String> copies = new TreeSet<>();
+    ids.forEach(id -> copies.add(id + "@1"));
+    return copies;
+  }
+
+  @Test
+  void aDurableSupervisorNeedsStorage() {
+    cluster = TestCluster.start(1, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
+    assertThatThrownBy(() -> supervisor(0, DistributionStrategy.uniform()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("storage");
+  }
+}
