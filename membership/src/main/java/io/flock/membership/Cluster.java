@@ -445,6 +445,17 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
+   * Core thread: the processes of the cluster's previous life, when the whole cluster restarted and
+   * a node with storage ({@link ClusterBuilder#storage}) brought their names back; empty otherwise.
+   * Each of them has ended ({@link #isProcessGoneNow}); what a durable scope holds of theirs is
+   * complete only once a majority of them is back and caught up with.
+   */
+  public java.util.Set<NodeId> formerMembersNow() {
+    runtime.checkCore();
+    return node.view().formerMembers();
+  }
+
+  /**
    * Core thread: whether {@code id} is known to be gone: declared down, left, or replaced by a
    * newer incarnation. A node this node has not heard of yet is <em>not</em> gone.
    */

@@ -59,6 +59,7 @@ final class Checkpoints implements CheckpointStore {
   // Deadlines and membership changes; acknowledgements arrive as the scope's progress events.
   private static final long FALLBACK_POLL_MILLIS = 10;
 
+  private final PreviousLife previousLife;
   private boolean polling; // core thread
   private boolean whole; // core thread: this replica holds every save a majority acknowledged
   private long wholeMark = -1; // core thread: the catch-up that would make it whole
@@ -96,6 +97,7 @@ final class Checkpoints implements CheckpointStore {
         durable
             ? cluster.durableScope(scopeName, CheckpointRecord.ORDER)
             : cluster.scope(scopeName, CheckpointRecord.ORDER);
+    this.previousLife = new PreviousLife(cluster, scope);
     this.maxStateBytes = cluster.settings().maxValueBytes() / 2;
     // Saves must go on while the supervisor stops: a hand-off is saved by a stopping child.
     this.calls = new CoreCalls(cluster, supervisor, callTimeout, () -> closed);
@@ -309,6 +311,9 @@ final class Checkpoints implements CheckpointStore {
    * empty replica in a read and resumed a child from an old checkpoint.
    */
   boolean wholeNow() {
+    if (!previousLife.caughtUpNow()) {
+      return false; // after a whole-cluster restart: not before a majority of the old one is heard
+    }
     if (whole) {
       return true;
     }
@@ -336,14 +341,17 @@ final class Checkpoints implements CheckpointStore {
         cluster.liveMembersNow().stream().filter(n -> !n.equals(cluster.self())).toList();
     int needed = quorum ? cluster.majorityNow() : 1 + others.size();
     if (1 + others.size() < needed) {
-      throw new SupervisorException(
-          Reason.NO_QUORUM,
-          cluster.self().name()
-              + " sees "
-              + (1 + others.size())
-              + " of the "
-              + needed
-              + " members a checkpoint read needs");
+      // A failed future, not a throw: the caller reads again until its deadline (a cluster that
+      // is still forming); a throw here crashed the child at once.
+      return CompletableFuture.failedFuture(
+          new SupervisorException(
+              Reason.NO_QUORUM,
+              cluster.self().name()
+                  + " sees "
+                  + (1 + others.size())
+                  + " of the "
+                  + needed
+                  + " members a checkpoint read needs"));
     }
     QuorumRead read = new QuorumRead(id, needed, 1 + others.size(), wholeNow(), scope.getNow(id));
     for (NodeId n : others) {

@@ -55,6 +55,7 @@ final class Orphans {
   private final Fence fence;
   private final Runnable onClaim;
   private Map<NodeId, Long> orphanedSince = new HashMap<>();
+  private final PreviousLife previousLife;
 
   Orphans(
       Cluster cluster,
@@ -73,6 +74,7 @@ final class Orphans {
     this.runs = runs;
     this.fence = fence;
     this.onClaim = onClaim;
+    this.previousLife = new PreviousLife(cluster, scope);
   }
 
   /** Whether there are orphans waiting (for their claimer, or their shutdown timeout). */
@@ -129,6 +131,12 @@ final class Orphans {
     int claimed = 0;
     for (Map.Entry<NodeId, Long> e : since.entrySet()) {
       long orphanedFor = now - e.getValue();
+      if (cluster.formerMembersNow().contains(e.getKey()) && !previousLife.caughtUpNow()) {
+        // A process of the cluster's previous life (a whole-cluster restart): its children are
+        // claimed only once this node holds every placement a majority of that life held, so no
+        // claim reuses a generation a placement it never saw already had.
+        continue;
+      }
       for (String id : runs.placedOn(e.getKey())) {
         Placement p = scope.getNow(id);
         if (p == null || p.terminated() || !claimable(p, orphanedFor)) {

@@ -281,6 +281,64 @@ class CheckpointTest {
     }
   }
 
+  /**
+   * Issue 20, "a paused worker's checkpoint writes are fenced after it lost its lease": the core of
+   * the node running a copy stalls for 4 s (a stop-the-world pause; the copy's own thread goes on,
+   * harder than {@code docker pause}, which freezes it too). The others claim the child once the
+   * lease must have lapsed; every save the paused copy makes from then on is refused, none is
+   * acknowledged beyond where the new copy resumed, and every node ends with the new generation's.
+   */
+  @Test
+  void aPausedNodesSavesAreFencedOnceItsLeaseLapsed() throws Exception {
+    List<String> staleRefusals = new CopyOnWriteArrayList<>();
+    start(
+        3,
+        b ->
+            b.strategy(DistributionStrategy.uniformQuorum())
+                .factory(
+                    "stubborn",
+                    spec ->
+                        ctx -> {
+                          Checkpoint c = ctx.load();
+                          long position = c == null ? 0 : decode(c.state());
+                          positions.loaded.put(ctx.id() + "@" + ctx.generation(), position);
+                          while (true) { // ignores its interrupt: a copy that will not stop
+                            position++;
+                            try {
+                              ctx.save(encode(position)).join();
+                              positions.acked.merge(
+                                  ctx.id() + "@" + ctx.generation(), position, Math::max);
+                            } catch (CompletionException e) {
+                              if (ctx.generation() == 1
+                                  && e.getCause() instanceof SupervisorException s
+                                  && s.reason() == Reason.FENCED) {
+                                staleRefusals.add(s.getMessage());
+                              }
+                            }
+                            try {
+                              Thread.sleep(10);
+                            } catch (InterruptedException ignored) {
+                              // it will not stop
+                            }
+                          }
+                        }));
+    ChildRef ref =
+        sup(0).startChild(ChildSpec.of("s", "stubborn").withShutdown(new Shutdown.Brutal())).join();
+    TestCluster.await(WAIT, () -> positions.ackedFor("s", 1) >= 3, "saves made");
+    int paused = indexOf(ref.node().name());
+    cluster.pause(paused, Duration.ofSeconds(4));
+    TestCluster.await(WAIT, () -> positions.ackedFor("s", 2) >= 3, "the new copy saves");
+    TestCluster.await(WAIT, () -> !staleRefusals.isEmpty(), "the paused copy refused");
+    Thread.sleep(1_000); // the paused copy keeps trying after its core runs again
+    assertThat(positions.loaded.get("s@2"))
+        .as("the new copy resumed from every save acknowledged to the paused one")
+        .isGreaterThanOrEqualTo(positions.ackedFor("s", 1));
+    for (int i = 0; i < 3; i++) {
+      Checkpoint seen = readAnywhere(i);
+      assertThat(seen.generation()).as("node " + i + " holds generation 2's").isEqualTo(2);
+    }
+  }
+
   private Checkpoint readAnywhere(int i) {
     Checkpoint[] out = new Checkpoint[1];
     TestCluster.await(

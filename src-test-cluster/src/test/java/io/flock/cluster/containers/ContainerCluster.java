@@ -291,8 +291,8 @@ final class ContainerCluster implements AutoCloseable {
   }
 
   /**
-   * A node killed for good (never started again): it is no longer one of {@link #names}, its
-   * ledger stays readable from its file ({@link #ledger}).
+   * A node killed for good (never started again): it is no longer one of {@link #names}, its ledger
+   * stays readable from its file ({@link #ledger}).
    */
   void forget(String name) {
     retired.put(name, nodes.remove(name));

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class DurableRestartIT {
-  private static final Duration WAIT = Duration.ofSeconds(120);
+  private static final Duration WAIT = Duration.ofMinutes(2);
   private static final int CHILDREN = 60;
 
   @BeforeAll
@@ -83,20 +83,16 @@ class DurableRestartIT {
               assertThat(resumedAfter.get(id))
                   .as(id + " resumed from at least its last acknowledged position")
                   .isNotNull()
-                  .isGreaterThanOrEqualTo(savedBefore.get(id));
+                  .isGreaterThanOrEqualTo(savedBefore.getOrDefault(id, Long.MAX_VALUE));
             }
             assertThat(ledger.overlaps()).as("copies of one child running at once").isEmpty();
-            long lost =
-                ids.stream()
-                    .mapToLong(id -> savedBefore.get(id) - resumedAfter.getOrDefault(id, 0L))
-                    .filter(d -> d > 0)
-                    .count();
+            long acknowledged = savedBefore.values().stream().mapToLong(Long::longValue).sum();
             System.out.printf(
                 "[containers] durable restart: 5 nodes killed during %d children's saves, 3"
                     + " started again; all run once %.2f s after the first start; every child"
-                    + " resumed from at least its last acknowledged position (%d behind it), none"
-                    + " twice%n",
-                CHILDREN, back, lost);
+                    + " resumed from at least its last acknowledged position (%d saves"
+                    + " acknowledged before the kill), none twice%n",
+                CHILDREN, back, acknowledged);
           });
     }
   }

@@ -235,6 +235,11 @@ public final class ClusterNode {
     return view;
   }
 
+  /** The processes of the cluster's previous life as far as this node knows (core thread). */
+  public java.util.Set<NodeId> formerMembers() {
+    return lives.formerMembers();
+  }
+
   public ScopeTable scopes() {
     return scopes;
   }

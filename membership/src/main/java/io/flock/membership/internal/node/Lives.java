@@ -59,6 +59,7 @@ final class Lives {
     this.disk = disk;
     this.types = types;
     former.subscribe(changes -> changes.forEach(c -> view.former(c.key())));
+    life.subscribe(changes -> tick()); // the life arrived: publish (or not) at once
     if (disk != null) {
       try {
         disk.read(
@@ -78,12 +79,32 @@ final class Lives {
     }
   }
 
-  /** This node formed a new cluster: it names the life. */
+  /** This node formed a new cluster: it names the life (and publishes the former at once). */
   void formed() {
     if (life.getNow(KEY) == null) {
       long l = ThreadLocalRandom.current().nextLong();
       var unused = life.putNow(KEY, l == 0 ? 1 : l);
     }
+    tick();
+  }
+
+  /**
+   * The processes of the cluster's previous life as far as this node knows: those published, and
+   * this node's own record of its previous life while the current life is unknown or another one (a
+   * node that just started cannot tell yet whether it rejoins a running cluster or a restarted one;
+   * waiting costs only the moment until the life arrives).
+   */
+  java.util.Set<NodeId> formerMembers() {
+    java.util.Set<NodeId> out = new java.util.HashSet<>(view.formerMembers());
+    LifeRecord r = stored;
+    if (r != null && r.life() != current()) {
+      for (NodeId m : r.members()) {
+        if (!m.equals(self)) {
+          out.add(m);
+        }
+      }
+    }
+    return out;
   }
 
   /** The current life, or 0 while this node has not learned it. */

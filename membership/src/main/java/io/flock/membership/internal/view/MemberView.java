@@ -256,6 +256,11 @@ public final class MemberView {
     former.add(id);
   }
 
+  /** The processes of the cluster's previous life ({@link #former}), unmodifiable. */
+  public Set<NodeId> formerMembers() {
+    return java.util.Collections.unmodifiableSet(former);
+  }
+
   /** The replicas of the active peers: the replication neighbours. */
   public List<ReplicaId> neighbours() {
     List<ReplicaId> out = new ArrayList<>();
