@@ -55,6 +55,29 @@ class DurableRestartIT {
                 WAIT,
                 () -> SigkillIT.runningOnce(c, c.names(), ids),
                 CHILDREN + " children run once on the 3 restarted nodes");
+            ContainerCluster.await(
+                WAIT,
+                () -> {
+                  Set<String> resumed = new java.util.HashSet<>();
+                  for (String n : c.names()) {
+                    String text;
+                    try {
+                      text = c.get(n, "/ledger");
+                    } catch (Exception notNow) {
+                      return false;
+                    }
+                    for (String line : text.lines().toList()) {
+                      String[] f = line.split(" ", -1);
+                      if (f.length == 6
+                          && f[1].equals("resume")
+                          && Long.parseLong(f[0]) > restartedAt) {
+                        resumed.add(f[2]);
+                      }
+                    }
+                  }
+                  return resumed.containsAll(ids);
+                },
+                "every child resumed from its checkpoint");
             double back = (System.nanoTime() - t0) / 1e9;
 
             Map<String, Long> savedBefore = new HashMap<>();
@@ -89,7 +112,7 @@ class DurableRestartIT {
             long acknowledged = savedBefore.values().stream().mapToLong(Long::longValue).sum();
             System.out.printf(
                 "[containers] durable restart: 5 nodes killed during %d children's saves, 3"
-                    + " started again; all run once %.2f s after the first start; every child"
+                    + " started again; all run once, resumed, %.2f s after the first start; every child"
                     + " resumed from at least its last acknowledged position (%d saves"
                     + " acknowledged before the kill), none twice%n",
                 CHILDREN, back, acknowledged);
