@@ -3,7 +3,6 @@ package io.flock.membership.storage;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -144,6 +143,7 @@ final class FileStorage implements Storage {
     private final Path file;
     private volatile FileChannel channel;
     private volatile boolean dirty;
+    private long size; // the file's size (the log's one thread): no syscall per append to learn it
     private boolean open = true; // guarded by this
 
     FileLog(String name, Path file) throws IOException {
@@ -165,6 +165,7 @@ final class FileStorage implements Storage {
         }
       }
       channel.position(channel.size());
+      size = channel.size();
     }
 
     @Override
@@ -208,6 +209,7 @@ final class FileStorage implements Storage {
         channel.force(true);
       }
       channel.position(channel.size());
+      this.size = channel.size();
     }
 
     private void readFully(ByteBuffer into, long at) throws IOException {
@@ -226,9 +228,11 @@ final class FileStorage implements Storage {
       requireNonNull(record, "record");
       checkOpen();
       ByteBuffer buf = frame(record);
+      int n = buf.remaining();
       while (buf.hasRemaining()) {
         channel.write(buf);
       }
+      size += n;
       if (fsync.everyWriteForced()) {
         channel.force(false);
       } else {
@@ -268,6 +272,7 @@ final class FileStorage implements Storage {
       forceDirectory();
       channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
       channel.position(channel.size());
+      size = channel.size();
       dirty = false;
     }
 
@@ -281,11 +286,7 @@ final class FileStorage implements Storage {
 
     @Override
     public long bytes() {
-      try {
-        return channel.size();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      return size;
     }
 
     synchronized void forceIfDirty() {
