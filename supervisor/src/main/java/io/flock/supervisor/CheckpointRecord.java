@@ -16,18 +16,52 @@ final class CheckpointRecord {
   private final long sequence;
   private final NodeId by;
   private final byte[] state;
+  private final long baseGeneration;
+  private final long baseSequence;
 
   /**
    * @param generation the generation of the copy that saved it
    * @param sequence its place among that generation's saves (1 for the first)
    * @param by the incarnation whose copy saved it
    * @param state the saved bytes (owned by this record from now on)
+   * @param baseGeneration with {@code baseSequence}: the checkpoint of an earlier generation the
+   *     saving copy's line continues (the record its node held when the generation first saved; 0,
+   *     0 for none). A record of a lower generation above this base was saved by a copy that ran
+   *     beside this one (a partition): a conflict whose loser's state may be handed to the winner.
    */
-  CheckpointRecord(long generation, long sequence, NodeId by, byte[] state) {
+  CheckpointRecord(
+      long generation,
+      long sequence,
+      NodeId by,
+      byte[] state,
+      long baseGeneration,
+      long baseSequence) {
     this.generation = generation;
     this.sequence = sequence;
     this.by = by;
     this.state = state;
+    this.baseGeneration = baseGeneration;
+    this.baseSequence = baseSequence;
+  }
+
+  long baseGeneration() {
+    return baseGeneration;
+  }
+
+  long baseSequence() {
+    return baseSequence;
+  }
+
+  /**
+   * Whether {@code older}, of a lower generation, holds saves this record's line never continued
+   * from: it is above this record's base (a copy that ran beside this one and lost).
+   */
+  boolean supersedesUnseen(CheckpointRecord older) {
+    if (older.generation >= generation) {
+      return false;
+    }
+    return older.generation > baseGeneration
+        || (older.generation == baseGeneration && older.sequence > baseSequence);
   }
 
   long generation() {
@@ -71,6 +105,8 @@ final class CheckpointRecord {
         && r.generation == generation
         && r.sequence == sequence
         && r.by.equals(by)
+        && r.baseGeneration == baseGeneration
+        && r.baseSequence == baseSequence
         && java.util.Arrays.equals(r.state, state);
   }
 
@@ -103,6 +139,8 @@ final class CheckpointRecord {
       out.writeVarLong(r.sequence());
       out.write(NodeId.class, r.by());
       out.writeBytes(r.state);
+      out.writeVarLong(r.baseGeneration);
+      out.writeVarLong(r.baseSequence);
     }
 
     @Override
@@ -110,7 +148,9 @@ final class CheckpointRecord {
       long generation = in.readVarLong();
       long sequence = in.readVarLong();
       NodeId by = in.read(NodeId.class);
-      return new CheckpointRecord(generation, sequence, by, in.readBytes(MAX_STATE_BYTES));
+      byte[] state = in.readBytes(MAX_STATE_BYTES);
+      return new CheckpointRecord(
+          generation, sequence, by, state, in.readVarLong(), in.readVarLong());
     }
   }
 }

@@ -60,6 +60,10 @@ final class Checkpoints implements CheckpointStore {
   private static final long FALLBACK_POLL_MILLIS = 10;
 
   private final PreviousLife previousLife;
+  // id → (generation, sequence) of the checkpoint a copy here loaded, until its first save
+  private final java.util.Map<String, long[]> loadedFrom =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile java.util.function.@Nullable BiConsumer<ChildRef, Checkpoint> onLost;
   private boolean polling; // core thread
   private boolean whole; // core thread: this replica holds every save a majority acknowledged
   private long wholeMark = -1; // core thread: the catch-up that would make it whole
@@ -98,6 +102,7 @@ final class Checkpoints implements CheckpointStore {
             ? cluster.durableScope(scopeName, CheckpointRecord.ORDER)
             : cluster.scope(scopeName, CheckpointRecord.ORDER);
     this.previousLife = new PreviousLife(cluster, scope);
+    scope.subscribe(this::onCheckpointChanges);
     this.maxStateBytes = cluster.settings().maxValueBytes() / 2;
     // Saves must go on while the supervisor stops: a hand-off is saved by a stopping child.
     this.calls = new CoreCalls(cluster, supervisor, callTimeout, () -> closed);
@@ -166,8 +171,31 @@ final class Checkpoints implements CheckpointStore {
     if (seen != null && seen.generation() > generation) {
       throw fenced(id, generation, seen.toCheckpoint(id));
     }
-    long sequence = seen != null && seen.generation() == generation ? seen.sequence() + 1 : 1;
-    CheckpointRecord record = new CheckpointRecord(generation, sequence, cluster.self(), state);
+    long sequence = 1;
+    long baseGeneration = 0; // the line this generation continues: what its node held at its first
+    long baseSequence = 0; // save (a copy beside it that saved above that lost a conflict)
+    if (seen != null && seen.generation() == generation) {
+      sequence = seen.sequence() + 1;
+      baseGeneration = seen.baseGeneration();
+      baseSequence = seen.baseSequence();
+    } else {
+      // A new generation's first save: its line continues from what its copy loaded, or what this
+      // node holds, whichever is later (a hand-over's state may reach this replica after the load).
+      long[] loaded = loadedFrom.remove(id);
+      if (seen != null) {
+        baseGeneration = seen.generation();
+        baseSequence = seen.sequence();
+      }
+      if (loaded != null
+          && (loaded[0] > baseGeneration
+              || (loaded[0] == baseGeneration && loaded[1] > baseSequence))) {
+        baseGeneration = loaded[0];
+        baseSequence = loaded[1];
+      }
+    }
+    CheckpointRecord record =
+        new CheckpointRecord(
+            generation, sequence, cluster.self(), state, baseGeneration, baseSequence);
     var unused = scope.putNow(id, record);
     CompletableFuture<Checkpoint> result = new CompletableFuture<>();
     pending.addLast(
@@ -268,8 +296,15 @@ final class Checkpoints implements CheckpointStore {
   @Override
   public CompletableFuture<@Nullable Checkpoint> load(String id) {
     long deadline = System.nanoTime() + callTimeout.toNanos();
-    return calls.<@Nullable Checkpoint>compose(
-        () -> readUntil(id, deadline), callTimeout.plusSeconds(1));
+    return calls
+        .<@Nullable Checkpoint>compose(() -> readUntil(id, deadline), callTimeout.plusSeconds(1))
+        .thenApply(
+            c -> {
+              if (c != null) {
+                loadedFrom.put(id, new long[] {c.generation(), c.sequence()});
+              }
+              return c;
+            });
   }
 
   /**
@@ -423,6 +458,31 @@ final class Checkpoints implements CheckpointStore {
                     + " restart), "
                     + needed
                     + " must"));
+      }
+    }
+  }
+
+  /**
+   * Hears each conflict a copy on this node lost: its last checkpoint (the loser's state) replaced
+   * by a higher generation's that never continued from it (the two ran at once, a partition), with
+   * the winning copy. Only the node that saved the loser's record hears it, once. Core thread.
+   */
+  void onConflictLost(java.util.function.BiConsumer<ChildRef, Checkpoint> listener) {
+    this.onLost = listener;
+  }
+
+  private void onCheckpointChanges(List<Change<String, CheckpointRecord>> changes) {
+    java.util.function.BiConsumer<ChildRef, Checkpoint> l = onLost;
+    if (l == null) {
+      return;
+    }
+    for (Change<String, CheckpointRecord> c : changes) {
+      if (c instanceof Change.Updated<String, CheckpointRecord> u
+          && u.oldValue().by().name().equals(cluster.self().name())
+          && u.newValue().supersedesUnseen(u.oldValue())) {
+        CheckpointRecord won = u.newValue();
+        l.accept(
+            new ChildRef(u.key(), won.by(), won.generation()), u.oldValue().toCheckpoint(u.key()));
       }
     }
   }

@@ -171,6 +171,9 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             cluster, name, scope, runs, mailboxes, childNames, callTimeout, () -> stopping);
     this.handOver =
         new HandOver(cluster, name, scope, roster, strategy, runs, timer, messaging::moving);
+    if (b.handOffLostCheckpoints) {
+      LostCheckpoints.forward(checkpoints, messaging.messenger(), self().name(), name);
+    }
     this.memberSet = new MemberSetFollower(cluster, roster, local);
     this.names =
         childNames == null
@@ -552,6 +555,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     private int mailboxCapacity = Mailbox.DEFAULT_CAPACITY;
     private Duration nameConflictHandOff = Duration.ZERO;
     private boolean durable;
+    private boolean handOffLostCheckpoints;
 
     private Builder(String name, Cluster cluster) {
       requireNonNull(name, "name");
@@ -584,6 +588,18 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
      */
     public Builder durable() {
       this.durable = true;
+      return this;
+    }
+
+    /**
+     * After a conflict (plain strategy: a partition let two copies run and save), tells the winning
+     * copy the loser's last checkpoint as a {@link LostCheckpoint} message, so it can merge it
+     * (Swarm's {@code resolve_conflict}); default off: the winner's state is kept and the loser's
+     * saves made beside it are dropped. Only saves the winner's line never continued from count as
+     * lost (each checkpoint carries the one its generation began from).
+     */
+    public Builder handOffLostCheckpoints() {
+      this.handOffLostCheckpoints = true;
       return this;
     }
 

@@ -73,6 +73,7 @@ final class SupervisorMessages {
           .add(310, CheckpointRecord.class, new CheckpointRecord.Format())
           .add(311, CheckpointWire.Read.class, new CheckpointWire.ReadFormat())
           .add(312, CheckpointWire.Held.class, new CheckpointWire.HeldFormat())
+          .add(313, LostCheckpoint.class, new LostCheckpoint.Format())
           .build();
 
   private static void writeNullable(WireOutput out, @Nullable String s) {

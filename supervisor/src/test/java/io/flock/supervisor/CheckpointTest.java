@@ -339,6 +339,67 @@ class CheckpointTest {
     }
   }
 
+  /**
+   * Issue 20, Swarm's {@code resolve_conflict}: with the plain strategy a partition lets two copies
+   * of one child run and save, one on each side. After the heal the higher generation wins; with
+   * {@code handOffLostCheckpoints()} the loser's last checkpoint, which holds saves the winner
+   * never continued from, reaches the winning copy as a {@link LostCheckpoint}, which merges it
+   * (here: the larger counter) and saves on from there. Without the option nothing is sent.
+   */
+  @Test
+  void aCopyThatLostAConflictHandsItsLastCheckpointToTheWinner() throws Exception {
+    Map<String, Long> merged = new ConcurrentHashMap<>();
+    start(
+        3,
+        b ->
+            b.strategy(DistributionStrategy.uniform())
+                .handOffLostCheckpoints()
+                .factory(
+                    "merger",
+                    spec ->
+                        ctx -> {
+                          String copy = ctx.id() + "@" + ctx.generation();
+                          Checkpoint c = ctx.load();
+                          long position = c == null ? 0 : decode(c.state());
+                          positions.loaded.put(copy, position);
+                          while (!ctx.stopRequested()) {
+                            Envelope e = ctx.receive(Duration.ofMillis(10));
+                            if (e != null && e.message() instanceof LostCheckpoint lost) {
+                              long theirs = decode(lost.checkpoint().state());
+                              merged.put(copy, theirs);
+                              position = Math.max(position, theirs);
+                            }
+                            position++;
+                            try {
+                              ctx.save(encode(position)).get();
+                              positions.acked.merge(copy, position, Math::max);
+                            } catch (java.util.concurrent.ExecutionException refused) {
+                              positions.refused.add(copy + " " + refused.getCause());
+                            }
+                          }
+                        }));
+    ChildRef ref = sup(0).startChild(ChildSpec.of("m", "merger")).join();
+    TestCluster.await(WAIT, () -> positions.ackedFor("m", 1) >= 3, "saves made");
+    int alone = indexOf(ref.node().name());
+    cluster.partition(Set.of(alone));
+    TestCluster.await(WAIT, () -> positions.ackedFor("m", 2) >= 3, "the other side's copy saves");
+    long winnerBase = positions.loaded.getOrDefault("m@2", 0L);
+    TestCluster.await(
+        WAIT,
+        () -> positions.ackedFor("m", 1) > winnerBase + 3,
+        "the copy cut off saved beyond where the other side's copy began");
+    long loserAcked = positions.ackedFor("m", 1);
+    cluster.heal();
+    TestCluster.await(WAIT, () -> merged.containsKey("m@2"), "the winner got the loser's state");
+    assertThat(merged.get("m@2"))
+        .as("the loser's last checkpoint, at least its last acknowledged save")
+        .isGreaterThanOrEqualTo(loserAcked);
+    TestCluster.await(
+        WAIT,
+        () -> positions.ackedFor("m", 2) > loserAcked,
+        "the winner saves on from the merged state");
+  }
+
   private Checkpoint readAnywhere(int i) {
     Checkpoint[] out = new Checkpoint[1];
     TestCluster.await(
