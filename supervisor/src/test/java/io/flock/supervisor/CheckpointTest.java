@@ -236,33 +236,7 @@ class CheckpointTest {
         3,
         b ->
             b.strategy(DistributionStrategy.uniformQuorum())
-                .factory(
-                    "stubborn",
-                    spec ->
-                        ctx -> {
-                          Checkpoint c = ctx.load();
-                          long position = c == null ? 0 : decode(c.state());
-                          positions.loaded.put(ctx.id() + "@" + ctx.generation(), position);
-                          while (true) { // ignores its interrupt: a copy that will not stop
-                            position++;
-                            try {
-                              ctx.save(encode(position)).join();
-                              positions.acked.merge(
-                                  ctx.id() + "@" + ctx.generation(), position, Math::max);
-                            } catch (CompletionException e) {
-                              if (ctx.generation() == 1
-                                  && e.getCause() instanceof SupervisorException s
-                                  && s.reason() == Reason.FENCED) {
-                                staleRefusals.add(s.getMessage());
-                              }
-                            }
-                            try {
-                              Thread.sleep(10);
-                            } catch (InterruptedException ignored) {
-                              // it will not stop
-                            }
-                          }
-                        }));
+                .factory("stubborn", stubborn(staleRefusals)));
     ChildRef ref =
         sup(0).startChild(ChildSpec.of("s", "stubborn").withShutdown(new Shutdown.Brutal())).join();
     TestCluster.await(WAIT, () -> positions.ackedFor("s", 1) >= 3, "saves made");
@@ -295,33 +269,7 @@ class CheckpointTest {
         3,
         b ->
             b.strategy(DistributionStrategy.uniformQuorum())
-                .factory(
-                    "stubborn",
-                    spec ->
-                        ctx -> {
-                          Checkpoint c = ctx.load();
-                          long position = c == null ? 0 : decode(c.state());
-                          positions.loaded.put(ctx.id() + "@" + ctx.generation(), position);
-                          while (true) { // ignores its interrupt: a copy that will not stop
-                            position++;
-                            try {
-                              ctx.save(encode(position)).join();
-                              positions.acked.merge(
-                                  ctx.id() + "@" + ctx.generation(), position, Math::max);
-                            } catch (CompletionException e) {
-                              if (ctx.generation() == 1
-                                  && e.getCause() instanceof SupervisorException s
-                                  && s.reason() == Reason.FENCED) {
-                                staleRefusals.add(s.getMessage());
-                              }
-                            }
-                            try {
-                              Thread.sleep(10);
-                            } catch (InterruptedException ignored) {
-                              // it will not stop
-                            }
-                          }
-                        }));
+                .factory("stubborn", stubborn(staleRefusals)));
     ChildRef ref =
         sup(0).startChild(ChildSpec.of("s", "stubborn").withShutdown(new Shutdown.Brutal())).join();
     TestCluster.await(WAIT, () -> positions.ackedFor("s", 1) >= 3, "saves made");
@@ -398,6 +346,37 @@ class CheckpointTest {
         WAIT,
         () -> positions.ackedFor("m", 2) > loserAcked,
         "the winner saves on from the merged state");
+  }
+
+  /**
+   * A copy that will not stop (it ignores its interrupt) and saves position + 1 every 10 ms; the
+   * FENCED refusals of generation 1's saves go to {@code staleRefusals}.
+   */
+  private ChildFactory stubborn(List<String> staleRefusals) {
+    return spec ->
+        ctx -> {
+          Checkpoint c = ctx.load();
+          long position = c == null ? 0 : decode(c.state());
+          positions.loaded.put(ctx.id() + "@" + ctx.generation(), position);
+          while (true) { // ignores its interrupt: a copy that will not stop
+            position++;
+            try {
+              ctx.save(encode(position)).join();
+              positions.acked.merge(ctx.id() + "@" + ctx.generation(), position, Math::max);
+            } catch (CompletionException e) {
+              if (ctx.generation() == 1
+                  && e.getCause() instanceof SupervisorException s
+                  && s.reason() == Reason.FENCED) {
+                staleRefusals.add(s.getMessage());
+              }
+            }
+            try {
+              Thread.sleep(10);
+            } catch (InterruptedException ignored) {
+              // it will not stop
+            }
+          }
+        };
   }
 
   private Checkpoint readAnywhere(int i) {
