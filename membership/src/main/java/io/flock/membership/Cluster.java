@@ -157,7 +157,21 @@ public final class Cluster implements AutoCloseable {
             "node " + s.nodeName() + " cannot open its storage: " + e.getMessage(), e);
       }
     }
-    Cluster c = new Cluster(s, runtime, transport, types, membershipLog);
+    Cluster c;
+    try {
+      c = new Cluster(s, runtime, transport, types, membershipLog);
+    } catch (RuntimeException e) {
+      transport.close();
+      runtime.close();
+      if (storage != null) {
+        try {
+          storage.close();
+        } catch (java.io.IOException | RuntimeException closing) {
+          e.addSuppressed(closing);
+        }
+      }
+      throw e;
+    }
     self[0] = c;
     forwarder.attach(c.node);
     c.node.start();

@@ -148,6 +148,44 @@ class DurableScopeTest {
     }
   }
 
+  /**
+   * A node's durable scopes hold writes of the incarnation that wrote them: a restart that reused
+   * it would make them look like writes the new replica never issued (and they would be skipped).
+   * Such a start is refused, naming both incarnations; a greater one starts and reads its state.
+   */
+  @Test
+  void aRestartWithTheIncarnationItsStorageWasWrittenByIsRefused(@TempDir Path disk)
+      throws Exception {
+    try (Cluster first = node(disk, 5)) {
+      first.durableScope("kept", null).put("k", "v").join();
+      TestCluster.await(
+          WAIT,
+          () -> {
+            try {
+              return Files.size(disk.resolve("flock.membership.log")) > 8;
+            } catch (java.io.IOException e) {
+              return false;
+            }
+          },
+          "membership kept");
+    }
+    assertThatThrownBy(() -> node(disk, 5))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("incarnation 5");
+    try (Cluster next = node(disk, 6)) {
+      assertThat(next.<String, String>durableScope("kept", null).get("k").join()).isEqualTo("v");
+    }
+  }
+
+  private static Cluster node(Path disk, long incarnation) throws java.io.IOException {
+    return Cluster.builder("durable", "solo")
+        .secret(TestCluster.secret())
+        .bind("127.0.0.1", 0)
+        .incarnation(incarnation)
+        .storage(io.flock.membership.storage.Storage.files(disk))
+        .start();
+  }
+
   @Test
   void aDurableScopeNeedsStorage() {
     try (TestCluster c = TestCluster.start(1)) {

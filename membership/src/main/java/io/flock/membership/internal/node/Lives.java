@@ -76,6 +76,23 @@ final class Lives {
       } catch (IOException e) {
         log.error("[{}] cannot read the membership kept on disk: {}", self.name(), e.toString());
       }
+      LifeRecord r = stored;
+      if (r != null) {
+        for (NodeId m : r.members()) {
+          if (m.name().equals(self.name()) && m.incarnation() >= self.incarnation()) {
+            // Its durable scopes hold writes of that incarnation: reusing it would make them
+            // look like writes this replica never issued.
+            throw new IllegalStateException(
+                "node "
+                    + self.name()
+                    + " starts as incarnation "
+                    + self.incarnation()
+                    + " but its storage was written by incarnation "
+                    + m.incarnation()
+                    + ": a restart needs a greater one (the default, the start time in ms, is)");
+          }
+        }
+      }
     }
   }
 

@@ -100,16 +100,6 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
     return journal != null;
   }
 
-  /** Core thread: closes the log on disk, if any. */
-  void closeJournal() {
-    ScopeJournal<K, V> j = journal;
-    if (j != null) {
-      replicator.journal(null);
-      journal = null;
-      j.close();
-    }
-  }
-
   @Nullable Comparator<? super V> order() {
     return order;
   }

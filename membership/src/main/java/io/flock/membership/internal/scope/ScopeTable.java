@@ -151,13 +151,6 @@ public final class ScopeTable {
     return scope;
   }
 
-  /** Core thread: closes every durable scope's log. */
-  public void closeJournals() {
-    for (ScopeImpl<?, ?> s : scopes.values()) {
-      s.closeJournal();
-    }
-  }
-
   /** The encoded size of {@code value}; throws if it cannot be sent or is over the maximum. */
   int checkEncodable(Object value, String what) {
     return types.check(value, what);
