@@ -91,7 +91,7 @@ public final class Demo {
       CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0]))
           .get(30, TimeUnit.SECONDS);
       Scope<String, String> running = observer.scope(NodeApp.RUNNING);
-      awaitTrue(() -> runningOnce(obs, running) == CHILDREN, "all children running");
+      awaitAllRunning(obs, running, "all children running");
       say(
           "%,d children running after %s, each exactly once; spread: %s",
           CHILDREN, since(t0), spread(observer, running));
@@ -127,7 +127,7 @@ public final class Demo {
       String down = since(t1);
       awaitTrue(() -> noChildOn(gone), gone + "'s children re-placed");
       String replaced = since(t1);
-      awaitTrue(() -> runningOnce(obs, running) == CHILDREN, "all children running again");
+      awaitAllRunning(obs, running, "all children running again");
       String again = since(t1);
       say(
           "%s unreachable after %s (its connection closed), declared down after %s, its children"
@@ -168,7 +168,7 @@ public final class Demo {
       String exited = since(t3);
       deaths.computeIfAbsent(leaving, x -> new ArrayList<>()).add(System.currentTimeMillis());
       awaitTrue(() -> noChildOn(leaving), leaving + "'s children handed over");
-      awaitTrue(() -> runningOnce(obs, running) == CHILDREN, "all children running after it");
+      awaitAllRunning(obs, running, "all children running after it");
       say(
           "%s handed its children over and left in %s; all %,d running again once after %s;"
               + " spread: %s",
@@ -413,6 +413,30 @@ public final class Demo {
       out.put(node, ids.isEmpty() ? 0 : ids.split(",").length);
     }
     return out;
+  }
+
+  /**
+   * Waits until every child runs exactly once on the live nodes; a failure says what the observer
+   * saw last (a child on two live nodes, or how many ran, and where), to tell a stale published
+   * list from a missing child.
+   */
+  private static void awaitAllRunning(Cluster obs, Scope<String, String> running, String what)
+      throws InterruptedException {
+    try {
+      awaitTrue(() -> runningOnce(obs, running) == CHILDREN, what);
+    } catch (IllegalStateException e) {
+      int seen = runningOnce(obs, running);
+      throw new IllegalStateException(
+          e.getMessage()
+              + " (last seen: "
+              + (seen < 0 ? "a child on two live nodes" : seen + " children")
+              + ", live nodes "
+              + liveNodes(obs)
+              + ", spread "
+              + spread(obs, running)
+              + ")",
+          e);
+    }
   }
 
   private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
