@@ -113,11 +113,9 @@ class DurableScopeTest {
     try (TestCluster c = TestCluster.start(3, disk, b -> {})) {
       TestCluster.await(WAIT, c::converged, "up");
       NodeId gone = c.node(2).self();
-      // The membership on disk is written on a gossip round: give it one.
-      TestCluster.await(
-          WAIT,
-          () -> Files.exists(disk.resolve("n0").resolve("flock.membership.log")),
-          "membership kept");
+      // The log exists from the start (its 8-byte header): wait for a record in it, then for two
+      // more gossip rounds, each of which rewrites it once the members it knows changed.
+      TestCluster.await(WAIT, () -> recordKept(disk, 0) && recordKept(disk, 1), "membership kept");
       sleepQuietly(500);
       for (int i = 0; i < 3; i++) {
         c.kill(i);
@@ -138,7 +136,8 @@ class DurableScopeTest {
     try (TestCluster c = TestCluster.start(3, disk, b -> {})) {
       TestCluster.await(WAIT, c::converged, "up");
       NodeId two = c.node(2).self();
-      sleepQuietly(500);
+      TestCluster.await(WAIT, () -> recordKept(disk, 0), "membership kept");
+      sleepQuietly(500); // two gossip rounds: the record names every member
       c.kill(0);
       c.restart(0);
       TestCluster.await(WAIT, c::converged, "up again");
@@ -202,6 +201,15 @@ class DurableScopeTest {
         new java.util.concurrent.CompletableFuture<>();
     node.onCore().execute(() -> f.complete(check.getAsBoolean()));
     return f.orTimeout(5, TimeUnit.SECONDS).join();
+  }
+
+  /** Whether node {@code i}'s membership log holds a record (beyond its 8-byte header). */
+  private static boolean recordKept(Path disk, int i) {
+    try {
+      return Files.size(disk.resolve("n" + i).resolve("flock.membership.log")) > 8;
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   private static void sleepQuietly(long millis) {
