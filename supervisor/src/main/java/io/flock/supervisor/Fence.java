@@ -43,13 +43,16 @@ final class Fence {
 
   /** Core thread: whether this node must not run children now (updates the rejoin state). */
   boolean fencedNow() {
-    if (leaseLost && cluster.hasLease()) {
+    // A lapse counts as a fence at least once, even if the lease is back by the time the core
+    // looks: what it stopped must go through the catch-up and the grace before it runs again.
+    boolean lapsed = leaseLost;
+    if (lapsed && cluster.hasLease()) {
       leaseLost = false;
     }
     // A node the explicit member set excludes runs nothing (a placement made on it before the set
     // reached its arbiter is claimed by the others).
     boolean fenced =
-        (quorumMode && (!cluster.hasQuorumNow() || leaseLost))
+        (quorumMode && (!cluster.hasQuorumNow() || lapsed))
             || !cluster.isEligibleNow(cluster.self().name());
     long now = System.nanoTime();
     NodeId self = cluster.self();

@@ -10,10 +10,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * placements indexed by node, so a membership change costs work for that node's children only.
  * After a child started it reports to the placement's writer, which is how a start is acknowledged.
  *
- * <p>Threading: core thread, except {@link #isCurrent} (any thread, the children's check).
+ * <p>Threading: core thread, except {@link #isCurrent} (any thread, the children's check) and
+ * {@link #stopAllNow} (the lease thread).
  */
 final class LocalRuns {
   private static final Logger log = LoggerFactory.getLogger(LocalRuns.class);
@@ -52,6 +55,8 @@ final class LocalRuns {
   private final Map<String, Long> running = new HashMap<>(); // child -> generation started here
   private final Map<NodeId, Set<String>> byNode = new HashMap<>();
   private final Set<String> moving = new HashSet<>(); // stopping here before a hand-over
+  // stopped by the lease thread at a lapse, not yet seen by the core
+  private final Queue<String> stoppedByLapse = new ConcurrentLinkedQueue<>();
   private final Map<String, Long> markers = new HashMap<>(); // terminate markers -> nanos seen
   private int live; // placements that are not markers
   private boolean fenced;
@@ -155,6 +160,15 @@ final class LocalRuns {
   /** Re-checks every child placed or running here (after the fence may have changed). */
   void ensureAll() {
     boolean now = fence.fencedNow();
+    // What the lease thread stopped is no longer running here, whatever the core saw of the fence:
+    // stopped (again: the stop may have raced a start), then placed by the rules as anything else.
+    for (String id; (id = stoppedByLapse.poll()) != null; ) {
+      String stopped = id;
+      if (running.remove(stopped) != null) {
+        CompletableFuture<?> unused =
+            local.terminateChild(stopped).handle((v, e) -> null).thenRun(() -> retry(stopped, 0));
+      }
+    }
     if (now == fenced) {
       return;
     }
@@ -199,6 +213,7 @@ final class LocalRuns {
   void stopAllNow() {
     for (String id : List.copyOf(current.keySet())) {
       current.remove(id);
+      stoppedByLapse.add(id);
       background(local.terminateChild(id), e -> {});
     }
   }

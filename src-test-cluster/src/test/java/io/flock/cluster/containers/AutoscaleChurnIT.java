@@ -1,6 +1,5 @@
 package io.flock.cluster.containers;
 
-import static io.flock.cluster.containers.SigkillIT.runningOnce;
 import static io.flock.cluster.containers.SigkillIT.upMembers;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,10 +41,7 @@ class AutoscaleChurnIT {
               ContainerCluster.await(WAIT, () -> upMembers(c, fresh) == 6, fresh + " joined");
               long t0 = System.nanoTime();
               c.retire(old, WAIT);
-              ContainerCluster.await(
-                  WAIT,
-                  () -> runningOnce(c, c.names(), ids),
-                  "all run once after " + old + " left");
+              c.awaitRunningOnce(WAIT, ids, "all run once after " + old + " left");
               moves.add((System.nanoTime() - t0) / 1e9);
               ids.addAll(c.startChildren(fresh, "churn" + i + "-", 20));
             }

@@ -231,8 +231,20 @@ final class ContainerCluster implements AutoCloseable {
     for (int i = 0; i < count; i++) {
       ids.add(prefix + i);
     }
-    await(wait, () -> SigkillIT.runningOnce(this, names(), ids), count + " children run once");
+    awaitRunningOnce(wait, ids, count + " children run once");
     return ids;
+  }
+
+  /**
+   * Waits until each of {@code ids} runs exactly once over the live nodes; a timeout says which
+   * children were missing and which ran more than once, and where.
+   */
+  void awaitRunningOnce(Duration wait, java.util.Set<String> ids, String what) {
+    await(
+        wait,
+        () -> SigkillIT.runningOnce(this, names(), ids),
+        what,
+        () -> SigkillIT.notRunningOnce(this, names(), ids));
   }
 
   /** Freezes every process of the node ({@code docker pause}). */

@@ -1,6 +1,5 @@
 package io.flock.cluster.containers;
 
-import static io.flock.cluster.containers.SigkillIT.runningOnce;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flock.cluster.Ledger;
@@ -85,7 +84,7 @@ class DnsSeedsIT {
           () -> {
             ContainerCluster.await(WAIT, () -> oneCluster(c), "3 nodes form one cluster");
             Set<String> ids = c.startChildren("n1", "dns-", 60);
-            ContainerCluster.await(WAIT, () -> runningOnce(c, c.names(), ids), "60 run once");
+            c.awaitRunningOnce(WAIT, ids, "60 run once");
             for (String fresh : List.of("n4", "n5")) {
               c.startNode(fresh);
               assertNoIsland(c);
@@ -97,16 +96,14 @@ class DnsSeedsIT {
               assertNoIsland(c);
             }
             ContainerCluster.await(WAIT, () -> oneCluster(c), "back to 3, one cluster");
-            ContainerCluster.await(
-                WAIT, () -> runningOnce(c, c.names(), ids), "all run once after scaling down");
+            c.awaitRunningOnce(WAIT, ids, "all run once after scaling down");
             for (String node : List.of("n1", "n2", "n3")) {
               c.restart(node, WAIT);
               assertNoIsland(c);
               ContainerCluster.await(WAIT, () -> oneCluster(c), node + " back, one cluster");
               ids.addAll(c.startChildren(node, "dns-" + node + "-", 10));
             }
-            ContainerCluster.await(
-                WAIT, () -> runningOnce(c, c.names(), ids), "all run once after the restarts");
+            c.awaitRunningOnce(WAIT, ids, "all run once after the restarts");
             System.out.printf(
                 "[containers] DNS seeds (quorum): 3 -> 5 -> 3 and a rolling restart, one cluster"
                     + " throughout, %d children run once%n",

@@ -57,10 +57,7 @@ class DurableRestartIT {
               c.connect(n);
               c.startAgain(n, WAIT);
             }
-            ContainerCluster.await(
-                WAIT,
-                () -> SigkillIT.runningOnce(c, c.names(), ids),
-                CHILDREN + " children run once on the 3 restarted nodes");
+            c.awaitRunningOnce(WAIT, ids, CHILDREN + " children run once on the 3 restarted nodes");
             ContainerCluster.await(
                 WAIT,
                 () -> {

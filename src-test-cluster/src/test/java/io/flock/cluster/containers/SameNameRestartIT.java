@@ -1,7 +1,6 @@
 package io.flock.cluster.containers;
 
 import static io.flock.cluster.containers.SigkillIT.runningOn;
-import static io.flock.cluster.containers.SigkillIT.runningOnce;
 import static io.flock.cluster.containers.SigkillIT.upMembers;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,8 +44,7 @@ class SameNameRestartIT {
               c.startAgain("n5", WAIT);
               ContainerCluster.await(
                   WAIT, () -> upMembers(c, "n1") == 5, "n5 back, round " + round);
-              ContainerCluster.await(
-                  WAIT, () -> runningOnce(c, c.names(), ids), "all run once, round " + round);
+              c.awaitRunningOnce(WAIT, ids, "all run once, round " + round);
               recoveries.add((System.nanoTime() - t0) / 1e9);
               // New children land on the new incarnation too, so the next round has some to lose.
               ids.addAll(c.startChildren("n1", "loop" + round + "-", 30));

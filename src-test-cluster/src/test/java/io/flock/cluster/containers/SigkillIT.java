@@ -36,7 +36,7 @@ class SigkillIT {
             for (int i = 0; i < 200; i++) {
               ids.add("a-" + i);
             }
-            ContainerCluster.await(WAIT, () -> runningOnce(c, c.names(), ids), "200 run once");
+            c.awaitRunningOnce(WAIT, ids, "200 run once");
 
             AtomicBoolean loading = new AtomicBoolean(true);
             Thread load =
@@ -109,6 +109,29 @@ class SigkillIT {
       return Map.of();
     }
     return out;
+  }
+
+  /** What keeps {@code ids} from running exactly once over {@code nodes} (for a failure). */
+  static String notRunningOnce(ContainerCluster c, List<String> nodes, Set<String> ids) {
+    Map<String, List<String>> where = new java.util.TreeMap<>();
+    for (String node : nodes) {
+      runningOn(c, node)
+          .forEach(
+              (id, n) -> {
+                for (int i = 0; i < n; i++) {
+                  where.computeIfAbsent(id, k -> new java.util.ArrayList<>()).add(node);
+                }
+              });
+    }
+    List<String> missing = ids.stream().filter(id -> !where.containsKey(id)).sorted().toList();
+    Map<String, List<String>> doubled = new java.util.TreeMap<>();
+    where.forEach(
+        (id, on) -> {
+          if (on.size() > 1) {
+            doubled.put(id, on);
+          }
+        });
+    return "; not running: " + missing + "; running more than once: " + doubled;
   }
 
   /** Whether each of {@code ids} runs exactly once over {@code nodes}. */
