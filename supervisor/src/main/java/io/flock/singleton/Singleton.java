@@ -77,12 +77,12 @@ public final class Singleton implements Cluster.Service, AutoCloseable {
     this.records = cluster.scope("singleton." + name, LeaderRecord.ORDER);
     this.activator = new Activator(name, cluster, leaders, records);
     this.spec = ChildSpec.of(name, FACTORY).withShutdown(Shutdown.timeout(b.shutdownTimeout));
-    this.supervisor =
+    DistributedSupervisor.Builder terms =
         DistributedSupervisor.builder("singleton." + name, cluster)
             .strategy(b.strategy)
             .callTimeout(b.callTimeout)
-            .factory(FACTORY, s -> new Term(activator))
-            .start();
+            .factory(FACTORY, s -> new Term(activator));
+    this.supervisor = (b.durable ? terms.durable() : terms).start();
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -229,6 +229,7 @@ public final class Singleton implements Cluster.Service, AutoCloseable {
     private Duration shutdownTimeout = Duration.ofSeconds(1);
     private Duration callTimeout = Duration.ofSeconds(5);
     private DistributionStrategy strategy = Youngest.QUORUM;
+    private boolean durable;
 
     private Builder(String name, Cluster cluster) {
       requireNonNull(name, "name");
@@ -301,6 +302,20 @@ public final class Singleton implements Cluster.Service, AutoCloseable {
      */
     public Builder strategy(DistributionStrategy strategy) {
       this.strategy = requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /**
+     * Keeps the singleton's placement on each node's disk ({@link
+     * io.flock.membership.ClusterBuilder#storage}), so that after a whole-cluster restart its
+     * fencing token ({@link LeaderContext#generation}) goes on growing from where it was instead of
+     * starting again at 1, which an outside system that saw the old tokens would refuse (default:
+     * off). The leaders' published records belong to live terms and are not kept. Every node must
+     * build the singleton the same way; {@link #start} throws {@link IllegalStateException} if the
+     * cluster has no storage.
+     */
+    public Builder durable() {
+      this.durable = true;
       return this;
     }
 

@@ -9,6 +9,7 @@ import io.flock.singleton.Leadership.Interval;
 import io.flock.singleton.SingletonStatus.Activity;
 import io.flock.supervisor.DistributedSupervisor;
 import io.flock.testkit.TestCluster;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The singleton on in-JVM clusters, under the faults its issue names; the checker is the ledger of
@@ -80,6 +82,47 @@ class SingletonTest {
   private void assertNoOverlap() {
     assertThat(ledger.overlaps).as("terms that overlapped").isEmpty();
     assertThat(ledger.generationsGrow()).as("generations in order: " + ledger.intervals).isTrue();
+  }
+
+  /**
+   * Issue 20 ("durable state: the singleton's state"): without durable placements a whole-cluster
+   * restart began the singleton again at generation 1, a fencing token the outside system had
+   * already seen. A durable singleton's next term has a greater token than every earlier one.
+   */
+  @Test
+  void aDurableSingletonsFencingTokenGoesOnGrowingAfterAWholeClusterRestart(@TempDir Path disk) {
+    cluster =
+        TestCluster.start(
+            3,
+            disk,
+            b -> b.wireTypes(DistributedSupervisor.wireTypes()).wireTypes(Singleton.wireTypes()));
+    TestCluster.await(WAIT, cluster::converged, "3 nodes up");
+    for (int i = 0; i < 3; i++) {
+      singletons.add(durable(cluster.node(i)));
+    }
+    Interval first = awaitLeader();
+    // A power cut: every link cut first (no node hears another stop and takes the term), then
+    // every node gone.
+    for (int i = 0; i < 3; i++) {
+      cluster.partition(Set.of(i));
+    }
+    singletons.forEach(Singleton::close);
+    singletons.clear();
+    for (int i = 0; i < 3; i++) {
+      cluster.kill(i);
+    }
+    cluster.heal();
+    TestCluster.await(WAIT, () -> ledger.theLeader() == null, "no term runs");
+    long highest = ledger.intervals.stream().mapToLong(t -> t.generation).max().orElseThrow();
+    singletons.add(durable(cluster.restart(0)));
+    singletons.add(durable(cluster.restart(1)));
+    Interval next = awaitNewLeader(first);
+    assertThat(next.generation).as("the token after the restart").isGreaterThan(highest);
+    assertNoOverlap();
+  }
+
+  private Singleton durable(Cluster node) {
+    return Singleton.builder("boss", node).leader(() -> leaders.get()).durable().start();
   }
 
   @Test
