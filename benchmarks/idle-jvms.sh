@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idle CPU per node on three node JVMs (loopback), with 1, 10,000 and 100,000 idle children.
-# Usage: [SETTLE=S] benchmarks/idle-jvms.sh [COUNT...]   (after ./flock demo or ./flock bench
+# Usage: [SETTLE=S] [IDLE_JAVA_OPTS=...] benchmarks/idle-jvms.sh [COUNT...]   (after ./flock demo or ./flock bench
 # built the jar; SETTLE seconds of quiet before measuring, default 10: the JIT still compiles then)
 # Each node is the test cluster's NodeApp without its running-children sweep; the children sleep
 # an hour between looks for their stop (they are interrupted when stopped), so what is measured is
@@ -34,7 +34,7 @@ for n in "${counts[@]}"; do
     seeds=""; [ $i -eq 0 ] || seeds="127.0.0.1:17100"
     FLOCK_NODE=n$i FLOCK_PORT=$((17100 + i)) FLOCK_HTTP_PORT=$((18100 + i)) \
       FLOCK_ADVERTISE=127.0.0.1 FLOCK_SEEDS=$seeds FLOCK_PUBLISH_RUNNING=false \
-      java -Xmx1g -cp "$JAR" io.flock.cluster.NodeApp > "/tmp/flock-idle-n$i.log" 2>&1 &
+      java -Xmx1g ${IDLE_JAVA_OPTS:-} -cp "$JAR" io.flock.cluster.NodeApp > "/tmp/flock-idle-n$i.log" 2>&1 &
     pids+=($!)
   done
   for i in 0 1 2; do await 60 "n$i sees 3 members" members_up $((18100 + i)); done

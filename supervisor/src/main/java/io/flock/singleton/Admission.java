@@ -4,6 +4,7 @@ import io.flock.membership.Cluster;
 import io.flock.membership.Scope;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -19,18 +20,23 @@ import java.util.function.Supplier;
  * have to precede the other's majority hold, which precedes its own catch-up. The loser's placement
  * is superseded (it ends and removes its record), and the winner's next round passes.
  *
- * <p>Threading: the term's thread; blocks on the cluster's core, polling every few milliseconds.
+ * <p>Threading: the term's thread; it asks the cluster's core each time the records' replication
+ * made progress (a member acknowledged more, a catch-up completed), and every 10 ms for what
+ * progress does not signal (a membership change moves the majority).
  */
 final class Admission {
-  private static final long POLL_MILLIS = 2;
+  private static final long FALLBACK_MILLIS = 10;
   private static final long RETRY_MILLIS = 50;
 
   private final Cluster cluster;
   private final Scope<String, LeaderRecord> records;
+  // One party that arrives at each progress of the records: a waiter watches the phase change.
+  private final Phaser progress = new Phaser(1);
 
   Admission(Cluster cluster, Scope<String, LeaderRecord> records) {
     this.cluster = cluster;
     this.records = records;
+    records.onProgress(progress::arrive);
   }
 
   /**
@@ -97,10 +103,15 @@ final class Admission {
   private boolean await(BooleanSupplier reached, BooleanSupplier current)
       throws InterruptedException {
     while (current.getAsBoolean()) {
+      int phase = progress.getPhase();
       if (onCore(reached::getAsBoolean)) {
         return true;
       }
-      Thread.sleep(POLL_MILLIS);
+      try {
+        progress.awaitAdvanceInterruptibly(phase, FALLBACK_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException fallback) {
+        // look again: the majority may have moved
+      }
     }
     return false;
   }

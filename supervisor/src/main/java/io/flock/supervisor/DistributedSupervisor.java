@@ -2,9 +2,7 @@ package io.flock.supervisor;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
-import io.flock.membership.ClusterEvent;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import io.flock.membership.WireTypes;
@@ -45,7 +43,9 @@ import org.slf4j.LoggerFactory;
  *       one node's silence, and then only after each child's shutdown timeout, at once when its
  *       process ended), or whose supervisor stopped, are claimed by exactly one claimer per child
  *       (rendezvous over the members), which lets the strategy choose the target and writes
- *       generation + 1. Claims take a lease: a node cut off one way, or stalled, takes nobody's.
+ *       generation + 1 (with a quorum strategy after reserving it, as a start is, since rosters
+ *       differ for a moment). Claims take a lease: a node cut off one way, or stalled, takes
+ *       nobody's.
  *   <li><b>Fencing</b> ({@code Fence}): with a quorum strategy a node without quorum or lease runs
  *       nothing; when the lease lapses the lease thread stops every child at once. The generation
  *       is the child's fencing token ({@link ChildContext#generation()}); {@link
@@ -67,7 +67,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final String name;
   private final Cluster cluster;
   private final DistributionStrategy strategy;
-  private final Redistribution redistribution;
   private final Duration callTimeout;
   private final LocalSupervisor local;
   private final Scope<String, Placement> scope;
@@ -76,32 +75,24 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final Checkpoints checkpoints;
   private final LocalRuns runs;
   private final Starts starts;
-  private final Orphans orphans;
   private final HandOver handOver;
-  private final MemberSetFollower memberSet;
   private final ScheduledExecutorService timer;
   private final List<SupervisorListener> subscribers =
       new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final Counter failovers;
   private final Counter startFailures;
-  private final PlacementPublisher publisher;
   private final CoreCalls calls;
   private final @Nullable PlacementNames names;
   private final ChildMessaging messaging;
+  private final Reconciler reconciler;
   private volatile boolean stopping;
-  private boolean tickScheduled; // core thread
-
-  /** How long a terminate marker stays: far longer than a claim can be on its way. */
-  private static final long MARKER_AGE_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private DistributedSupervisor(Builder b) {
     this.name = b.name;
     this.cluster = b.cluster;
     this.strategy = b.strategy;
-    this.redistribution = b.redistribution;
     this.callTimeout = b.callTimeout;
     MeterRegistry meters = b.local.meters();
-    this.failovers =
+    Counter failovers =
         Counter.builder("flock.children.failovers").tag("supervisor", name).register(meters);
     this.startFailures =
         Counter.builder("flock.children.start.failures").tag("supervisor", name).register(meters);
@@ -135,6 +126,12 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             .currency((id, generation) -> cluster.hasLease() && isCurrent(id, generation))
             .build();
     this.roster = new Roster(cluster, name, List.copyOf(b.local.factoryNames()));
+    // One node decides each fresh start and each claim, even while rosters differ.
+    Reservations reservations =
+        strategy.requiresQuorum()
+            ? new Reservations(
+                cluster, name, scope, timer, () -> roster.claimers(cluster::isLeaseLapsedNow))
+            : null;
     this.starts =
         new Starts(
             cluster,
@@ -147,10 +144,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             b.maxChildren,
             this::placedCount,
             timer,
-            strategy.requiresQuorum()
-                ? new StartReservations(
-                    cluster, name, scope, timer, () -> roster.claimers(cluster::isLeaseLapsedNow))
-                : null,
+            reservations,
             () -> stopping);
     this.runs =
         new LocalRuns(
@@ -163,8 +157,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
             startFailures::increment,
             cluster.onCore(),
             timer);
-    this.orphans =
-        new Orphans(cluster, name, scope, roster, strategy, runs, fence, failovers::increment);
     ChildNames childNames = b.names;
     this.messaging =
         new ChildMessaging(
@@ -174,7 +166,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     if (b.handOffLostCheckpoints) {
       LostCheckpoints.forward(checkpoints, messaging.messenger(), self().name(), name);
     }
-    this.memberSet = new MemberSetFollower(cluster, roster, local);
     this.names =
         childNames == null
             ? null
@@ -187,7 +178,35 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                 mailboxes,
                 b.nameConflictHandOff,
                 timer);
-    this.publisher = new PlacementPublisher(local, names, conflicts, this::self);
+    PlacementPublisher publisher = new PlacementPublisher(local, names, conflicts, this::self);
+    this.reconciler =
+        new Reconciler(
+            name,
+            cluster,
+            new Reconciler.Parts(
+                scope,
+                runs,
+                messaging,
+                checkpoints,
+                publisher,
+                roster,
+                names,
+                new MemberSetFollower(cluster, roster, local),
+                new Orphans(
+                    cluster,
+                    name,
+                    scope,
+                    roster,
+                    strategy,
+                    runs,
+                    fence,
+                    reservations,
+                    failovers::increment),
+                handOver,
+                fence),
+            strategy,
+            b.redistribution,
+            () -> stopping);
   }
 
   /** This node's current incarnation. */
@@ -264,81 +283,10 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   }
 
   private DistributedSupervisor start() {
-    cluster.onLeaseLost(this::onLeaseLost);
+    cluster.onLeaseLost(reconciler::onLeaseLost);
     cluster.register(this);
-    cluster
-        .onCore()
-        .execute(
-            () -> {
-              scope.subscribe(
-                  changes -> {
-                    if (!stopping) {
-                      runs.onChanges(changes);
-                    }
-                    messaging.onChanges(changes);
-                    checkpoints.onPlacementChanges(changes);
-                    publisher.publish(changes);
-                  });
-              roster.scope().subscribe(changes -> scheduleTick());
-              PlacementNames n = names;
-              if (n != null) {
-                n.start();
-              }
-              cluster.subscribe(
-                  event -> {
-                    if (event instanceof ClusterEvent.Reincarnated r && !stopping) {
-                      runs.reincarnated(r.current());
-                      roster.announce(true);
-                    }
-                    scheduleTick();
-                  });
-              roster.announce(true);
-              // What was placed here before this supervisor started (or replicated already).
-              List<Change<String, Placement>> existing = new ArrayList<>();
-              scope.forEachNow((id, p) -> existing.add(new Change.Added<>(id, p)));
-              runs.onChanges(existing);
-              scheduleTick();
-            });
-    // The failover clock: cheap (it looks at nodes, and at orphans only), never a pass over all.
-    var unused =
-        timer.scheduleWithFixedDelay(
-            () -> cluster.onCore().execute(this::scheduleTick), 100, 100, TimeUnit.MILLISECONDS);
+    reconciler.start(timer);
     return this;
-  }
-
-  /**
-   * The lease lapsed (on the lease thread, not the core): with a quorum strategy every child here
-   * is stopped at once; the core reconciles after.
-   */
-  private void onLeaseLost() {
-    fence.leaseLost();
-    if (strategy.requiresQuorum() && !stopping) {
-      log.warn("[{}] {}: lease lost, stopping the children here now", self().name(), name);
-      runs.stopAllNow();
-    }
-    cluster.onCore().execute(this::scheduleTick);
-  }
-
-  /** Core thread: runs one {@link #tick} after the current task, however often asked. */
-  private void scheduleTick() {
-    if (!tickScheduled) {
-      tickScheduled = true;
-      cluster.onCore().execute(this::tick);
-    }
-  }
-
-  private void tick() {
-    tickScheduled = false;
-    if (stopping) {
-      return;
-    }
-    runs.ensureAll();
-    memberSet.follow(() -> stopping);
-    orphans.tick();
-    orphans.collectMarkers(MARKER_AGE_NANOS);
-    if (redistribution == Redistribution.ACTIVE && !fence.fencedNow()) {
-      handOver.rebalance();
-    }
   }
 
   /**
@@ -503,7 +451,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     }
     switch (event) {
       case SupervisorEvent.Exited exit ->
-          cluster.onCore().execute(() -> exited(exit.id(), exit.normal()));
+          cluster.onCore().execute(() -> reconciler.exited(exit.id(), exit.normal()));
       case SupervisorEvent.Started s -> {
         PlacementNames n = names;
         if (n != null) {
@@ -527,17 +475,6 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
                             () -> handOver.handOverAll(System.nanoTime() + callTimeout.toNanos())));
       }
       default -> {}
-    }
-  }
-
-  private void exited(String id, boolean normal) {
-    Placement p = scope.getNow(id);
-    if (p != null
-        && !p.terminated()
-        && p.node().equals(self())
-        && !p.spec().restart().restartsAfter(normal)) {
-      runs.ended(id);
-      var unused = scope.putNow(id, p.terminatedBy(self()));
     }
   }
 

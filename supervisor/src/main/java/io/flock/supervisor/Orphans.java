@@ -5,9 +5,11 @@ import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -22,7 +24,11 @@ import org.slf4j.LoggerFactory;
  * choice unless one rules the other out, and a node A rules out (its lease lapsed, its process
  * ended) claims nothing until it is free again and caught up. The claimer then lets the strategy
  * choose the target among the members with the child's factory and writes the placement with
- * generation + 1.
+ * generation + 1. With a quorum strategy the claimer first reserves the orphan ({@link
+ * Reservations}): rosters differ for a moment (a node that just joined, nodes back from a
+ * whole-cluster restart at once), and two nodes that each are the claimer in their own view would
+ * both claim, two copies at one generation; of two reserving at once at most one claims, and a
+ * claimer that saw a rival tries again on a later pass.
  *
  * <p>A node is an orphan source when it is gone (plain strategy: down, left, replaced), or with a
  * quorum strategy when its lease must have lapsed (its process ended, a quorum's evidence, or its
@@ -46,6 +52,9 @@ final class Orphans {
    */
   static final long HANDED_OVER_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+  /** How long a claim's reservation round may take before it is given up (and tried again). */
+  private static final long CLAIM_ROUND_NANOS = TimeUnit.SECONDS.toNanos(5);
+
   private final Cluster cluster;
   private final String name;
   private final Scope<String, Placement> scope;
@@ -56,6 +65,10 @@ final class Orphans {
   private final Runnable onClaim;
   private Map<NodeId, Long> orphanedSince = new HashMap<>();
   private final PreviousLife previousLife;
+  private final @Nullable Reservations reservations;
+  private final Set<String> reserving = new HashSet<>(); // a reservation round on its way
+  private List<Placement> reserved = new ArrayList<>(); // orphans this node may claim now
+  private boolean drainScheduled;
 
   Orphans(
       Cluster cluster,
@@ -65,8 +78,10 @@ final class Orphans {
       DistributionStrategy strategy,
       LocalRuns runs,
       Fence fence,
+      @Nullable Reservations reservations,
       Runnable onClaim) {
     this.cluster = cluster;
+    this.reservations = reservations;
     this.name = name;
     this.scope = scope;
     this.roster = roster;
@@ -151,6 +166,11 @@ final class Orphans {
           var unused = scope.putNow(id, p.terminatedBy(cluster.self()));
           continue;
         }
+        Reservations r = reservations;
+        if (r != null) {
+          reserve(r, p, now);
+          continue;
+        }
         if (load == null) {
           load = Load.of(strategy, scope);
         }
@@ -166,6 +186,53 @@ final class Orphans {
           name,
           claimed,
           since.keySet());
+    }
+  }
+
+  /** Reserves the orphan {@code p} unless a round for it is on its way; claims it on success. */
+  private void reserve(Reservations r, Placement p, long now) {
+    String id = p.spec().id();
+    if (!reserving.add(id)) {
+      return;
+    }
+    var unused =
+        r.reserve(id, p, now + CLAIM_ROUND_NANOS)
+            .whenComplete(
+                (mayClaim, error) -> { // on the core, inside the reservations' pass
+                  reserving.remove(id);
+                  if (Boolean.TRUE.equals(mayClaim)) {
+                    reserved.add(p);
+                    if (!drainScheduled) {
+                      drainScheduled = true;
+                      cluster.onCore().execute(this::claimReserved);
+                    }
+                  }
+                });
+  }
+
+  /** Core thread: claims the orphans reserved since the last call, in one batch. */
+  private void claimReserved() {
+    drainScheduled = false;
+    Reservations r = java.util.Objects.requireNonNull(reservations);
+    List<Placement> batch = reserved;
+    reserved = new ArrayList<>();
+    Map<String, Integer> load = Load.of(strategy, scope);
+    Map<String, List<NodeId>> targets = new HashMap<>();
+    int claimed = 0;
+    for (Placement p : batch) {
+      String id = p.spec().id();
+      if (fence.mayClaim()
+          && p.sameAs(scope.getNow(id))
+          && claim(p, load, targets.computeIfAbsent(p.spec().factory(), this::targets))) {
+        claimed++;
+        r.releaseWhenHeld(id, scope.writeMarkNow()); // a rival reserving later holds the claim
+      } else {
+        r.release(id);
+      }
+    }
+    if (claimed > 0) {
+      log.info(
+          "[{}] {}: claimed {} children (reserved first)", cluster.self().name(), name, claimed);
     }
   }
 

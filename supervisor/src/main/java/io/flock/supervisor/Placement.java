@@ -7,6 +7,7 @@ import io.flock.membership.WireOutput;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A child's record in a distributed supervisor's replicated scope: its spec and where it runs.
@@ -40,6 +41,15 @@ record Placement(ChildSpec spec, NodeId node, long generation, NodeId by, boolea
   /** A terminate marker for this placement: generation + 1, written by {@code by}. */
   Placement terminatedBy(NodeId writer) {
     return new Placement(spec, node, generation + 1, writer, true);
+  }
+
+  /** Whether {@code other} is this very placement (same node, generation, writer and kind). */
+  boolean sameAs(@Nullable Placement other) {
+    return other != null
+        && generation == other.generation
+        && terminated == other.terminated
+        && node.equals(other.node)
+        && by.equals(other.by);
   }
 
   ChildRef ref() {

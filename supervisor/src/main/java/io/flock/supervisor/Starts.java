@@ -37,7 +37,7 @@ import org.jspecify.annotations.Nullable;
  * <p>A {@code TIMEOUT} means the outcome is unknown (the child may have been placed); every other
  * failure means nothing was placed. Two arbiters exist only while two nodes' views of the members
  * differ (a membership change in flight); with a quorum strategy each reserves the id at a majority
- * first ({@link StartReservations}) and at most one places it (the other's origin routes the start
+ * first ({@link Reservations}) and at most one places it (the other's origin routes the start
  * again); with a plain strategy both may place it and the placement order keeps one.
  *
  * <p>Threading: core thread, except {@link #start} (any thread).
@@ -61,7 +61,7 @@ final class Starts {
   private static final long FALLBACK_POLL_MILLIS = 10;
 
   private @Nullable ScheduledFuture<?> poll;
-  private final @Nullable StartReservations reservations;
+  private final @Nullable Reservations reservations;
   // Ids this arbiter is reserving (a second start of one is told it is being started).
   private final java.util.Set<String> reserving = new java.util.HashSet<>();
 
@@ -90,7 +90,7 @@ final class Starts {
       int maxChildren,
       java.util.function.IntSupplier placed,
       ScheduledExecutorService timer,
-      @Nullable StartReservations reservations,
+      @Nullable Reservations reservations,
       BooleanSupplier stopping) {
     this.cluster = cluster;
     this.reservations = reservations;
@@ -296,16 +296,16 @@ final class Starts {
           ? refuse(Reason.NO_MEMBERS, "no live member runs supervisor " + name)
           : refuse(Reason.UNKNOWN_FACTORY, "no live member has a factory '" + spec.factory() + "'");
     }
-    StartReservations r = reservations;
+    Reservations r = reservations;
     if (r != null) {
       return reserveThenPlace(r, spec, existing, waitUntil);
     }
     return place(spec, existing, targets);
   }
 
-  /** Reserves the id at a majority first ({@link StartReservations}); backs off on a rival. */
+  /** Reserves the id at a majority first ({@link Reservations}); backs off on a rival. */
   private CompletableFuture<StartReply> reserveThenPlace(
-      StartReservations r, ChildSpec spec, @Nullable Placement existing, long waitUntil) {
+      Reservations r, ChildSpec spec, @Nullable Placement existing, long waitUntil) {
     String id = spec.id();
     reserving.add(id);
     CompletableFuture<StartReply> out = new CompletableFuture<>();
@@ -339,7 +339,7 @@ final class Starts {
     String id = spec.id();
     Optional<NodeId> target = strategy.choose(id, targets, Load.of(strategy, scope));
     if (target.isEmpty()) {
-      StartReservations r = reservations;
+      Reservations r = reservations;
       if (r != null) {
         r.release(id);
       }
@@ -419,7 +419,7 @@ final class Starts {
 
   /** A start is no longer pending: its reservation goes once its placement is held. */
   private void done(@Nullable Pending pd) {
-    StartReservations r = reservations;
+    Reservations r = reservations;
     if (r != null && pd != null) {
       r.releaseWhenHeld(pd.placement.spec().id(), pd.mark);
     }
@@ -463,7 +463,7 @@ final class Starts {
       done(pd);
     }
     pending.clear();
-    StartReservations r = reservations;
+    Reservations r = reservations;
     if (r != null) {
       r.failAll();
     }

@@ -19,28 +19,30 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Makes a fresh start of an id the decision of one arbiter even while two nodes' rosters differ (a
- * supervisor starting on several nodes at once; seen: two arbiters placed one id and both targets
- * ran it). Before it places an id, an arbiter reserves it: it writes its reservation (one entry per
- * id and arbiter, so none hides another), waits until a majority holds it, catches up the
- * reservations with a majority, and places the id only if it saw no other live arbiter's
- * reservation of it and holds no placement of it. Of two arbiters at most one sees no rival: if
- * neither saw the other, each catch-up would have begun before the other's reservation was held,
- * which was before its own catch-up. An arbiter withdraws its reservation only once every live
- * member holds its placement, so one that reserves later either sees the reservation or already
- * holds the placement. An arbiter that saw a rival withdraws, and the start is routed again. Used
- * with a quorum strategy (the majority is what makes it sound). Only the small reservation scope is
- * caught up, never the placements, with one exception: the reservation of an arbiter gone for good.
- * That arbiter may have died after its target started the child but before a majority held the
- * placement, so a majority's replicas need not show it: the arbiter places the id only after it
- * caught the placements up with every node that may be running children (each whose roster entry
- * runs and whose lease has not lapsed), and saw none of this id; then it drops the dead arbiter's
- * reservation. While such a node cannot be heard, the start is refused and routed again, so it
- * waits, never doubles.
+ * Makes a fresh start of an id, and a claim of an orphan, the decision of one node even while two
+ * nodes' rosters differ (a supervisor starting on several nodes at once; seen: two arbiters placed
+ * one id and both targets ran it; nodes back from a whole-cluster restart at once each were the
+ * claimer of one orphan in their own view, and both copies ran at one generation). Before it places
+ * an id (or replaces an orphan's placement), an arbiter (or claimer) reserves it: it writes its
+ * reservation (one entry per id and arbiter, so none hides another), waits until a majority holds
+ * it, catches up the reservations with a majority, and places the id only if it saw no other live
+ * arbiter's reservation of it and holds no placement of it (for a claim: no placement but the
+ * orphan's). Of two arbiters at most one sees no rival: if neither saw the other, each catch-up
+ * would have begun before the other's reservation was held, which was before its own catch-up. An
+ * arbiter withdraws its reservation only once every live member holds its placement, so one that
+ * reserves later either sees the reservation or already holds the placement. An arbiter that saw a
+ * rival withdraws, and the start is routed again. Used with a quorum strategy (the majority is what
+ * makes it sound). Only the small reservation scope is caught up, never the placements, with one
+ * exception: the reservation of an arbiter gone for good. That arbiter may have died after its
+ * target started the child but before a majority held the placement, so a majority's replicas need
+ * not show it: the arbiter places the id only after it caught the placements up with every node
+ * that may be running children (each whose roster entry runs and whose lease has not lapsed), and
+ * saw none of this id; then it drops the dead arbiter's reservation. While such a node cannot be
+ * heard, the start is refused and routed again, so it waits, never doubles.
  *
  * <p>Threading: core thread.
  */
-final class StartReservations {
+final class Reservations {
   // Deadlines, withdrawals and membership changes; rounds also move on the scopes' progress events.
   private static final long POLL_MILLIS = 10;
 
@@ -59,18 +61,20 @@ final class StartReservations {
     final String id;
     final long mark;
     final long deadline;
+    final @Nullable Placement replacing; // a claim: the orphan's placement; a start: null
     final CompletableFuture<Boolean> result = new CompletableFuture<>();
     long reservationsRead = -1;
     long placementsRead = -1; // a dead arbiter's reservation was seen: the placements' catch-up
 
-    Round(String id, long mark, long deadline) {
+    Round(String id, @Nullable Placement replacing, long mark, long deadline) {
       this.id = id;
+      this.replacing = replacing;
       this.mark = mark;
       this.deadline = deadline;
     }
   }
 
-  StartReservations(
+  Reservations(
       Cluster cluster,
       String supervisor,
       Scope<String, Placement> placements,
@@ -130,9 +134,18 @@ final class StartReservations {
    * withdrawn then. On true, {@link #release} it once the placement is held.
    */
   CompletableFuture<Boolean> reserve(String id, long deadline) {
+    return reserve(id, null, deadline);
+  }
+
+  /**
+   * Reserves {@code id} to replace {@code orphan}, its placement now: as {@link #reserve(String,
+   * long)}, except that the placement it may see is {@code orphan} (any other is a rival: a claim
+   * or a terminate marker written meanwhile). The future completes on the core thread.
+   */
+  CompletableFuture<Boolean> reserve(String id, @Nullable Placement orphan, long deadline) {
     NodeId self = cluster.self();
     var unused = scope.putNow(key(id, self.name()), self);
-    Round r = new Round(id, scope.writeMarkNow(), deadline);
+    Round r = new Round(id, orphan, scope.writeMarkNow(), deadline);
     rounds.add(r);
     armPoll();
     return r.result;
@@ -204,14 +217,14 @@ final class StartReservations {
       } else if (r.placementsRead >= 0) {
         if (caughtUpWithEveryoneWhoMayRun(r.placementsRead)) {
           it.remove();
-          boolean mayPlace = rivals(r.id) != Rivals.LIVE;
+          boolean mayPlace = rivals(r) != Rivals.LIVE;
           if (mayPlace) {
             dropGone(r.id);
           }
           finish(r, mayPlace);
         }
       } else if (scope.caughtUpNow(r.reservationsRead) >= majority) {
-        switch (rivals(r.id)) {
+        switch (rivals(r)) {
           case NONE -> {
             it.remove();
             finish(r, true);
@@ -262,9 +275,10 @@ final class StartReservations {
     ONLY_GONE
   }
 
-  private Rivals rivals(String id) {
+  private Rivals rivals(Round r) {
+    String id = r.id;
     Placement p = placements.getNow(id);
-    if (p != null && !p.terminated()) {
+    if (r.replacing == null ? p != null && !p.terminated() : !r.replacing.sameAs(p)) {
       return Rivals.LIVE;
     }
     String self = cluster.self().name();
