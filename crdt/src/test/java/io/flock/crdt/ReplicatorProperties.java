@@ -16,7 +16,8 @@ import net.jqwik.api.constraints.IntRange;
 class ReplicatorProperties {
 
   /** Small bounds so that buffer overflow, digest sync and chunking all happen. */
-  static final Replicator.Settings TIGHT = new Replicator.Settings(16, 4, 2, 6);
+  // A status every third tick to a neighbour in step, as an idle cluster sends them.
+  static final Replicator.Settings TIGHT = new Replicator.Settings(16, 4, 2, 6, 3);
 
   private static AWLWWMap<String, String> reference(List<Delta<String, String>> deltas) {
     AWLWWMap<String, String> ref = new AWLWWMap<>(new ReplicaId("ref", 1), new Hlc(() -> 0));

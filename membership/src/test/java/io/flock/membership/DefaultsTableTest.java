@@ -80,6 +80,9 @@ class DefaultsTableTest {
         "buffered deltas / keys per message",
         count(r.maxBufferedDeltas()) + " / " + count(r.maxSyncEntries()));
     expected.put(
+        "status to a neighbour in step (idle)",
+        "every " + r.quietStatusTicks() + " gossip rounds (each scope, each neighbour)");
+    expected.put(
         "durable scopes: forced to the device",
         "every " + duration(java.util.Objects.requireNonNull(Fsync.DEFAULT.interval())));
     expected.put(
