@@ -153,7 +153,9 @@ public final class CrdtReport {
     long m0 = sim.messages();
     long b0 = sim.bytes();
     sim.crashRestart(2);
+    long t0 = System.nanoTime();
     int steps = converge(sim, 100_000);
+    long millis = (System.nanoTime() - t0) / 1_000_000;
     row(
         "new replica joins " + keys + " keys",
         steps,
@@ -162,9 +164,10 @@ public final class CrdtReport {
         sim.bytes() - b0,
         String.format(
             Locale.ROOT,
-            "full state is %,d bytes: %.2fx",
+            "full state is %,d bytes: %.2fx; %,d ms of CPU in the simulation",
             stateBytes,
-            (sim.bytes() - b0) / (double) stateBytes));
+            (sim.bytes() - b0) / (double) stateBytes,
+            millis));
   }
 
   private static long stateBytes(SimCluster sim) {

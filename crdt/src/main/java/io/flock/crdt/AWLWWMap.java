@@ -35,12 +35,13 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Representation</h2>
  *
- * The replica's own state is a mutable hash map owned by one thread; stored entries are immutable
- * {@link Dotted} records (one object per key in the common single-writer case). Deltas are
- * immutable {@link Delta} values and never alias the mutable state. A put or a one-key delta join
- * touches one key and never copies the map, so its cost does not grow with the map's size. Per
- * bucket of keys the map keeps an order-independent digest (a sum of entry hashes), updated in O(1)
- * per change, which the {@link Replicator} compares to find the entries two replicas differ in.
+ * The replica's own state is a mutable hash map per digest bucket owned by one thread (a digest
+ * sync walks only the buckets it wants); stored entries are immutable {@link Dotted} records (one
+ * object per key in the common single-writer case). Deltas are immutable {@link Delta} values and
+ * never alias the mutable state. A put or a one-key delta join touches one key and never copies the
+ * map, so its cost does not grow with the map's size. Per bucket of keys the map keeps an
+ * order-independent digest (a sum of entry hashes), updated in O(1) per change, which the {@link
+ * Replicator} compares to find the entries two replicas differ in.
  *
  * <h2>Threading and nullness</h2>
  *
@@ -62,7 +63,7 @@ public final class AWLWWMap<K, V> {
   // Volatile: set once, possibly from another thread, before the owner reads with it.
   private volatile @Nullable Comparator<? super V> order;
   private final Hlc clock;
-  private final HashMap<K, Object> store = new HashMap<>(); // value: Dotted<V> or Dotted<V>[]
+  private final BucketedStore<K> store = new BucketedStore<>();
   private final CausalContext.Builder context = new CausalContext.Builder();
   private final long[] digests = new long[BUCKETS];
   private long rootDigest;
@@ -118,12 +119,12 @@ public final class AWLWWMap<K, V> {
     long c = ++counter;
     context.add(self, c);
     Dotted<V> written = new Dotted<>(self, c, clock.now(), value);
-    Object previous = store.put(key, written);
     int bucket = bucketOf(key);
+    Object previous = store.put(bucket, key, written);
     long keyHash = keyHash(key);
     List<Dot> covered = new ArrayList<>(2);
     covered.add(written.dot());
-    forEachEntry(
+    BucketedStore.forEachEntry(
         previous,
         d -> {
           covered.add(d.dot());
@@ -149,7 +150,7 @@ public final class AWLWWMap<K, V> {
     List<Dot> covered = new ArrayList<>(1);
     int bucket = bucketOf(key);
     long keyHash = keyHash(key);
-    forEachEntry(
+    BucketedStore.forEachEntry(
         previous,
         d -> {
           covered.add(d.dot());
@@ -171,7 +172,7 @@ public final class AWLWWMap<K, V> {
     requireNonNull(key, "key");
     requireNonNull(which, "which");
     List<Dot> covered = new ArrayList<>(1);
-    for (Dotted<V> d : AWLWWMap.<V>entryList(store.get(key))) {
+    for (Dotted<V> d : BucketedStore.<V>entryList(store.get(key))) {
       if (which.test(d.value())) {
         covered.add(d.dot());
       }
@@ -190,7 +191,7 @@ public final class AWLWWMap<K, V> {
    * @return the delta of the removals
    */
   public Delta<K, V> clear() {
-    if (store.isEmpty()) {
+    if (store.size() == 0) {
       return Delta.empty();
     }
     Map<K, List<Dotted<V>>> keys = HashMap.newHashMap(store.size());
@@ -198,7 +199,7 @@ public final class AWLWWMap<K, V> {
     store.forEach(
         (k, entries) -> {
           keys.put(k, List.of());
-          forEachEntry(entries, d -> covered.add(d.dot()));
+          BucketedStore.forEachEntry(entries, d -> covered.add(d.dot()));
         });
     store.clear();
     java.util.Arrays.fill(digests, 0);
@@ -216,7 +217,7 @@ public final class AWLWWMap<K, V> {
   /** Whether {@code key} is visible. */
   public boolean containsKey(K key) {
     requireNonNull(key, "key");
-    return store.containsKey(key);
+    return store.get(key) != null;
   }
 
   /** The number of visible keys. */
@@ -226,7 +227,7 @@ public final class AWLWWMap<K, V> {
 
   /** Whether no key is visible. */
   public boolean isEmpty() {
-    return store.isEmpty();
+    return store.size() == 0;
   }
 
   /** Calls {@code action} with every visible key and value, in no particular order. */
@@ -261,7 +262,7 @@ public final class AWLWWMap<K, V> {
   /** This replica's whole state as a complete delta (copied: O(size)). */
   public Delta<K, V> state() {
     Map<K, List<Dotted<V>>> entries = HashMap.newHashMap(store.size());
-    store.forEach((k, e) -> entries.put(k, entryList(e)));
+    store.forEach((k, e) -> entries.put(k, BucketedStore.entryList(e)));
     return Delta.trusted(entries, context.build(), true);
   }
 
@@ -283,11 +284,12 @@ public final class AWLWWMap<K, V> {
     }
     if (delta.isComplete()) {
       List<K> unlisted = new ArrayList<>();
-      for (K key : store.keySet()) {
-        if (!delta.entries().containsKey(key)) {
-          unlisted.add(key);
-        }
-      }
+      store.forEach(
+          (key, e) -> {
+            if (!delta.entries().containsKey(key)) {
+              unlisted.add(key);
+            }
+          });
       for (K key : unlisted) {
         joinKey(key, List.of(), other, changes);
       }
@@ -379,9 +381,14 @@ public final class AWLWWMap<K, V> {
     return rootDigest;
   }
 
-  /** Calls {@code action} with every key and its entries (a fresh list), in no order. */
-  void forEachKeyEntries(BiConsumer<K, List<Dotted<V>>> action) {
-    store.forEach((k, e) -> action.accept(k, entryList(e)));
+  /** The number of keys in {@code bucket}. */
+  int bucketSize(int bucket) {
+    return store.sizeOf(bucket);
+  }
+
+  /** Calls {@code action} with every key of {@code bucket} and its entries (a fresh list). */
+  void forEachKeyEntriesIn(int bucket, BiConsumer<K, List<Dotted<V>>> action) {
+    store.forEachIn(bucket, (k, e) -> action.accept(k, BucketedStore.entryList(e)));
   }
 
   /**
@@ -413,12 +420,8 @@ public final class AWLWWMap<K, V> {
     }
     checkNotFromFuture(self, senderContext.max(self));
     List<Change<K, V>> changes = new ArrayList<>();
-    List<K> unlisted = new ArrayList<>();
-    for (K key : store.keySet()) {
-      if (!entries.containsKey(key) && scope.contains(key)) {
-        unlisted.add(key);
-      }
-    }
+    List<K> unlisted = store.keysIn(scope);
+    unlisted.removeIf(entries::containsKey);
     CausalContext.Builder learned = new CausalContext.Builder();
     for (Map.Entry<K, List<Dotted<V>>> e : entries.entrySet()) {
       for (Dotted<V> d : e.getValue()) {
@@ -427,7 +430,7 @@ public final class AWLWWMap<K, V> {
       joinKey(e.getKey(), e.getValue(), senderContext, changes);
     }
     for (K key : unlisted) {
-      forEachEntry(
+      BucketedStore.forEachEntry(
           store.get(key),
           d -> {
             if (senderContext.contains(d.replica(), d.counter())) {
@@ -487,7 +490,7 @@ public final class AWLWWMap<K, V> {
     Dotted<V> before = winnerOf(current);
     List<Dotted<V>> kept = new ArrayList<>(2);
     boolean changed = false;
-    for (Dotted<V> d : AWLWWMap.<V>entryList(current)) {
+    for (Dotted<V> d : BucketedStore.<V>entryList(current)) {
       if (Delta.containsDot(incoming, d) || !other.contains(d.replica(), d.counter())) {
         kept.add(d);
       } else {
@@ -498,7 +501,7 @@ public final class AWLWWMap<K, V> {
     for (int i = 0; i < incoming.size(); i++) {
       Dotted<V> d = incoming.get(i);
       clock.observe(d.timestamp());
-      if (!context.contains(d.replica(), d.counter()) && !containsDotIn(current, d)) {
+      if (!context.contains(d.replica(), d.counter()) && !BucketedStore.containsDotIn(current, d)) {
         kept.add(d);
         digestAdd(bucket, keyHash, d);
         changed = true;
@@ -510,9 +513,9 @@ public final class AWLWWMap<K, V> {
     if (kept.isEmpty()) {
       store.remove(key);
     } else if (kept.size() == 1) {
-      store.put(key, kept.get(0));
+      store.put(bucket, key, kept.get(0));
     } else {
-      store.put(key, kept.toArray(new Dotted<?>[0]));
+      store.put(bucket, key, kept.toArray(new Dotted<?>[0]));
     }
     Dotted<V> after = Delta.winner(kept, order);
     V oldValue = before == null ? null : before.value();
@@ -546,47 +549,6 @@ public final class AWLWWMap<K, V> {
     long h = entryHash(keyHash, d);
     digests[bucket] -= h;
     rootDigest -= h;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <V> List<Dotted<V>> entryList(@Nullable Object stored) {
-    if (stored == null) {
-      return List.of();
-    }
-    if (stored instanceof Dotted<?> single) {
-      return List.of((Dotted<V>) single);
-    }
-    return List.of((Dotted<V>[]) stored);
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <V> void forEachEntry(
-      @Nullable Object stored, java.util.function.Consumer<Dotted<V>> action) {
-    if (stored == null) {
-      return;
-    }
-    if (stored instanceof Dotted<?> single) {
-      action.accept((Dotted<V>) single);
-      return;
-    }
-    for (Dotted<?> d : (Dotted<?>[]) stored) {
-      action.accept((Dotted<V>) d);
-    }
-  }
-
-  private static boolean containsDotIn(@Nullable Object stored, Dotted<?> d) {
-    if (stored == null) {
-      return false;
-    }
-    if (stored instanceof Dotted<?> single) {
-      return single.sameDot(d);
-    }
-    for (Dotted<?> e : (Dotted<?>[]) stored) {
-      if (e.sameDot(d)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   @SuppressWarnings("unchecked")

@@ -46,6 +46,22 @@ final class SyncChunker<K, V> {
     return n;
   }
 
+  /** The number of keys of {@code bucket} at in-bucket position {@code from} or beyond. */
+  private int countFrom(int bucket, long from) {
+    if (from == 0) {
+      return map.bucketSize(bucket);
+    }
+    int[] n = {0};
+    map.forEachKeyEntriesIn(
+        bucket,
+        (k, entries) -> {
+          if (AWLWWMap.subOf(k) >= from) {
+            n[0]++;
+          }
+        });
+    return n[0];
+  }
+
   private record Item<K, V>(long sub, K key, List<Dotted<V>> entries) {}
 
   /** The next chunk of the buckets {@code wanted}, the first one from position {@code resume}. */
@@ -53,35 +69,30 @@ final class SyncChunker<K, V> {
     int first = wanted.nextSetBit(0);
     int max = maxEntries;
     // Count first, then collect only the buckets this chunk can reach: a catch-up of n keys takes
-    // n / max chunks, and collecting every wanted key for each of them made it quadratic.
-    int[] counts = new int[AWLWWMap.BUCKETS];
-    map.forEachKeyEntries(
-        (k, entries) -> {
-          int b = AWLWWMap.bucketOf(k);
-          if (wanted.get(b) && (b != first || AWLWWMap.subOf(k) >= resume)) {
-            counts[b]++;
-          }
-        });
+    // n / max chunks, and each chunk walks only the keys of the buckets it sends (the map keeps
+    // keys per bucket), so the whole catch-up is linear in n.
     int last = first;
     for (int b = first, total = 0; b >= 0; b = wanted.nextSetBit(b + 1)) {
       last = b;
-      total += counts[b];
+      total += b == first ? countFrom(b, resume) : map.bucketSize(b);
       if (total > max) {
         break; // this bucket is split or starts the next chunk: nothing beyond it is needed
       }
     }
-    int reach = last;
     Map<Integer, List<Item<K, V>>> byBucket = new HashMap<>();
-    map.forEachKeyEntries(
-        (k, entries) -> {
-          int b = AWLWWMap.bucketOf(k);
-          if (b <= reach && wanted.get(b)) {
+    for (int b = first; b >= 0 && b <= last; b = wanted.nextSetBit(b + 1)) {
+      long from = b == first ? resume : 0;
+      List<Item<K, V>> items = new ArrayList<>(map.bucketSize(b));
+      map.forEachKeyEntriesIn(
+          b,
+          (k, entries) -> {
             long sub = AWLWWMap.subOf(k);
-            if (b != first || sub >= resume) {
-              byBucket.computeIfAbsent(b, x -> new ArrayList<>()).add(new Item<>(sub, k, entries));
+            if (sub >= from) {
+              items.add(new Item<>(sub, k, entries));
             }
-          }
-        });
+          });
+      byBucket.put(b, items);
+    }
     Map<K, List<Dotted<V>>> entries = new HashMap<>();
     long bytes = 0;
     BitSet covered = new BitSet();

@@ -104,14 +104,44 @@ public interface DistributionStrategy {
   final class Rendezvous {
     private Rendezvous() {}
 
+    private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+    private static final long FNV_PRIME = 0x100000001b3L;
+
+    /**
+     * The weight of {@code node} for {@code childId}: FNV-1a over the UTF-8 bytes of {@code childId
+     * + '\u0000' + node}, then a 64-bit finaliser. Every node of every version must compute the
+     * same weights, so this is fixed.
+     */
     static long weight(String childId, String node) {
-      long h = 0xcbf29ce484222325L;
-      for (byte b : (childId + '\u0000' + node).getBytes(StandardCharsets.UTF_8)) {
-        h = (h ^ b) * 0x100000001b3L;
-      }
+      return weightOf(prefix(childId), node);
+    }
+
+    /** The hash state after {@code childId} and the separator, shared by every node's weight. */
+    private static long prefix(String childId) {
+      return feed(FNV_OFFSET, childId) * FNV_PRIME; // (h ^ 0) * prime: the separator
+    }
+
+    private static long weightOf(long prefix, String node) {
+      long h = feed(prefix, node);
       h ^= h >>> 33;
       h *= 0xff51afd7ed558ccdL;
       h ^= h >>> 33;
+      return h;
+    }
+
+    /** FNV-1a over the UTF-8 bytes of {@code s}, without encoding an ASCII string. */
+    private static long feed(long hash, String s) {
+      long h = hash;
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c >= 0x80) {
+          for (byte b : s.substring(i).getBytes(StandardCharsets.UTF_8)) {
+            h = (h ^ b) * FNV_PRIME; // b sign-extended, as the bytes always were
+          }
+          return h;
+        }
+        h = (h ^ c) * FNV_PRIME;
+      }
       return h;
     }
 
@@ -120,11 +150,11 @@ public interface DistributionStrategy {
      * or empty if {@code live} is: every node that sees the same members picks the same one.
      */
     public static Optional<NodeId> best(String key, List<NodeId> live) {
-      String childId = key;
+      long prefix = prefix(key);
       NodeId best = null;
       long bestWeight = Long.MIN_VALUE;
       for (NodeId n : live) {
-        long w = weight(childId, n.name());
+        long w = weightOf(prefix, n.name());
         if (best == null
             || w > bestWeight
             || (w == bestWeight && n.name().compareTo(best.name()) < 0)) {

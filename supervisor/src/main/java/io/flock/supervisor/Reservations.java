@@ -4,12 +4,15 @@ import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -52,8 +55,18 @@ final class Reservations {
   private final ScheduledExecutorService timer;
   private final Supplier<List<NodeId>> mayRun;
   private final Map<String, Set<String>> byId = new HashMap<>();
-  private final List<Round> rounds = new ArrayList<>();
-  private final Map<String, Long> releaseWhenHeld = new HashMap<>();
+  // The rounds in flight by stage. Marks grow with each reservation, and catch-up rounds with each
+  // catch-up, while what a stage waits for (holders of a mark, replicas caught up since a round)
+  // only shrinks as they grow: a stage moves on from its front and stops at the first round not
+  // ready, so a pass costs the rounds that move, not all of them (thousands during a failover).
+  private final ArrayDeque<Round> unheld = new ArrayDeque<>(); // reservation not yet held
+  private final ArrayDeque<Round> catchingUp = new ArrayDeque<>(); // reservations' catch-up
+  private final List<Round> catchingUpPlacements = new ArrayList<>(); // a dead rival was seen
+  private final PriorityQueue<Round> byDeadline =
+      new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0));
+  private int open; // rounds not finished
+  // Insertion order is mark order (a renewed id goes to the end): withdrawn from the front.
+  private final LinkedHashMap<String, Long> releaseWhenHeld = new LinkedHashMap<>();
   private @Nullable ScheduledFuture<?> poll;
 
   /** One reservation on its way: held, then caught up. */
@@ -63,6 +76,7 @@ final class Reservations {
     final long deadline;
     final @Nullable Placement replacing; // a claim: the orphan's placement; a start: null
     final CompletableFuture<Boolean> result = new CompletableFuture<>();
+    boolean done;
     long reservationsRead = -1;
     long placementsRead = -1; // a dead arbiter's reservation was seen: the placements' catch-up
 
@@ -146,7 +160,9 @@ final class Reservations {
     NodeId self = cluster.self();
     var unused = scope.putNow(key(id, self.name()), self);
     Round r = new Round(id, orphan, scope.writeMarkNow(), deadline);
-    rounds.add(r);
+    unheld.addLast(r);
+    byDeadline.add(r);
+    open++;
     armPoll();
     return r.result;
   }
@@ -166,6 +182,7 @@ final class Reservations {
     if (placements.holdersNow(mark) >= everyone()) {
       release(id);
     } else {
+      releaseWhenHeld.remove(id);
       releaseWhenHeld.put(id, mark);
       armPoll();
     }
@@ -194,47 +211,58 @@ final class Reservations {
 
   /** Moves every round on as far as it can; one catch-up serves every round ready for one. */
   private void advanceRounds() {
-    if (rounds.isEmpty()) {
+    if (open == 0) {
       return;
     }
-    int majority = cluster.majorityNow();
     long now = System.nanoTime();
-    long reservationsRead = -1;
-    for (Iterator<Round> it = rounds.iterator(); it.hasNext(); ) {
-      Round r = it.next();
-      if (now - r.deadline > 0) {
-        it.remove();
+    for (Round r = byDeadline.peek(); r != null && now - r.deadline > 0; r = byDeadline.peek()) {
+      byDeadline.poll();
+      if (!r.done) {
         finish(r, false);
-        continue;
       }
-      if (r.reservationsRead < 0) {
-        if (scope.holdersNow(r.mark) >= majority) {
-          if (reservationsRead < 0) {
-            reservationsRead = scope.catchUpNow();
-          }
-          r.reservationsRead = reservationsRead;
+    }
+    int majority = cluster.majorityNow();
+    long reservationsRead = -1;
+    for (Round r = unheld.peekFirst(); r != null; r = unheld.peekFirst()) {
+      if (!r.done) {
+        if (scope.holdersNow(r.mark) < majority) {
+          break;
         }
-      } else if (r.placementsRead >= 0) {
-        if (caughtUpWithEveryoneWhoMayRun(r.placementsRead)) {
-          it.remove();
-          boolean mayPlace = rivals(r) != Rivals.LIVE;
-          if (mayPlace) {
-            dropGone(r.id);
-          }
-          finish(r, mayPlace);
+        if (reservationsRead < 0) {
+          reservationsRead = scope.catchUpNow();
         }
-      } else if (scope.caughtUpNow(r.reservationsRead) >= majority) {
+        r.reservationsRead = reservationsRead;
+        catchingUp.addLast(r);
+      }
+      unheld.pollFirst();
+    }
+    for (Round r = catchingUp.peekFirst(); r != null; r = catchingUp.peekFirst()) {
+      if (!r.done && scope.caughtUpNow(r.reservationsRead) < majority) {
+        break;
+      }
+      catchingUp.pollFirst();
+      if (!r.done) {
         switch (rivals(r)) {
-          case NONE -> {
-            it.remove();
-            finish(r, true);
+          case NONE -> finish(r, true);
+          case LIVE -> finish(r, false);
+          case ONLY_GONE -> {
+            r.placementsRead = placements.catchUpNow();
+            catchingUpPlacements.add(r);
           }
-          case LIVE -> {
-            it.remove();
-            finish(r, false);
-          }
-          case ONLY_GONE -> r.placementsRead = placements.catchUpNow();
         }
+      }
+    }
+    for (Iterator<Round> it = catchingUpPlacements.iterator(); it.hasNext(); ) {
+      Round r = it.next();
+      if (r.done) {
+        it.remove();
+      } else if (caughtUpWithEveryoneWhoMayRun(r.placementsRead)) {
+        it.remove();
+        boolean mayPlace = rivals(r) != Rivals.LIVE;
+        if (mayPlace) {
+          dropGone(r.id);
+        }
+        finish(r, mayPlace);
       }
     }
   }
@@ -242,23 +270,25 @@ final class Reservations {
   private void withdrawHeld() {
     if (!releaseWhenHeld.isEmpty()) {
       int all = everyone();
-      releaseWhenHeld
-          .entrySet()
-          .removeIf(
-              e -> {
-                if (placements.holdersNow(e.getValue()) < all) {
-                  return false;
-                }
-                var unused = scope.removeNow(key(e.getKey(), cluster.self().name()));
-                return true;
-              });
+      for (Iterator<Map.Entry<String, Long>> it = releaseWhenHeld.entrySet().iterator();
+          it.hasNext(); ) {
+        Map.Entry<String, Long> e = it.next();
+        if (placements.holdersNow(e.getValue()) < all) {
+          break; // a later mark is not held either
+        }
+        var unused = scope.removeNow(key(e.getKey(), cluster.self().name()));
+        it.remove();
+      }
     }
-    if (rounds.isEmpty() && releaseWhenHeld.isEmpty() && poll != null) {
+    if (open == 0 && releaseWhenHeld.isEmpty() && poll != null) {
+      byDeadline.clear(); // only finished rounds are left in it
       poll.cancel(false);
     }
   }
 
   private void finish(Round r, boolean mayPlace) {
+    r.done = true;
+    open--;
     if (!mayPlace) {
       release(r.id);
     }
@@ -320,9 +350,14 @@ final class Reservations {
 
   /** Core thread: gives up every round (the supervisor stops). */
   void failAll() {
-    for (Round r : rounds) {
-      finish(r, false);
+    for (Round r : List.copyOf(byDeadline)) {
+      if (!r.done) {
+        finish(r, false);
+      }
     }
-    rounds.clear();
+    byDeadline.clear();
+    unheld.clear();
+    catchingUp.clear();
+    catchingUpPlacements.clear();
   }
 }
