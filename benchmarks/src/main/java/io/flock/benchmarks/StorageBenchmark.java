@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -219,21 +221,71 @@ final class StorageBenchmark {
   }
 
   private static void awaitRunning(List<DistributedSupervisor> sups, int children) {
-    TestCluster.await(
-        Duration.ofMinutes(5),
-        Duration.ofMillis(200),
-        () -> {
-          int running = 0;
-          for (DistributedSupervisor s : sups) {
-            for (ChildInfo info : s.localChildren().join()) {
-              if (info.state() == ChildState.RUNNING) {
-                running++;
-              }
-            }
-          }
-          return running == children;
-        },
-        children + " children running");
+    try {
+      TestCluster.await(
+          Duration.ofSeconds(Long.getLong("flock.bench.restartWaitSeconds", 300)),
+          Duration.ofMillis(200),
+          () -> running(sups).values().stream().mapToInt(Integer::intValue).sum() == children,
+          children + " children running");
+    } catch (AssertionError e) {
+      Map<String, Integer> copies = running(sups);
+      long doubled = copies.values().stream().filter(n -> n > 1).count();
+      List<String> some =
+          copies.entrySet().stream()
+              .filter(en -> en.getValue() > 1)
+              .map(Map.Entry::getKey)
+              .limit(5)
+              .toList();
+      StringBuilder missing = new StringBuilder();
+      int shown = 0;
+      for (int i = 0; i < children && shown < 3; i++) {
+        String id = "child-" + i;
+        if (copies.containsKey(id)) {
+          continue;
+        }
+        shown++;
+        missing.append("; ").append(id).append(':');
+        for (DistributedSupervisor s : sups) {
+          String placed =
+              s.whichChildren().join().stream()
+                  .filter(r -> r.id().equals(id))
+                  .map(r -> r.node().name() + "#" + r.node().incarnation() + "/g" + r.generation())
+                  .findFirst()
+                  .orElse("none");
+          String here =
+              s.localChildren().join().stream()
+                  .filter(info -> info.id().equals(id))
+                  .map(info -> info.state().toString())
+                  .findFirst()
+                  .orElse("-");
+          missing.append(' ').append(placed).append(" here ").append(here);
+        }
+      }
+      throw new AssertionError(
+          e.getMessage()
+              + String.format(
+                  Locale.ROOT,
+                  ": %,d ids running, %,d missing, %,d running twice or more (%s)%s",
+                  copies.size(),
+                  children - copies.size(),
+                  doubled,
+                  some,
+                  missing),
+          e);
+    }
+  }
+
+  /** Child id to the number of nodes it runs on now. */
+  private static Map<String, Integer> running(List<DistributedSupervisor> sups) {
+    Map<String, Integer> copies = new HashMap<>();
+    for (DistributedSupervisor s : sups) {
+      for (ChildInfo info : s.localChildren().join()) {
+        if (info.state() == ChildState.RUNNING) {
+          copies.merge(info.id(), 1, Integer::sum);
+        }
+      }
+    }
+    return copies;
   }
 
   private static long size(Path dir) throws IOException {

@@ -3,6 +3,8 @@ package io.flock.membership;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flock.membership.storage.Storage;
+import io.flock.membership.storage.StorageLog;
 import io.flock.testkit.TestCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -183,6 +185,86 @@ class DurableScopeTest {
         .incarnation(incarnation)
         .storage(io.flock.membership.storage.Storage.files(disk))
         .start();
+  }
+
+  /**
+   * Found by the whole-cluster restart benchmark (100,000 durable children): reading a supervisor's
+   * log held the node's core for 2.2 s, no heartbeat went out, and the others declared the node
+   * down. The log is read and decoded off the core now; here its read waits for the test, and the
+   * core must go on answering meanwhile.
+   */
+  @Test
+  void aDurableScopeIsReadFromDiskWhileTheCoreGoesOn(@TempDir Path disk) throws Exception {
+    java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Storage files = Storage.files(disk);
+    Storage gated =
+        new Storage() {
+          @Override
+          public StorageLog open(String name) throws java.io.IOException {
+            StorageLog log = files.open(name);
+            return name.equals("kept") ? new GatedLog(log, reading, release) : log;
+          }
+
+          @Override
+          public void close() throws java.io.IOException {
+            files.close();
+          }
+        };
+    try (TestCluster c = TestCluster.start(1, b -> b.storage(gated))) {
+      TestCluster.await(WAIT, c::converged, "up");
+      java.util.concurrent.CompletableFuture<Scope<String, String>> opened =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> kept(c, 0));
+      assertThat(reading.await(10, TimeUnit.SECONDS)).as("the log is being read").isTrue();
+      java.util.concurrent.CompletableFuture<Boolean> answered =
+          new java.util.concurrent.CompletableFuture<>();
+      c.node(0).onCore().execute(() -> answered.complete(true));
+      assertThat(answered.get(10, TimeUnit.SECONDS)).as("the core answers meanwhile").isTrue();
+      release.countDown();
+      Scope<String, String> scope = opened.get(10, TimeUnit.SECONDS);
+      scope.put("k", "v").join();
+      assertThat(scope.get("k").join()).isEqualTo("v");
+    } finally {
+      release.countDown();
+    }
+  }
+
+  /** A log whose first read waits until {@code release}. */
+  private record GatedLog(
+      StorageLog log,
+      java.util.concurrent.CountDownLatch reading,
+      java.util.concurrent.CountDownLatch release)
+      implements StorageLog {
+    @Override
+    public void read(java.util.function.Consumer<byte[]> record) throws java.io.IOException {
+      reading.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      log.read(record);
+    }
+
+    @Override
+    public void append(byte[] record) throws java.io.IOException {
+      log.append(record);
+    }
+
+    @Override
+    public void rewrite(java.util.List<byte[]> records) throws java.io.IOException {
+      log.rewrite(records);
+    }
+
+    @Override
+    public long bytes() {
+      return log.bytes();
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      log.close();
+    }
   }
 
   @Test

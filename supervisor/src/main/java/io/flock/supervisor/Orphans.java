@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -54,6 +55,14 @@ final class Orphans {
 
   /** How long a claim's reservation round may take before it is given up (and tried again). */
   private static final long CLAIM_ROUND_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  /**
+   * The most reservation rounds on their way at once, and the most reserved claims written in one
+   * core task: the core also carries this node's heartbeats, and one pass that reserved or claimed
+   * the 33,000 orphans of a whole-cluster restart held it for over a second, long enough for leases
+   * to lapse. The rest follow on the next passes (a pass every 100 ms at least).
+   */
+  static final int BATCH = 1024;
 
   private final Cluster cluster;
   private final String name;
@@ -164,6 +173,9 @@ final class Orphans {
         continue;
       }
       for (String id : runs.placedOn(e.getKey())) {
+        if (reservations != null && reserving.size() >= BATCH) {
+          break; // enough rounds on their way: the rest on a later pass
+        }
         if (reserving.contains(id) || othersToClaim.contains(id)) {
           continue;
         }
@@ -210,27 +222,41 @@ final class Orphans {
     if (!reserving.add(id)) {
       return;
     }
+    CompletableFuture<Boolean> round;
+    try {
+      round = r.reserve(id, p, now + CLAIM_ROUND_NANOS);
+    } catch (RuntimeException e) {
+      reserving.remove(id); // a pass takes at most BATCH rounds: none may stay here for good
+      throw e;
+    }
     var unused =
-        r.reserve(id, p, now + CLAIM_ROUND_NANOS)
-            .whenComplete(
-                (mayClaim, error) -> { // on the core, inside the reservations' pass
-                  reserving.remove(id);
-                  if (Boolean.TRUE.equals(mayClaim)) {
-                    reserved.add(p);
-                    if (!drainScheduled) {
-                      drainScheduled = true;
-                      cluster.onCore().execute(this::claimReserved);
-                    }
-                  }
-                });
+        round.whenComplete(
+            (mayClaim, error) -> { // on the core, inside the reservations' pass
+              reserving.remove(id);
+              if (Boolean.TRUE.equals(mayClaim)) {
+                reserved.add(p);
+                if (!drainScheduled) {
+                  drainScheduled = true;
+                  cluster.onCore().execute(this::claimReserved);
+                }
+              }
+            });
   }
 
   /** Core thread: claims the orphans reserved since the last call, in one batch. */
   private void claimReserved() {
-    drainScheduled = false;
     Reservations r = java.util.Objects.requireNonNull(reservations);
-    List<Placement> batch = reserved;
-    reserved = new ArrayList<>();
+    List<Placement> batch;
+    if (reserved.size() > BATCH) {
+      List<Placement> head = reserved.subList(0, BATCH);
+      batch = new ArrayList<>(head);
+      head.clear();
+      cluster.onCore().execute(this::claimReserved); // the rest after what waits on the core
+    } else {
+      drainScheduled = false;
+      batch = reserved;
+      reserved = new ArrayList<>();
+    }
     Map<String, Integer> load = Load.of(strategy, scope);
     Map<String, List<NodeId>> targets = new HashMap<>();
     int claimed = 0;

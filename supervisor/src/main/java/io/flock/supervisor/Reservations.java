@@ -2,6 +2,7 @@ package io.flock.supervisor;
 
 import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
+import io.flock.membership.ClusterEvent;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
 import java.util.ArrayDeque;
@@ -108,6 +109,12 @@ final class Reservations {
             () -> {
               scope.forEachNow((key, arbiter) -> index(key, true));
               scope.subscribe(this::onChanges);
+              cluster.subscribe(
+                  event -> {
+                    if (event instanceof ClusterEvent.Reincarnated) {
+                      reincarnated();
+                    }
+                  });
             });
   }
 
@@ -346,6 +353,23 @@ final class Reservations {
       }
     }
     return true;
+  }
+
+  /**
+   * Core thread: this node goes on as a new incarnation. What the earlier one wrote is not counted
+   * by the new one's replicator (a mark of it is never held), so a round waiting on such a mark
+   * would wait for its deadline, and a withdrawal for ever, holding up every later one. The rounds
+   * are given up (they are tried again); the reservations waiting to be withdrawn stay: they name
+   * the earlier incarnation, which a rival takes as gone for good, so it checks the placements
+   * instead and drops them.
+   */
+  private void reincarnated() {
+    for (Round r : List.copyOf(byDeadline)) {
+      if (!r.done) {
+        finish(r, false);
+      }
+    }
+    releaseWhenHeld.clear();
   }
 
   /** Core thread: gives up every round (the supervisor stops). */

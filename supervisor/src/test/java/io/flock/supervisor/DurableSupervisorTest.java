@@ -94,42 +94,54 @@ class DurableSupervisorTest {
     return s;
   }
 
-  @ParameterizedTest
-  @ValueSource(booleans = {false, true})
-  void aWholeClusterRestartRunsEveryChildAgainFromItsLastCheckpoint(
-      boolean quorum, @TempDir Path disk) throws Exception {
-    DistributionStrategy strategy =
-        quorum ? DistributionStrategy.uniformQuorum() : DistributionStrategy.uniform();
+  /** Starts 3 nodes with a supervisor each and {@code n} children c-0.. from n0. */
+  private Set<String> threeNodesWithChildren(Path disk, DistributionStrategy strategy, int n) {
     cluster = TestCluster.start(3, disk, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
     TestCluster.await(WAIT, cluster::converged, "3 nodes up");
     for (int i = 0; i < 3; i++) {
       supervisor(i, strategy);
     }
     Set<String> ids = new TreeSet<>();
-    for (int i = 0; i < 30; i++) {
+    for (int i = 0; i < n; i++) {
       ids.add("c-" + i);
       supervisors.get(0).startChild(ChildSpec.of("c-" + i, "counter")).join();
     }
-    TestCluster.await(
-        WAIT,
-        () -> ids.stream().allMatch(id -> positions.ackedFor(id, 1) >= 3),
-        "every child saved a few times");
-    // The whole cluster stops at once, as a power cut: every link cut first, so no node hears
-    // another's supervisor stop (and claims its children) before it stops itself.
-    for (int i = 0; i < 3; i++) {
+    return ids;
+  }
+
+  /**
+   * The whole cluster stops at once, as a power cut: every link cut first, so no node hears
+   * another's supervisor stop (and claims its children) before it stops itself; returns once no
+   * copy runs on (their threads have ended). Nodes 0 to {@code nodes - 1} are running.
+   */
+  private void powerCut(int nodes) {
+    for (int i = 0; i < nodes; i++) {
       cluster.partition(Set.of(i));
     }
     for (DistributedSupervisor s : supervisors) {
       s.close();
     }
     supervisors.clear();
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < nodes; i++) {
       cluster.kill(i);
     }
     cluster.heal();
-    // The processes are gone: no copy of the first life runs on (their threads have ended).
     TestCluster.await(
         WAIT, () -> running.values().stream().allMatch(n -> n.get() == 0), "every copy ended");
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aWholeClusterRestartRunsEveryChildAgainFromItsLastCheckpoint(
+      boolean quorum, @TempDir Path disk) throws Exception {
+    DistributionStrategy strategy =
+        quorum ? DistributionStrategy.uniformQuorum() : DistributionStrategy.uniform();
+    Set<String> ids = threeNodesWithChildren(disk, strategy, 30);
+    TestCluster.await(
+        WAIT,
+        () -> ids.stream().allMatch(id -> positions.ackedFor(id, 1) >= 3),
+        "every child saved a few times");
+    powerCut(3); // the processes are gone: no copy of the first life runs on
     Map<String, Long> lastAcked = new HashMap<>();
     for (String id : ids) {
       assertThat(positions.loaded).as(id + " ran once before").containsOnlyKeys(loadedBefore(ids));
@@ -160,6 +172,44 @@ class DurableSupervisorTest {
         () -> ids.stream().allMatch(id -> running.getOrDefault(id, new AtomicInteger()).get() == 1),
         "one copy of each child runs");
     assertThat(supervisors.get(1).countChildren().join().specs()).isEqualTo(30);
+  }
+
+  /**
+   * Found by the whole-cluster restart benchmark (100,000 children, quorum strategy; 1 run in 8):
+   * one node's core was busy reading its disk for 2.2 s as the supervisors started again, the
+   * others declared it down, and it rejoined as a new incarnation while the orphans of the previous
+   * life were being claimed; afterwards the claims stopped and not every child ran again. Here n2's
+   * core stalls right after the restart, long enough to be declared down: every child must run
+   * again, once. (At 60 children this passed on the code that stalled: the stall needed claims in
+   * flight by the thousand; what it found is fixed in {@code Reservations#reincarnated} and in
+   * reading durable logs off the core, which is what held n2's core.)
+   */
+  @Test
+  void aNodeDeclaredDownDuringAWholeClusterRestartLeavesNoChildBehind(@TempDir Path disk)
+      throws Exception {
+    DistributionStrategy strategy = DistributionStrategy.uniformQuorum();
+    Set<String> ids = threeNodesWithChildren(disk, strategy, 60);
+    TestCluster.await(
+        WAIT,
+        () -> ids.stream().allMatch(id -> running.getOrDefault(id, new AtomicInteger()).get() == 1),
+        "every child runs");
+    powerCut(3);
+    for (int i = 0; i < 3; i++) {
+      cluster.restart(i);
+    }
+    TestCluster.await(WAIT, cluster::converged, "3 nodes up again");
+    long before = cluster.node(2).self().incarnation();
+    supervisor(0, strategy);
+    supervisor(1, strategy);
+    cluster.pause(2, Duration.ofSeconds(4)); // declared down by the others: it rejoins anew
+    supervisor(2, strategy); // opens its durable scope on its core: after the pause
+    TestCluster.await(
+        WAIT, () -> cluster.node(2).self().incarnation() != before, "n2 rejoined as a new one");
+    TestCluster.await(
+        WAIT,
+        () -> ids.stream().allMatch(id -> running.getOrDefault(id, new AtomicInteger()).get() == 1),
+        "every child runs again, once");
+    assertThat(twice).as("copies of one child running at once").isEmpty();
   }
 
   /**
@@ -215,20 +265,8 @@ class DurableSupervisorTest {
       generationsBefore.merge(
           id, Integer.parseInt(copy.substring(copy.indexOf('@') + 1)), Math::max);
     }
-    for (int i = 0; i < 4; i++) {
-      cluster.partition(Set.of(i));
-    }
-    for (DistributedSupervisor s : supervisors) {
-      s.close();
-    }
-    supervisors.clear();
-    for (int i = 0; i < 4; i++) {
-      cluster.kill(i);
-    }
-    cluster.heal();
+    powerCut(4);
     cluster.healScopes();
-    TestCluster.await(
-        WAIT, () -> running.values().stream().allMatch(n -> n.get() == 0), "every copy ended");
     Map<String, Long> lastAcked = new HashMap<>();
     positions.acked.forEach(
         (copy, position) ->

@@ -76,23 +76,26 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   }
 
   /**
-   * Core thread: keeps this scope in {@code log} from now on. What the log holds (a previous
-   * process's state) is joined into the replica first, subscribers hear what it changed, and the
-   * log is rewritten as one snapshot of the joined state. Nothing happens if it is durable already.
-   *
-   * @throws java.io.IOException if the log cannot be read
+   * Core thread: keeps this scope in {@code j}'s log from now on. Its {@code records} (a previous
+   * process's state, read off the core by {@link ScopeJournal#read}) are joined into the replica
+   * first, subscribers hear what they changed, and the log is rewritten as one snapshot of the
+   * joined state. If the scope is durable already, {@code j} is closed and nothing else happens.
    */
-  void makeDurable(io.flock.membership.storage.StorageLog log) throws java.io.IOException {
+  void makeDurable(ScopeJournal<K, V> j, List<ReplicationMessage<K, V>> records) {
     if (journal != null) {
-      log.close();
+      j.close();
       return;
     }
-    ScopeJournal<K, V> j = new ScopeJournal<>(table.runtime().node(), name, log, table.types());
-    List<Change<K, V>> changes = j.load(map);
+    List<Change<K, V>> changes = j.replay(map, records);
     j.compact(map);
     replicator.journal(j);
     journal = j;
     notifySubscribers(changes);
+  }
+
+  /** A journal of this scope over {@code log} (any thread; attach it with makeDurable). */
+  ScopeJournal<K, V> journalOver(io.flock.membership.storage.StorageLog log) {
+    return new ScopeJournal<>(table.runtime().node(), name, log, table.types());
   }
 
   /** Whether this scope is kept on disk. */

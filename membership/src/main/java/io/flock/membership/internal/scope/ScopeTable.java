@@ -44,6 +44,7 @@ public final class ScopeTable {
   private final Outbox outbox;
   private final WireTypeRegistry types;
   private final Map<String, ScopeImpl<?, ?>> scopes = new ConcurrentHashMap<>();
+  private final Object opening = new Object(); // durable scopes opened off the core, one at a time
   private List<ReplicaId> neighbours = List.of();
   private final java.util.Set<Map.Entry<String, Long>> retirements =
       new java.util.LinkedHashSet<>();
@@ -112,22 +113,38 @@ public final class ScopeTable {
       @Nullable Comparator<? super V> order,
       io.flock.membership.storage.Storage storage) {
     Scope<K, V> scope = scope(name, order);
-    ScopeImpl<?, ?> impl = requireNonNull(scopes.get(name), name);
+    @SuppressWarnings("unchecked")
+    ScopeImpl<K, V> impl = (ScopeImpl<K, V>) requireNonNull(scopes.get(name), name);
     if (impl.isDurable()) {
       return scope;
     }
-    java.util.concurrent.Callable<Void> open =
-        () -> {
-          if (!impl.isDurable()) {
-            impl.makeDurable(storage.open(name));
-          }
-          return null;
-        };
     try {
       if (runtime.isCoreThread()) {
-        open.call();
+        ScopeJournal<K, V> j = impl.journalOver(storage.open(name));
+        impl.makeDurable(j, j.read());
       } else {
-        runtime.call(open).get();
+        // The log is read and decoded here, off the core (100,000 keys took the core 2 s, long
+        // enough for the others to declare this node down); only the join runs there. Openers
+        // off the core take turns, so a log is opened once.
+        synchronized (opening) {
+          if (!runtime.call(impl::isDurable).get()) {
+            ScopeJournal<K, V> j = impl.journalOver(storage.open(name));
+            List<ReplicationMessage<K, V>> records;
+            try {
+              records = j.read();
+            } catch (java.io.IOException | RuntimeException e) {
+              j.close();
+              throw e;
+            }
+            runtime
+                .call(
+                    () -> {
+                      impl.makeDurable(j, records);
+                      return null;
+                    })
+                .get();
+          }
+        }
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("scope " + name + ": cannot open its log", e);
