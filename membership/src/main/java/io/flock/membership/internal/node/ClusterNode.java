@@ -15,6 +15,7 @@ import io.flock.membership.internal.join.JoinProtocol;
 import io.flock.membership.internal.join.Joiner;
 import io.flock.membership.internal.lease.LeaseProtocol;
 import io.flock.membership.internal.protocol.ClusterMessages.Heartbeat;
+import io.flock.membership.internal.protocol.ClusterMessages.HeartbeatAck;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberRecord;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberSet;
 import io.flock.membership.internal.protocol.ClusterMessages.Removed;
@@ -221,7 +222,7 @@ public final class ClusterNode {
           scopes.tick();
           lives.tick();
         });
-    runtime.every("heartbeat tick", settings.heartbeatInterval(), this::heartbeatTick);
+    runtime.everyUrgent("heartbeat tick", settings.heartbeatInterval(), this::heartbeatTick);
     runtime.every("join attempt", settings.joinRetry(), join::attempt);
   }
 
@@ -333,13 +334,18 @@ public final class ClusterNode {
   /** A message from the transport (I/O thread): hops to the core, through the inbound gate. */
   public void onInbound(NodeId from, Object body) {
     gate.enter();
-    runtime.execute(
+    Runnable handle =
         () -> {
           gate.leave();
           if (heard(from)) {
             router.route(from, body);
           }
-        });
+        };
+    if (body instanceof Heartbeat || body instanceof HeartbeatAck) {
+      runtime.executeUrgent("heartbeat", handle); // life and the lease: never behind a backlog
+    } else {
+      runtime.execute(handle);
+    }
   }
 
   /** A connection closed (I/O thread): a hint, down still needs the detector's timeout. */

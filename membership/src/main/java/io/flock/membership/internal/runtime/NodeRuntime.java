@@ -51,6 +51,12 @@ public final class NodeRuntime implements AutoCloseable {
   private final AtomicLong trackIds = new AtomicLong();
   private volatile @Nullable Thread coreThread;
   private volatile boolean closed;
+  // Urgent tasks (the failure detector's and the lease's): every core task first runs those that
+  // came in meanwhile, so they wait for the task running now, never behind a backlog.
+  private final java.util.Queue<Urgent> urgent = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.ScheduledExecutorService ticker;
+
+  private record Urgent(String what, Runnable task) {}
 
   /**
    * Starts the core thread.
@@ -74,6 +80,13 @@ public final class NodeRuntime implements AutoCloseable {
             });
     core.setRemoveOnCancelPolicy(true);
     core.prestartCoreThread();
+    this.ticker =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "flock-tick-" + node);
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** The node's name. */
@@ -229,6 +242,51 @@ public final class NodeRuntime implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code task} on the core ahead of the tasks waiting there: right after the task running
+   * now (every core task first runs the urgent ones that came in meanwhile). For the heartbeats and
+   * their acknowledgements, which keep this node's lease and its view of the others: behind a
+   * backlog of work they would make a busy node look dead. Dropped once closed.
+   */
+  public void executeUrgent(String what, Runnable task) {
+    requireNonNull(task, "task");
+    if (closed) {
+      return;
+    }
+    urgent.add(new Urgent(what, task));
+    execute(() -> {}); // an idle core: this wakes it, and the urgent task runs first
+  }
+
+  /**
+   * Runs {@code task} as an urgent task ({@link #executeUrgent}) every {@code interval} until
+   * close, timed by a thread of its own, so a busy core delays it by one task at most. A tick not
+   * yet run when the next is due is not doubled.
+   */
+  public void everyUrgent(String what, Duration interval, Runnable task) {
+    long n = interval.toNanos();
+    java.util.concurrent.atomic.AtomicBoolean pending =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable tick =
+        () -> {
+          pending.set(false);
+          task.run();
+        };
+    try {
+      ScheduledFuture<?> unused =
+          ticker.scheduleWithFixedDelay(
+              () -> {
+                if (pending.compareAndSet(false, true)) {
+                  executeUrgent(what, tick);
+                }
+              },
+              n,
+              n,
+              TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException closing) {
+      // closed meanwhile
+    }
+  }
+
   /** Core thread: whether a task is ready to run right after the current one. */
   public boolean hasReadyWork() {
     Runnable next = core.getQueue().peek();
@@ -236,6 +294,13 @@ public final class NodeRuntime implements AutoCloseable {
   }
 
   private void guarded(String what, Runnable task) {
+    for (Urgent u; !closed && (u = urgent.poll()) != null; ) {
+      runGuarded(u.what(), u.task());
+    }
+    runGuarded(what, task);
+  }
+
+  private void runGuarded(String what, Runnable task) {
     if (closed) {
       return;
     }
@@ -260,6 +325,7 @@ public final class NodeRuntime implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    ticker.shutdownNow();
     core.shutdownNow();
     List<CompletableFuture<?>> pending = new ArrayList<>(tracked.values());
     for (CompletableFuture<?> f : pending) {

@@ -36,6 +36,59 @@ class NodeRuntimeTest {
   }
 
   @Test
+  void anUrgentTaskRunsRightAfterTheTaskRunningNowAheadOfTheBacklog() throws Exception {
+    try (NodeRuntime rt = new NodeRuntime("t", System::nanoTime, e -> {})) {
+      CountDownLatch busy = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      java.util.List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+      rt.execute(
+          () -> {
+            busy.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            order.add("running");
+          });
+      assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
+      for (int i = 0; i < 3; i++) {
+        String name = "queued-" + i;
+        rt.execute(() -> order.add(name));
+      }
+      rt.executeUrgent("heartbeat", () -> order.add("urgent"));
+      CountDownLatch done = new CountDownLatch(1);
+      rt.execute(done::countDown);
+      release.countDown();
+      assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(order).containsExactly("running", "urgent", "queued-0", "queued-1", "queued-2");
+    }
+  }
+
+  @Test
+  void anUrgentTickIsTimedOffTheCoreAndNeverDoubled() throws Exception {
+    try (NodeRuntime rt = new NodeRuntime("t", System::nanoTime, e -> {})) {
+      AtomicInteger ticks = new AtomicInteger();
+      rt.everyUrgent("tick", Duration.ofMillis(5), ticks::incrementAndGet);
+      CountDownLatch stalled = new CountDownLatch(1);
+      rt.execute(
+          () -> {
+            stalled.countDown();
+            try {
+              Thread.sleep(300); // 60 ticks due meanwhile
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
+      assertThat(stalled.await(10, TimeUnit.SECONDS)).isTrue();
+      int before = ticks.get();
+      CompletableFuture<Integer> after = rt.call(ticks::get);
+      // One tick was waiting behind the stall, not sixty.
+      assertThat(after.get(10, TimeUnit.SECONDS) - before).isBetween(0, 1);
+    }
+  }
+
+  @Test
   void anErrorFailsTheRuntimeAndCallsOnFatalOnce() throws Exception {
     AtomicReference<Throwable> fatal = new AtomicReference<>();
     CountDownLatch called = new CountDownLatch(1);
