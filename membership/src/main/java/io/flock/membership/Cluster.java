@@ -79,14 +79,16 @@ public final class Cluster implements AutoCloseable {
       NodeRuntime runtime,
       Transport transport,
       WireTypeRegistry types,
-      io.flock.membership.storage.@Nullable StorageLog membershipLog) {
+      io.flock.membership.storage.@Nullable StorageLog membershipLog,
+      java.util.Set<String> unreadLogs) {
     this.settings = settings;
     this.runtime = runtime;
     this.transport = transport;
     this.services = new ServiceStack(settings.nodeName());
     this.types = types;
     this.node =
-        new ClusterNode(settings, runtime, transport, types, services::stopWorkAll, membershipLog);
+        new ClusterNode(
+            settings, runtime, transport, types, services::stopWorkAll, membershipLog, unreadLogs);
     this.metrics =
         new MembershipMetrics(
             settings.nodeName(),
@@ -146,9 +148,12 @@ public final class Cluster implements AutoCloseable {
       throw new FlockException("node " + s.nodeName() + " cannot start: " + e.getMessage(), e);
     }
     io.flock.membership.storage.StorageLog membershipLog = null;
+    java.util.Set<String> unread = java.util.Set.of(); // the durable scopes' logs on its disk
     io.flock.membership.storage.Storage storage = s.storage();
     if (storage != null) {
       try {
+        unread = new java.util.HashSet<>(storage.names());
+        unread.remove(MEMBERSHIP_LOG);
         membershipLog = storage.open(MEMBERSHIP_LOG);
       } catch (java.io.IOException | RuntimeException e) {
         transport.close();
@@ -159,7 +164,7 @@ public final class Cluster implements AutoCloseable {
     }
     Cluster c;
     try {
-      c = new Cluster(s, runtime, transport, types, membershipLog);
+      c = new Cluster(s, runtime, transport, types, membershipLog, unread);
     } catch (RuntimeException e) {
       transport.close();
       runtime.close();
@@ -261,7 +266,10 @@ public final class Cluster implements AutoCloseable {
    * cluster restarts each node brings back what its disk holds. On first use this node's log is
    * read and joined into the replica before this returns (the caller waits while it is read). The
    * log carries the causal context, so a node whose disk is stale cannot bring a removed key back.
-   * Every node must open the scope the same way; a node without storage cannot.
+   * Every node must open the scope the same way; a node without storage cannot. Until a node that
+   * holds the scope's log on its disk opened it again, the scope takes no part in replication there
+   * (the others neither count it as holding their writes nor as caught up with), so open durable
+   * scopes as the node starts; opening the name as a plain scope gives its log up.
    *
    * @param conflictOrder as {@link #scope(String, Comparator)}; null orders by timestamp only
    * @throws IllegalArgumentException if the name is reserved ({@code flock.*})

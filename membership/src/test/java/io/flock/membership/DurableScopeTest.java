@@ -188,6 +188,62 @@ class DurableScopeTest {
   }
 
   /**
+   * Found by {@code DurableRestartIT} (five containers killed, three started again; a child resumed
+   * from position 60 when 61 had been acknowledged): a restarted node that had not opened its
+   * durable scope yet answered the others' catch-up with an empty replica (made by their first
+   * message), so they counted it caught up with and took the last acknowledged save for missing.
+   * Here only n2's disk holds "k"; n0 must not count n2 as caught up with before it holds "k".
+   */
+  @Test
+  void aRestartedNodeIsNotCaughtUpWithBeforeItsLogIsRead(@TempDir Path disk) throws Exception {
+    try (TestCluster c = TestCluster.start(3, disk, b -> {})) {
+      TestCluster.await(WAIT, c::converged, "up");
+      kept(c, 0);
+      kept(c, 1);
+      c.cutScope(2, 0, "kept");
+      c.cutScope(2, 1, "kept");
+      kept(c, 2).put("k", "v").join();
+      sleepQuietly(300); // it is in n2's log as the put returns; n0 and n1 never hear of it
+      for (int i = 0; i < 3; i++) {
+        c.kill(i);
+      }
+      c.healScopes();
+      for (int i = 0; i < 3; i++) {
+        c.restart(i);
+      }
+      TestCluster.await(WAIT, c::converged, "up again");
+      Cluster n0 = c.node(0);
+      Scope<String, String> s0 = kept(c, 0);
+      kept(c, 1);
+      String n2 = c.node(2).self().name();
+      long[] mark = {-1};
+      assertThat(onCore(n0, () -> (mark[0] = s0.catchUpNow()) >= 0)).isTrue();
+      var opened =
+          java.util.concurrent.CompletableFuture.runAsync(
+              () -> {
+                sleepQuietly(1_500); // n2 opens its scope late, as a slow supervisor start would
+                kept(c, 2);
+              });
+      boolean[] held = new boolean[1];
+      TestCluster.await(
+          WAIT,
+          () ->
+              onCore(
+                  n0,
+                  () -> {
+                    if (!s0.caughtUpWithNow(mark[0]).contains(n2)) {
+                      return false;
+                    }
+                    held[0] = "v".equals(s0.getNow("k"));
+                    return true;
+                  }),
+          "n0 caught up with n2");
+      assertThat(held[0]).as("n0 holds what n2's disk held once it caught up with n2").isTrue();
+      opened.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
    * Found by the whole-cluster restart benchmark (100,000 durable children): reading a supervisor's
    * log held the node's core for 2.2 s, no heartbeat went out, and the others declared the node
    * down. The log is read and decoded off the core now; here its read waits for the test, and the
@@ -204,6 +260,11 @@ class DurableScopeTest {
           public StorageLog open(String name) throws java.io.IOException {
             StorageLog log = files.open(name);
             return name.equals("kept") ? new GatedLog(log, reading, release) : log;
+          }
+
+          @Override
+          public java.util.Set<String> names() throws java.io.IOException {
+            return files.names();
           }
 
           @Override

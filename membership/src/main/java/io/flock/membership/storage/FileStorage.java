@@ -98,6 +98,53 @@ final class FileStorage implements Storage {
     return opened;
   }
 
+  @Override
+  public java.util.Set<String> names() throws IOException {
+    if (closed) {
+      throw new IllegalStateException("storage is closed");
+    }
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    try (java.util.stream.Stream<Path> files = Files.list(directory)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String file = f.getFileName().toString();
+        if (file.endsWith(".log") && Files.isRegularFile(f)) {
+          String name = nameOf(file);
+          if (name != null) {
+            names.add(name);
+          }
+        }
+      }
+    }
+    return names;
+  }
+
+  /** The name {@link #fileName} made {@code file} of, or null if it made no such file name. */
+  static @Nullable String nameOf(String file) {
+    String stem = file.substring(0, file.length() - ".log".length());
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < stem.length(); i++) {
+      char c = stem.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= stem.length()) {
+          return null;
+        }
+        int hi = Character.digit(stem.charAt(i + 1), 16);
+        int lo = Character.digit(stem.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) {
+          return null;
+        }
+        bytes.write(hi * 16 + lo);
+        i += 2;
+      } else if (c < 0x80) {
+        bytes.write(c);
+      } else {
+        return null;
+      }
+    }
+    String name = bytes.toString(StandardCharsets.UTF_8);
+    return fileName(name).equals(file) ? name : null;
+  }
+
   /** A file name for {@code name}: letters, digits, '.', '-', '_' kept, every other byte %XX. */
   static String fileName(String name) {
     StringBuilder b = new StringBuilder();

@@ -20,6 +20,17 @@ public interface Storage extends AutoCloseable {
    */
   StorageLog open(String name) throws IOException;
 
+  /**
+   * The names of the logs this storage holds: every name {@link #open opened} on it, by this
+   * process or an earlier one. A node reads them as it starts: a durable scope whose log is here
+   * takes no part in replication until it is opened again and its log read (before that, an empty
+   * replica would answer for what the log holds).
+   *
+   * @throws IllegalStateException if the storage is closed
+   * @throws IOException if they cannot be listed
+   */
+  java.util.Set<String> names() throws IOException;
+
   /** Closes every open log (forcing what is unforced) and stops the storage's thread. */
   @Override
   void close() throws IOException;

@@ -137,6 +137,22 @@ class FileStorageTest {
     assertThat(FileStorage.fileName("a b")).isEqualTo("a%20b.log");
   }
 
+  @Test
+  void theNamesOfEveryLogOpenedBeforeComeBackAfterAReopen() throws IOException {
+    try (Storage s = Storage.files(dir)) {
+      assertThat(s.names()).isEmpty();
+      s.open("supervisor.work.checkpoints");
+      s.open("../odd name é");
+      s.open("t").rewrite(List.of(b("x")));
+    }
+    Files.writeString(dir.resolve("notes.txt"), "not a log");
+    Files.writeString(dir.resolve("%zz.log"), "no name of ours");
+    try (Storage s = Storage.files(dir)) {
+      assertThat(s.names())
+          .containsExactlyInAnyOrder("supervisor.work.checkpoints", "../odd name é", "t");
+    }
+  }
+
   @SuppressWarnings("NullAway")
   private static String nothing() {
     return null;

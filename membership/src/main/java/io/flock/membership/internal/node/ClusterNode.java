@@ -103,6 +103,8 @@ public final class ClusterNode {
    *
    * @param stopWork stops the work above this node when its incarnation is down (core thread); the
    *     node rejoins as a new incarnation once it completed
+   * @param unreadLogs the durable scopes whose logs are on this node's disk (see {@link
+   *     ScopeTable})
    */
   public ClusterNode(
       ClusterSettings settings,
@@ -110,7 +112,8 @@ public final class ClusterNode {
       Transport transport,
       WireTypeRegistry types,
       java.util.function.Supplier<CompletableFuture<Void>> stopWork,
-      io.flock.membership.storage.@Nullable StorageLog membershipLog) {
+      io.flock.membership.storage.@Nullable StorageLog membershipLog,
+      java.util.Set<String> unreadLogs) {
     this.stopWork = stopWork;
     this.settings = settings;
     this.runtime = runtime;
@@ -132,7 +135,8 @@ public final class ClusterNode {
             settings.replication(),
             this::sendScoped,
             types,
-            java.util.Set.of(MEMBERS));
+            java.util.Set.of(MEMBERS),
+            unreadLogs);
     this.router = new MessageRouter(self.name());
     this.endpoints = new Endpoints(runtime, transport, types, router);
     this.join =

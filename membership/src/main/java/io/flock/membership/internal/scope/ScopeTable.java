@@ -22,6 +22,12 @@ import org.jspecify.annotations.Nullable;
  * Every replicated scope of a node, sharing one HLC and one transport: creation, incoming
  * replication messages, gossip rounds, coalesced flushes, the neighbour set and retirements.
  *
+ * <p>A durable scope whose log is on this node's disk takes no part in replication until it is
+ * opened and its log read: its messages are dropped (the senders send again), so no member counts
+ * an empty replica here as holding what the log holds, or as caught up with. (A restarted node
+ * whose supervisor had not opened its checkpoints yet answered the others' catch-up with nothing;
+ * they took the last acknowledged save for missing.)
+ *
  * <p>Flushes coalesce: writes made in one core task leave as one interval per neighbour, and while
  * more core work is ready (a burst) the flush waits behind it for at most 2 ms.
  *
@@ -62,12 +68,13 @@ public final class ScopeTable {
       Replicator.Settings settings,
       Outbox outbox,
       WireTypeRegistry types) {
-    this(runtime, self, clock, settings, outbox, types, java.util.Set.of());
+    this(runtime, self, clock, settings, outbox, types, java.util.Set.of(), java.util.Set.of());
   }
 
   /**
    * A table whose scopes named in {@code ownedByKey} accept an entry of key {@code k} only when
-   * node {@code k} wrote it (the member records: a member speaks only for itself).
+   * node {@code k} wrote it (the member records: a member speaks only for itself), and whose scopes
+   * named in {@code unreadLogs} (the logs on this node's disk) wait for their log.
    */
   public ScopeTable(
       NodeRuntime runtime,
@@ -76,8 +83,10 @@ public final class ScopeTable {
       Replicator.Settings settings,
       Outbox outbox,
       WireTypeRegistry types,
-      java.util.Set<String> ownedByKey) {
+      java.util.Set<String> ownedByKey,
+      java.util.Set<String> unreadLogs) {
     this.ownedByKey = java.util.Set.copyOf(ownedByKey);
+    this.unread.addAll(unreadLogs);
     this.runtime = requireNonNull(runtime, "runtime");
     this.self = requireNonNull(self, "self");
     this.clock = requireNonNull(clock, "clock");
@@ -87,6 +96,9 @@ public final class ScopeTable {
   }
 
   private final java.util.Set<String> ownedByKey;
+  // durable scopes whose log is on disk and not read yet (any thread reads; removed on the core)
+  private final java.util.Set<String> unread = ConcurrentHashMap.newKeySet();
+  private final java.util.Set<String> unreadDropLogged = new java.util.HashSet<>(); // core thread
 
   NodeRuntime runtime() {
     return runtime;
@@ -112,7 +124,7 @@ public final class ScopeTable {
       String name,
       @Nullable Comparator<? super V> order,
       io.flock.membership.storage.Storage storage) {
-    Scope<K, V> scope = scope(name, order);
+    Scope<K, V> scope = open(name, order);
     @SuppressWarnings("unchecked")
     ScopeImpl<K, V> impl = (ScopeImpl<K, V>) requireNonNull(scopes.get(name), name);
     if (impl.isDurable()) {
@@ -122,6 +134,7 @@ public final class ScopeTable {
       if (runtime.isCoreThread()) {
         ScopeJournal<K, V> j = impl.journalOver(storage.open(name));
         impl.makeDurable(j, j.read());
+        unread.remove(name);
       } else {
         // The log is read and decoded here, off the core (100,000 keys took the core 2 s, long
         // enough for the others to declare this node down); only the join runs there. Openers
@@ -140,6 +153,7 @@ public final class ScopeTable {
                 .call(
                     () -> {
                       impl.makeDurable(j, records);
+                      unread.remove(name);
                       return null;
                     })
                 .get();
@@ -193,8 +207,13 @@ public final class ScopeTable {
    *
    * @throws IllegalStateException if the scope exists already with another order
    */
-  @SuppressWarnings("unchecked")
   public <K, V> Scope<K, V> scope(String name, @Nullable Comparator<? super V> order) {
+    unread.remove(name); // opened as a scope that is not durable: its log is not read
+    return open(name, order);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <K, V> Scope<K, V> open(String name, @Nullable Comparator<? super V> order) {
     ScopeImpl<?, ?> s = scopes.computeIfAbsent(name, n -> create(n, order));
     if (s.order() != order && !s.adoptOrder(order)) {
       throw new IllegalStateException("scope " + name + " exists with another conflict order");
@@ -236,6 +255,16 @@ public final class ScopeTable {
    * up later.
    */
   public void receive(NodeId from, String scope, ReplicationMessage<?, ?> message) {
+    if (unread.contains(scope)) {
+      if (unreadDropLogged.add(scope)) {
+        log.debug(
+            "[{}] scope {}: its log is not read yet; its replication messages are dropped until"
+                + " it is opened",
+            runtime.node(),
+            scope);
+      }
+      return;
+    }
     // A scope first seen here by a message is made without an order; a local user that asks for
     // one later adopts it (the state does not depend on the order, only the visible winner does).
     ScopeImpl<?, ?> s = scopes.computeIfAbsent(scope, n -> create(n, null));
@@ -248,7 +277,9 @@ public final class ScopeTable {
    */
   public void tick() {
     for (ScopeImpl<?, ?> s : scopes.values()) {
-      s.tick();
+      if (!unread.contains(s.name())) {
+        s.tick();
+      }
     }
     long clamped = clock.clamped();
     if (clamped > clampedLogged) {
