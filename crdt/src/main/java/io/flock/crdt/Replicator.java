@@ -10,7 +10,6 @@ import io.flock.crdt.ReplicationMessage.SyncDone;
 import io.flock.crdt.ReplicationMessage.SyncPull;
 import io.flock.crdt.ReplicationMessage.SyncRequest;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -54,7 +53,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A {@linkplain #catchUp catch-up round} runs one such pull with every neighbour and counts the
  * ones whose whole pass completed: a replica back from a partition learns when it no longer sees
- * less than a majority did after it came back.
+ * less than a majority did after it came back. The pulls, their answers and the rounds are the
+ * replicator's digest half, {@code DigestSync}; what each neighbour holds is a {@code ReplicaPeer}.
  *
  * <h2>Retirement</h2>
  *
@@ -133,27 +133,6 @@ public final class Replicator<K, V> {
     }
   }
 
-  private static final class Pull {
-    BitSet wanted = new BitSet();
-    long resume;
-    int idleTicks;
-    boolean changed;
-    long round; // the catch-up round current when this pass began
-  }
-
-  private static final class Peer {
-    long acked;
-    long sentUpTo;
-    long lastSendTick = Long.MIN_VALUE;
-    long received;
-    int gapHits;
-    int mismatchRounds;
-    @Nullable Pull pull;
-    long rootDigest;
-    boolean rootKnown;
-    long caughtUp; // the latest catch-up round a whole pass with it began in and completed
-  }
-
   /**
    * The most value bytes one delta interval carries (as the writers sized their deltas): a quarter
    * of the transport's 16 MiB frame, so that a burst of large values never makes a frame too large
@@ -163,16 +142,14 @@ public final class Replicator<K, V> {
 
   private final AWLWWMap<K, V> map;
   private final Settings settings;
-  private final SyncChunker<K, V> chunker;
+  private final DigestSync<K, V> sync;
   private final EntryRules<K, V> rules;
   private final DeltaRing<K, V> buffer = new DeltaRing<>();
   private long bufferStart;
   private long seq;
   private long ticks;
-  private long syncsStarted;
-  private long catchUpRound;
   private long progress;
-  private final TreeMap<ReplicaId, Peer> peers = new TreeMap<>();
+  private final TreeMap<ReplicaId, ReplicaPeer> peers = new TreeMap<>();
   private final Retirement retirement;
   private @Nullable Journal<K, V> journal;
 
@@ -211,8 +188,37 @@ public final class Replicator<K, V> {
     this.map = requireNonNull(map, "map");
     this.settings = requireNonNull(settings, "settings");
     this.rules = new EntryRules<>(owner);
-    this.chunker = new SyncChunker<>(map, settings.maxSyncEntries, valueBytes);
     this.retirement = new Retirement(map);
+    this.sync =
+        new DigestSync<>(
+            map,
+            settings,
+            new SyncChunker<>(map, settings.maxSyncEntries, valueBytes),
+            peers,
+            new DigestSync.Host<>() {
+              @Override
+              public long sequence() {
+                return seq;
+              }
+
+              @Override
+              public void heldAll(ReplicaPeer peer) {
+                acked(peer, seq);
+                peer.sentUpTo = Math.max(peer.sentUpTo, peer.acked);
+                collect();
+              }
+
+              @Override
+              public Status<K, V> status(ReplicaId to, boolean behind) {
+                return new Status<>(
+                    seq, map.rootDigest(), map.size(), behind, retirement.announcement(to));
+              }
+
+              @Override
+              public void progressed() {
+                progress++;
+              }
+            });
   }
 
   /** The replicated map. */
@@ -310,7 +316,7 @@ public final class Replicator<K, V> {
     }
     peers.keySet().retainAll(wanted);
     for (ReplicaId id : wanted) {
-      peers.computeIfAbsent(id, x -> new Peer());
+      peers.computeIfAbsent(id, x -> new ReplicaPeer());
     }
     retirement.retainPeers(wanted);
     collect();
@@ -364,7 +370,7 @@ public final class Replicator<K, V> {
         retirement.tryPrune(
             peers.keySet(),
             id -> {
-              Peer p = peers.get(id);
+              ReplicaPeer p = peers.get(id);
               return p != null && p.rootKnown && p.rootDigest == map.rootDigest() && p.pull == null;
             });
     Journal<K, V> j = journal;
@@ -387,12 +393,9 @@ public final class Replicator<K, V> {
                 new Outgoing<>(
                     id, new Status<>(seq, map.rootDigest(), map.size(), false, announce)));
           }
-          Pull pull = peer.pull;
-          if (pull != null && ++pull.idleTicks > settings.syncTimeoutTicks) {
-            startSync(id, peer, out);
-          }
+          sync.tick(id, peer, out);
         });
-    continueCatchUp(out);
+    sync.continueCatchUp(out);
     return out;
   }
 
@@ -406,15 +409,14 @@ public final class Replicator<K, V> {
    * @return the messages to send
    */
   public List<Outgoing<K, V>> catchUp() {
-    catchUpRound++;
     List<Outgoing<K, V>> out = new ArrayList<>();
-    continueCatchUp(out);
+    sync.catchUp(out);
     return out;
   }
 
   /** The current catch-up round (0 before the first {@link #catchUp}). */
   public long catchUpRound() {
-    return catchUpRound;
+    return sync.catchUpRound();
   }
 
   /**
@@ -422,13 +424,7 @@ public final class Replicator<K, V> {
    * a later one: a whole digest sync pass with each began in that round and completed.
    */
   public int caughtUp(long round) {
-    int n = 1;
-    for (Peer peer : peers.values()) {
-      if (peer.caughtUp >= round) {
-        n++;
-      }
-    }
-    return n;
+    return sync.caughtUp(round);
   }
 
   /**
@@ -436,14 +432,7 @@ public final class Replicator<K, V> {
    * later one, as {@link #caughtUp} counts them.
    */
   public Set<ReplicaId> caughtUpWith(long round) {
-    Set<ReplicaId> out = new HashSet<>();
-    peers.forEach(
-        (id, peer) -> {
-          if (peer.caughtUp >= round) {
-            out.add(id);
-          }
-        });
-    return out;
+    return sync.caughtUpWith(round);
   }
 
   /**
@@ -455,30 +444,11 @@ public final class Replicator<K, V> {
     return progress;
   }
 
-  private void acked(Peer peer, long upTo) {
+  private void acked(ReplicaPeer peer, long upTo) {
     if (upTo > peer.acked) {
       peer.acked = upTo;
       progress++;
     }
-  }
-
-  private void caughtUp(Peer peer, long round) {
-    if (round > peer.caughtUp) {
-      peer.caughtUp = round;
-      progress++;
-    }
-  }
-
-  private void continueCatchUp(List<Outgoing<K, V>> out) {
-    if (catchUpRound == 0) {
-      return;
-    }
-    peers.forEach(
-        (id, peer) -> {
-          if (peer.pull == null && peer.caughtUp < catchUpRound) {
-            startSync(id, peer, out);
-          }
-        });
   }
 
   /**
@@ -492,7 +462,7 @@ public final class Replicator<K, V> {
   public Result<K, V> receive(ReplicaId from, ReplicationMessage<K, V> message) {
     requireNonNull(from, "from");
     requireNonNull(message, "message");
-    Peer peer = peers.get(from);
+    ReplicaPeer peer = peers.get(from);
     if (peer == null || isRetired(from)) {
       return Result.none();
     }
@@ -510,7 +480,7 @@ public final class Replicator<K, V> {
           // It keeps sending from beyond what we hold: it believes we have the rest (an
           // acknowledgement of a sync whose answer we lost). A pull re-aligns us.
           peer.gapHits = 0;
-          startSync(from, peer, out);
+          sync.start(from, peer, out);
         }
         out.add(new Outgoing<>(from, new Ack<>(peer.received)));
       }
@@ -520,43 +490,14 @@ public final class Replicator<K, V> {
         collect();
       }
       case Status<K, V> status -> onStatus(from, peer, status, out);
-      case SyncRequest<K, V> request -> onSyncRequest(from, peer, request, out);
-      case SyncPull<K, V> pull -> {
-        peer.mismatchRounds = 0; // it is repairing itself from us; let it finish first
-        out.add(new Outgoing<>(from, chunker.chunk(pull.buckets(), pull.resume())));
-      }
+      case SyncRequest<K, V> request -> sync.onRequest(from, peer, request, out);
+      case SyncPull<K, V> pull -> sync.onPull(from, peer, pull, out);
       case SyncChunk<K, V> chunk -> {
         rules.check(from, chunk.entries(), false);
         long rootBefore = map.rootDigest();
         changes = map.joinScope(chunk.scope(), chunk.entries(), chunk.context());
         journal(chunk);
-        Pull pull = peer.pull;
-        if (pull != null) {
-          pull.idleTicks = 0;
-          pull.changed |= map.rootDigest() != rootBefore;
-          pull.wanted = chunk.remaining();
-          pull.resume = chunk.resume();
-          if (pull.wanted.isEmpty()) {
-            // A whole pass: we hold everything it held when it answered the request.
-            caughtUp(peer, pull.round);
-          }
-          if (pull.wanted.isEmpty() && !pull.changed) {
-            // A whole pass taught us nothing: the difference is on its side. Hand over.
-            peer.pull = null;
-            out.add(
-                new Outgoing<>(
-                    from,
-                    new Status<>(
-                        seq, map.rootDigest(), map.size(), true, retirement.announcement(from))));
-            continueCatchUp(out);
-          } else if (pull.wanted.isEmpty()) {
-            pull.changed = false;
-            pull.round = catchUpRound;
-            out.add(new Outgoing<>(from, new SyncRequest<>(map.bucketDigests())));
-          } else {
-            out.add(new Outgoing<>(from, new SyncPull<>(pull.wanted, pull.resume)));
-          }
-        }
+        sync.onChunk(from, peer, chunk, rootBefore, out);
       }
       case SyncDone<K, V> done -> {
         // Equal digests at the responder mean we held all of its deltas below done.seq() (it
@@ -566,14 +507,7 @@ public final class Replicator<K, V> {
           map.adoptContextOfEqualState(done.context());
           journal(done);
         }
-        Pull pull = peer.pull;
-        if (pull != null) {
-          // It found our digests equal to its own when it answered: we held all it held.
-          caughtUp(peer, pull.round);
-        }
-        peer.pull = null;
-        peer.mismatchRounds = 0;
-        continueCatchUp(out);
+        sync.onDone(peer, out);
       }
     }
     return new Result<>(changes, out);
@@ -604,7 +538,7 @@ public final class Replicator<K, V> {
    */
   public int holders(long upTo) {
     int n = 1;
-    for (Peer peer : peers.values()) {
+    for (ReplicaPeer peer : peers.values()) {
       if (peer.acked >= upTo) {
         n++;
       }
@@ -614,13 +548,13 @@ public final class Replicator<K, V> {
 
   /** How many local deltas {@code neighbour} has not acknowledged (0 for a non-neighbour). */
   public long lag(ReplicaId neighbour) {
-    Peer peer = peers.get(neighbour);
+    ReplicaPeer peer = peers.get(neighbour);
     return peer == null ? 0 : seq - peer.acked;
   }
 
   /** How many digest syncs this replica has started as the puller. */
   public long syncsStarted() {
-    return syncsStarted;
+    return sync.syncsStarted();
   }
 
   /** Retirements announced but not yet pruned: node name to incarnation floor. */
@@ -652,7 +586,7 @@ public final class Replicator<K, V> {
 
   /** Whether a digest sync from {@code neighbour} is in progress. */
   public boolean isSyncing(ReplicaId neighbour) {
-    Peer peer = peers.get(neighbour);
+    ReplicaPeer peer = peers.get(neighbour);
     return peer != null && peer.pull != null;
   }
 
@@ -664,7 +598,7 @@ public final class Replicator<K, V> {
 
   private void collect() {
     long minAcked = seq;
-    for (Peer peer : peers.values()) {
+    for (ReplicaPeer peer : peers.values()) {
       minAcked = Math.min(minAcked, peer.acked);
     }
     if (peers.isEmpty()) {
@@ -676,7 +610,7 @@ public final class Replicator<K, V> {
     }
   }
 
-  private void sendIntervals(ReplicaId to, Peer peer, long from, List<Outgoing<K, V>> out) {
+  private void sendIntervals(ReplicaId to, ReplicaPeer peer, long from, List<Outgoing<K, V>> out) {
     for (DeltaInterval<K, V> interval :
         buffer.intervals(bufferStart, from, seq, settings.maxSyncEntries, MAX_INTERVAL_BYTES)) {
       out.add(new Outgoing<>(to, interval));
@@ -685,75 +619,19 @@ public final class Replicator<K, V> {
     peer.lastSendTick = ticks;
   }
 
-  private void onStatus(ReplicaId from, Peer peer, Status<K, V> status, List<Outgoing<K, V>> out) {
+  private void onStatus(
+      ReplicaId from, ReplicaPeer peer, Status<K, V> status, List<Outgoing<K, V>> out) {
     retirement.heard(from, status.retiring());
     peer.rootDigest = status.rootDigest();
     peer.rootKnown = true;
-    if (peer.pull != null || pulling()) {
-      return; // one pull at a time: the first brings most of what the others would
-    }
-    if (status.behind()) {
-      startSync(from, peer, out);
-      return;
-    }
-    boolean quiet = status.seq() == peer.received && peer.acked == seq;
-    if (quiet && status.rootDigest() != map.rootDigest()) {
-      // The side with fewer keys pulls first; the other only if the difference outlives that.
-      boolean first =
-          map.size() < status.size() || (map.size() == status.size() && self().compareTo(from) < 0);
-      int rounds = settings.mismatchRoundsBeforeSync * (first ? 1 : 2);
-      if (++peer.mismatchRounds >= rounds) {
-        startSync(from, peer, out);
-      }
-    } else {
-      peer.mismatchRounds = 0;
-    }
+    sync.onStatus(from, peer, status, out);
   }
 
   /** Whether {@code peer} is in step: it last said its root digest equals ours, nothing pending. */
-  private boolean inStep(Peer peer) {
+  private boolean inStep(ReplicaPeer peer) {
     return peer.rootKnown
         && peer.rootDigest == map.rootDigest()
         && peer.pull == null
         && peer.mismatchRounds == 0;
-  }
-
-  private boolean pulling() {
-    for (Peer peer : peers.values()) {
-      if (peer.pull != null) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private void startSync(ReplicaId from, Peer peer, List<Outgoing<K, V>> out) {
-    Pull pull = new Pull();
-    pull.round = catchUpRound;
-    peer.pull = pull;
-    peer.mismatchRounds = 0;
-    syncsStarted++;
-    out.add(new Outgoing<>(from, new SyncRequest<>(map.bucketDigests())));
-  }
-
-  private void onSyncRequest(
-      ReplicaId from, Peer peer, SyncRequest<K, V> request, List<Outgoing<K, V>> out) {
-    peer.mismatchRounds = 0;
-    long[] theirs = request.digests();
-    BitSet differing = new BitSet(AWLWWMap.BUCKETS);
-    for (int b = 0; b < AWLWWMap.BUCKETS; b++) {
-      if (theirs[b] != map.bucketDigest(b)) {
-        differing.set(b);
-      }
-    }
-    if (differing.isEmpty()) {
-      // The requester holds every entry we hold: all our deltas so far are in it.
-      acked(peer, seq);
-      peer.sentUpTo = Math.max(peer.sentUpTo, peer.acked);
-      collect();
-      out.add(new Outgoing<>(from, new SyncDone<>(seq, map.rootDigest(), map.context())));
-    } else {
-      out.add(new Outgoing<>(from, chunker.chunk(differing, 0)));
-    }
   }
 }
