@@ -27,10 +27,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class GroupsMirror {
   private final Supplier<NodeId> self;
-  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Membership>> byGroup =
-      new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Membership>> local =
-      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, GroupMembers> byGroup = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, GroupMembers> local = new ConcurrentHashMap<>();
   private final Map<NodeId, Set<String>> byNode = new HashMap<>(); // visible keys per node
   private final Map<NodeId, Set<String>> hidden = new HashMap<>(); // keys of gone nodes in scope
 
@@ -108,12 +106,12 @@ final class GroupsMirror {
 
   /** Every visible member of {@code group}, each as many times as it joined. */
   List<ChildRef> members(String group) {
-    return expand(byGroup.get(group));
+    return refs(byGroup.get(group));
   }
 
   /** This node's visible members of {@code group}. */
   List<ChildRef> localMembers(String group) {
-    return expand(local.get(group));
+    return refs(local.get(group));
   }
 
   /** The groups with a visible member. */
@@ -129,7 +127,7 @@ final class GroupsMirror {
   /** Every group with its members (sorted by group). */
   Map<String, List<ChildRef>> all() {
     Map<String, List<ChildRef>> out = new TreeMap<>();
-    byGroup.forEach((g, m) -> out.put(g, expand(m)));
+    byGroup.forEach((g, m) -> out.put(g, m.refs()));
     out.values().removeIf(List::isEmpty);
     return out;
   }
@@ -137,7 +135,7 @@ final class GroupsMirror {
   /** The number of visible memberships (joins counted once per member). */
   int size() {
     int n = 0;
-    for (Map<String, Membership> m : byGroup.values()) {
+    for (GroupMembers m : byGroup.values()) {
       n += m.size();
     }
     return n;
@@ -145,14 +143,14 @@ final class GroupsMirror {
 
   private @Nullable Membership visible(String key) {
     int cut = key.indexOf('\u0000');
-    Map<String, Membership> g = byGroup.get(key.substring(0, cut));
+    GroupMembers g = byGroup.get(key.substring(0, cut));
     return g == null ? null : g.get(key);
   }
 
   private void put(String key, Membership m) {
-    byGroup.computeIfAbsent(m.group(), g -> new ConcurrentHashMap<>()).put(key, m);
+    byGroup.computeIfAbsent(m.group(), g -> new GroupMembers()).put(key, m);
     if (m.ref().node().equals(self.get())) {
-      local.computeIfAbsent(m.group(), g -> new ConcurrentHashMap<>()).put(key, m);
+      local.computeIfAbsent(m.group(), g -> new GroupMembers()).put(key, m);
     }
     byNode.computeIfAbsent(m.ref().node(), n -> new HashSet<>()).add(key);
   }
@@ -166,10 +164,7 @@ final class GroupsMirror {
     }
   }
 
-  private static void drop(
-      ConcurrentHashMap<String, ConcurrentHashMap<String, Membership>> maps,
-      String group,
-      String key) {
+  private static void drop(ConcurrentHashMap<String, GroupMembers> maps, String group, String key) {
     maps.computeIfPresent(
         group,
         (g, m) -> {
@@ -199,16 +194,7 @@ final class GroupsMirror {
     }
   }
 
-  private static List<ChildRef> expand(@Nullable Map<String, Membership> members) {
-    if (members == null) {
-      return List.of();
-    }
-    List<ChildRef> out = new ArrayList<>(members.size());
-    for (Membership m : members.values()) {
-      for (int i = 0; i < m.count(); i++) {
-        out.add(m.ref());
-      }
-    }
-    return out;
+  private static List<ChildRef> refs(@Nullable GroupMembers members) {
+    return members == null ? List.of() : members.refs();
   }
 }

@@ -191,12 +191,16 @@ public final class ProcessGroups implements AutoCloseable {
         });
   }
 
-  /** Every member of {@code group} this node sees, each as many times as it joined. */
+  /**
+   * Every member of {@code group} this node sees, each as many times as it joined: an immutable
+   * list, read locally. Reads of a group that did not change since share one list (no copy); the
+   * first read after a change builds it, O(members).
+   */
   public List<ChildRef> members(String group) {
     return mirror.members(requireNonNull(group, "group"));
   }
 
-  /** This node's members of {@code group}. */
+  /** This node's members of {@code group}: an immutable list, as {@link #members}. */
   public List<ChildRef> localMembers(String group) {
     return mirror.localMembers(requireNonNull(group, "group"));
   }
