@@ -21,7 +21,8 @@ final class ReplicaPeer {
 
   long acked;
   long sentUpTo;
-  long lastSendTick = Long.MIN_VALUE;
+  long ackedAtLastTick; // what it had acknowledged at the previous tick
+  int stalledTicks; // ticks in a row with sent deltas unacknowledged and no acknowledgement
   long received;
   int gapHits;
   int mismatchRounds;

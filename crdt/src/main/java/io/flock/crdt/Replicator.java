@@ -140,6 +140,12 @@ public final class Replicator<K, V> {
    */
   public static final long MAX_INTERVAL_BYTES = 4L << 20;
 
+  /** Ticks without any acknowledgement from a neighbour before what it lacks is sent again. */
+  static final int RESEND_AFTER_TICKS = 2;
+
+  /** The most deltas one resend carries, in intervals of {@link Settings#maxSyncEntries}. */
+  static final int RESEND_BATCHES = 8;
+
   private final AWLWWMap<K, V> map;
   private final Settings settings;
   private final DigestSync<K, V> sync;
@@ -385,14 +391,13 @@ public final class Replicator<K, V> {
                 new Outgoing<>(
                     id, new Status<>(seq, map.rootDigest(), map.size(), true, announce)));
           } else if (peer.acked < seq) {
-            if (peer.sentUpTo < seq || peer.lastSendTick < ticks - 1) {
-              sendIntervals(id, peer, peer.acked, out);
-            }
+            resend(id, peer, out);
           } else if (!inStep(peer) || !announce.isEmpty() || quietRound) {
             out.add(
                 new Outgoing<>(
                     id, new Status<>(seq, map.rootDigest(), map.size(), false, announce)));
           }
+          peer.ackedAtLastTick = peer.acked;
           sync.tick(id, peer, out);
         });
     sync.continueCatchUp(out);
@@ -611,12 +616,41 @@ public final class Replicator<K, V> {
   }
 
   private void sendIntervals(ReplicaId to, ReplicaPeer peer, long from, List<Outgoing<K, V>> out) {
+    sendIntervals(to, peer, from, seq, out);
+  }
+
+  private void sendIntervals(
+      ReplicaId to, ReplicaPeer peer, long from, long upTo, List<Outgoing<K, V>> out) {
     for (DeltaInterval<K, V> interval :
-        buffer.intervals(bufferStart, from, seq, settings.maxSyncEntries, MAX_INTERVAL_BYTES)) {
+        buffer.intervals(bufferStart, from, upTo, settings.maxSyncEntries, MAX_INTERVAL_BYTES)) {
       out.add(new Outgoing<>(to, interval));
     }
-    peer.sentUpTo = seq;
-    peer.lastSendTick = ticks;
+    peer.sentUpTo = Math.max(peer.sentUpTo, upTo);
+  }
+
+  /**
+   * A tick with deltas {@code peer} has not acknowledged: those never sent go now; those sent go
+   * again only once it acknowledged nothing for {@link #RESEND_AFTER_TICKS} ticks (lost on a
+   * connection that broke, or dropped by a full queue). A neighbour that acknowledges more each
+   * tick is working through a burst: sending it the whole unacknowledged rest again every other
+   * tick, as before, doubled its work and the sender's (gossip rounds of up to 800 ms on the core
+   * while 100,000 process-group joins replicated). A resend carries at most {@link #RESEND_BATCHES}
+   * intervals' worth of deltas from the first unacknowledged one: a neighbour that was only slow
+   * acknowledges them and the rest it already has; after a real loss the next stall sends the next
+   * part.
+   */
+  private void resend(ReplicaId id, ReplicaPeer peer, List<Outgoing<K, V>> out) {
+    if (peer.acked != peer.ackedAtLastTick) {
+      peer.stalledTicks = 0;
+    } else if (peer.sentUpTo >= seq && ++peer.stalledTicks >= RESEND_AFTER_TICKS) {
+      peer.stalledTicks = 0;
+      long upTo = Math.min(seq, peer.acked + (long) RESEND_BATCHES * settings.maxSyncEntries);
+      sendIntervals(id, peer, peer.acked, upTo, out);
+      return;
+    }
+    if (peer.sentUpTo < seq) {
+      sendIntervals(id, peer, Math.max(peer.sentUpTo, peer.acked), out);
+    }
   }
 
   private void onStatus(
