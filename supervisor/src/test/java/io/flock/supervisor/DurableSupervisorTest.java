@@ -96,15 +96,24 @@ class DurableSupervisorTest {
 
   /** Starts 3 nodes with a supervisor each and {@code n} children c-0.. from n0. */
   private Set<String> threeNodesWithChildren(Path disk, DistributionStrategy strategy, int n) {
-    cluster = TestCluster.start(3, disk, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
-    TestCluster.await(WAIT, cluster::converged, "3 nodes up");
-    for (int i = 0; i < 3; i++) {
+    return nodesWithChildren(disk, 3, strategy, n, 0);
+  }
+
+  /**
+   * Starts {@code nodes} nodes with a supervisor each and {@code n} children c-0.. from node {@code
+   * via}.
+   */
+  private Set<String> nodesWithChildren(
+      Path disk, int nodes, DistributionStrategy strategy, int n, int via) {
+    cluster = TestCluster.start(nodes, disk, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
+    TestCluster.await(WAIT, cluster::converged, nodes + " nodes up");
+    for (int i = 0; i < nodes; i++) {
       supervisor(i, strategy);
     }
     Set<String> ids = new TreeSet<>();
     for (int i = 0; i < n; i++) {
       ids.add("c-" + i);
-      supervisors.get(0).startChild(ChildSpec.of("c-" + i, "counter")).join();
+      supervisors.get(via).startChild(ChildSpec.of("c-" + i, "counter")).join();
     }
     return ids;
   }
@@ -153,15 +162,7 @@ class DurableSupervisorTest {
     TestCluster.await(WAIT, cluster::converged, "2 nodes up");
     supervisor(0, strategy);
     supervisor(1, strategy);
-    TestCluster.await(
-        WAIT,
-        () -> ids.stream().allMatch(id -> positions.loaded.containsKey(id + "@2")),
-        "every child runs again at generation 2");
-    for (String id : ids) {
-      assertThat(positions.loaded.get(id + "@2"))
-          .as(id + " resumed from at least its last acknowledged position")
-          .isGreaterThanOrEqualTo(lastAcked.get(id));
-    }
+    everyChildResumedAtGeneration2FromItsLastAck(ids, lastAcked);
     if (quorum) {
       assertThat(twice).as("copies of one child running at once").isEmpty();
     }
@@ -226,16 +227,7 @@ class DurableSupervisorTest {
   void aNodeThatFormsTheNewClusterAloneClaimsNothingBeforeAMajorityOfTheOldOneIsBack(
       @TempDir Path disk) throws Exception {
     DistributionStrategy strategy = DistributionStrategy.uniformQuorum();
-    cluster = TestCluster.start(5, disk, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
-    TestCluster.await(WAIT, cluster::converged, "5 nodes up");
-    for (int i = 0; i < 5; i++) {
-      supervisor(i, strategy);
-    }
-    Set<String> ids = new TreeSet<>();
-    for (int i = 0; i < 40; i++) {
-      ids.add("c-" + i);
-      supervisors.get(1).startChild(ChildSpec.of("c-" + i, "counter")).join();
-    }
+    Set<String> ids = nodesWithChildren(disk, 5, strategy, 40, 1);
     TestCluster.await(
         WAIT,
         () -> ids.stream().allMatch(id -> positions.ackedFor(id, 1) >= 2),
@@ -328,16 +320,7 @@ class DurableSupervisorTest {
   void aNodeWhoseSupervisorStartsLateIsNotTakenForCaughtUpWith(@TempDir Path disk)
       throws Exception {
     DistributionStrategy strategy = DistributionStrategy.uniformQuorum();
-    cluster = TestCluster.start(5, disk, b -> b.wireTypes(DistributedSupervisor.wireTypes()));
-    TestCluster.await(WAIT, cluster::converged, "5 nodes up");
-    for (int i = 0; i < 5; i++) {
-      supervisor(i, strategy);
-    }
-    Set<String> ids = new TreeSet<>();
-    for (int i = 0; i < 40; i++) {
-      ids.add("c-" + i);
-      supervisors.get(0).startChild(ChildSpec.of("c-" + i, "counter")).join();
-    }
+    Set<String> ids = nodesWithChildren(disk, 5, strategy, 40, 0);
     TestCluster.await(
         WAIT,
         () -> ids.stream().allMatch(id -> positions.ackedFor(id, 1) >= 1),
@@ -369,6 +352,13 @@ class DurableSupervisorTest {
     supervisor(1, strategy);
     Thread.sleep(2_500); // n2's cluster node is up, its supervisor not yet
     supervisor(2, strategy);
+    everyChildResumedAtGeneration2FromItsLastAck(ids, lastAcked);
+    assertThat(twice).as("copies of one child running at once").isEmpty();
+  }
+
+  /** Waits until every child runs at generation 2; each resumed from its last acknowledged save. */
+  private void everyChildResumedAtGeneration2FromItsLastAck(
+      Set<String> ids, Map<String, Long> lastAcked) {
     TestCluster.await(
         WAIT,
         () -> ids.stream().allMatch(id -> positions.loaded.containsKey(id + "@2")),
@@ -378,7 +368,6 @@ class DurableSupervisorTest {
           .as(id + " resumed from at least its last acknowledged position")
           .isGreaterThanOrEqualTo(lastAcked.get(id));
     }
-    assertThat(twice).as("copies of one child running at once").isEmpty();
   }
 
   private static Set<String> loadedBefore(Set<String> ids) {

@@ -257,9 +257,9 @@ public final class ScopeTable {
   public void receive(NodeId from, String scope, ReplicationMessage<?, ?> message) {
     if (unread.contains(scope)) {
       if (unreadDropLogged.add(scope)) {
-        log.debug(
-            "[{}] scope {}: its log is not read yet; its replication messages are dropped until"
-                + " it is opened",
+        log.info(
+            "[{}] scope {}: its log on this node's disk is not read yet; its replication messages"
+                + " are dropped until it is opened (durable, as before)",
             runtime.node(),
             scope);
       }
