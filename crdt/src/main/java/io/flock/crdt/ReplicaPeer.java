@@ -30,4 +30,20 @@ final class ReplicaPeer {
   long rootDigest;
   boolean rootKnown;
   long caughtUp; // the latest catch-up round a whole pass with it began in and completed
+
+  /** One line for status and logs, with this replica's sequence and root digest. */
+  String describe(long sequence, long ownRootDigest, java.util.Map<String, Long> refuses) {
+    return "acked="
+        + acked
+        + "/"
+        + sequence
+        + " received="
+        + received
+        + " pulling="
+        + (pull != null)
+        + " rootMatch="
+        + (rootKnown && rootDigest == ownRootDigest)
+        + " refuses="
+        + refuses;
+  }
 }

@@ -54,7 +54,9 @@ import org.jspecify.annotations.Nullable;
  * <p>A {@linkplain #catchUp catch-up round} runs one such pull with every neighbour and counts the
  * ones whose whole pass completed: a replica back from a partition learns when it no longer sees
  * less than a majority did after it came back. The pulls, their answers and the rounds are the
- * replicator's digest half, {@code DigestSync}; what each neighbour holds is a {@code ReplicaPeer}.
+ * replicator's digest half, {@code DigestSync}; the delta buffer and what goes to each neighbour
+ * from it are its sending half, {@code DeltaSender}; what each neighbour holds is a {@code
+ * ReplicaPeer}.
  *
  * <h2>Retirement</h2>
  *
@@ -150,9 +152,7 @@ public final class Replicator<K, V> {
   private final Settings settings;
   private final DigestSync<K, V> sync;
   private final EntryRules<K, V> rules;
-  private final DeltaRing<K, V> buffer = new DeltaRing<>();
-  private long bufferStart;
-  private long seq;
+  private final DeltaSender<K, V> deltas;
   private long ticks;
   private long progress;
   private final TreeMap<ReplicaId, ReplicaPeer> peers = new TreeMap<>();
@@ -195,6 +195,7 @@ public final class Replicator<K, V> {
     this.settings = requireNonNull(settings, "settings");
     this.rules = new EntryRules<>(owner);
     this.retirement = new Retirement(map);
+    this.deltas = new DeltaSender<>(settings);
     this.sync =
         new DigestSync<>(
             map,
@@ -204,20 +205,24 @@ public final class Replicator<K, V> {
             new DigestSync.Host<>() {
               @Override
               public long sequence() {
-                return seq;
+                return deltas.sequence();
               }
 
               @Override
               public void heldAll(ReplicaPeer peer) {
-                acked(peer, seq);
+                acked(peer, deltas.sequence());
                 peer.sentUpTo = Math.max(peer.sentUpTo, peer.acked);
-                collect();
+                deltas.collect(peers.values());
               }
 
               @Override
               public Status<K, V> status(ReplicaId to, boolean behind) {
                 return new Status<>(
-                    seq, map.rootDigest(), map.size(), behind, retirement.announcement(to));
+                    deltas.sequence(),
+                    map.rootDigest(),
+                    map.size(),
+                    behind,
+                    retirement.announcement(to));
               }
 
               @Override
@@ -293,15 +298,11 @@ public final class Replicator<K, V> {
     if (delta.isEmpty()) {
       return;
     }
-    buffer.addLast(delta, Math.max(0, bytes));
-    seq++;
+    deltas.record(delta, bytes);
     Journal<K, V> j = journal;
     if (j != null) {
+      long seq = deltas.sequence();
       j.append(new DeltaInterval<>(seq - 1, seq, delta));
-    }
-    while (buffer.size() > settings.maxBufferedDeltas) {
-      buffer.removeFirst();
-      bufferStart++;
     }
   }
 
@@ -316,7 +317,7 @@ public final class Replicator<K, V> {
     Set<ReplicaId> wanted = new HashSet<>();
     for (ReplicaId id : neighbours) {
       requireNonNull(id, "neighbours element");
-      if (!id.equals(self()) && !isRetired(id)) {
+      if (!id.equals(self()) && !retirement.isRetired(id)) {
         wanted.add(id);
       }
     }
@@ -325,7 +326,7 @@ public final class Replicator<K, V> {
       peers.computeIfAbsent(id, x -> new ReplicaPeer());
     }
     retirement.retainPeers(wanted);
-    collect();
+    deltas.collect(peers.values());
   }
 
   /** The current neighbours. */
@@ -347,20 +348,14 @@ public final class Replicator<K, V> {
       throw new IllegalArgumentException("cannot retire this replica itself: " + self());
     }
     retirement.retire(node, belowIncarnation);
-    peers.keySet().removeIf(this::isRetired);
+    peers.keySet().removeIf(retirement::isRetired);
     retirement.retainPeers(peers.keySet());
   }
 
   /** Sends every neighbour the local deltas it has not been sent yet. */
   public List<Outgoing<K, V>> flush() {
     List<Outgoing<K, V>> out = new ArrayList<>();
-    peers.forEach(
-        (id, peer) -> {
-          long from = Math.max(peer.sentUpTo, peer.acked);
-          if (from < seq && from >= bufferStart) {
-            sendIntervals(id, peer, from, out);
-          }
-        });
+    peers.forEach((id, peer) -> deltas.flush(id, peer, out));
     return out;
   }
 
@@ -386,12 +381,13 @@ public final class Replicator<K, V> {
     peers.forEach(
         (id, peer) -> {
           Map<String, Long> announce = retirement.announcement(id);
-          if (peer.acked < seq && peer.acked < bufferStart) {
+          long seq = deltas.sequence();
+          if (deltas.lostFor(peer)) {
             out.add(
                 new Outgoing<>(
                     id, new Status<>(seq, map.rootDigest(), map.size(), true, announce)));
           } else if (peer.acked < seq) {
-            resend(id, peer, out);
+            deltas.resend(id, peer, out);
           } else if (!inStep(peer) || !announce.isEmpty() || quietRound) {
             out.add(
                 new Outgoing<>(
@@ -468,7 +464,7 @@ public final class Replicator<K, V> {
     requireNonNull(from, "from");
     requireNonNull(message, "message");
     ReplicaPeer peer = peers.get(from);
-    if (peer == null || isRetired(from)) {
+    if (peer == null || retirement.isRetired(from)) {
       return Result.none();
     }
     List<Outgoing<K, V>> out = new ArrayList<>(1);
@@ -490,9 +486,9 @@ public final class Replicator<K, V> {
         out.add(new Outgoing<>(from, new Ack<>(peer.received)));
       }
       case Ack<K, V> ack -> {
-        acked(peer, Math.min(ack.upTo(), seq));
+        acked(peer, Math.min(ack.upTo(), deltas.sequence()));
         peer.sentUpTo = Math.max(peer.sentUpTo, peer.acked);
-        collect();
+        deltas.collect(peers.values());
       }
       case Status<K, V> status -> onStatus(from, peer, status, out);
       case SyncRequest<K, V> request -> sync.onRequest(from, peer, request, out);
@@ -529,12 +525,12 @@ public final class Replicator<K, V> {
 
   /** The number of local deltas buffered for neighbours. */
   public int bufferedDeltas() {
-    return buffer.size();
+    return deltas.buffered();
   }
 
   /** The next local sequence number (the number of local deltas recorded). */
   public long sequence() {
-    return seq;
+    return deltas.sequence();
   }
 
   /**
@@ -554,7 +550,7 @@ public final class Replicator<K, V> {
   /** How many local deltas {@code neighbour} has not acknowledged (0 for a non-neighbour). */
   public long lag(ReplicaId neighbour) {
     ReplicaPeer peer = peers.get(neighbour);
-    return peer == null ? 0 : seq - peer.acked;
+    return peer == null ? 0 : deltas.sequence() - peer.acked;
   }
 
   /** How many digest syncs this replica has started as the puller. */
@@ -572,20 +568,7 @@ public final class Replicator<K, V> {
     Map<ReplicaId, String> out = new TreeMap<>();
     peers.forEach(
         (id, p) ->
-            out.put(
-                id,
-                "acked="
-                    + p.acked
-                    + "/"
-                    + seq
-                    + " received="
-                    + p.received
-                    + " pulling="
-                    + (p.pull != null)
-                    + " rootMatch="
-                    + (p.rootKnown && p.rootDigest == map.rootDigest())
-                    + " refuses="
-                    + retirement.refusedBy(id)));
+            out.put(id, p.describe(deltas.sequence(), map.rootDigest(), retirement.refusedBy(id))));
     return out;
   }
 
@@ -596,62 +579,6 @@ public final class Replicator<K, V> {
   }
 
   // ---- internals ----
-
-  private boolean isRetired(ReplicaId id) {
-    return retirement.isRetired(id);
-  }
-
-  private void collect() {
-    long minAcked = seq;
-    for (ReplicaPeer peer : peers.values()) {
-      minAcked = Math.min(minAcked, peer.acked);
-    }
-    if (peers.isEmpty()) {
-      return; // keep (up to the bound) for neighbours to come
-    }
-    while (bufferStart < minAcked && !buffer.isEmpty()) {
-      buffer.removeFirst();
-      bufferStart++;
-    }
-  }
-
-  private void sendIntervals(ReplicaId to, ReplicaPeer peer, long from, List<Outgoing<K, V>> out) {
-    sendIntervals(to, peer, from, seq, out);
-  }
-
-  private void sendIntervals(
-      ReplicaId to, ReplicaPeer peer, long from, long upTo, List<Outgoing<K, V>> out) {
-    for (DeltaInterval<K, V> interval :
-        buffer.intervals(bufferStart, from, upTo, settings.maxSyncEntries, MAX_INTERVAL_BYTES)) {
-      out.add(new Outgoing<>(to, interval));
-    }
-    peer.sentUpTo = Math.max(peer.sentUpTo, upTo);
-  }
-
-  /**
-   * A tick with deltas {@code peer} has not acknowledged: those never sent go now; those sent go
-   * again only once it acknowledged nothing for {@link #RESEND_AFTER_TICKS} ticks (lost on a
-   * connection that broke, or dropped by a full queue). A neighbour that acknowledges more each
-   * tick is working through a burst: sending it the whole unacknowledged rest again every other
-   * tick, as before, doubled its work and the sender's (gossip rounds of up to 800 ms on the core
-   * while 100,000 process-group joins replicated). A resend carries at most {@link #RESEND_BATCHES}
-   * intervals' worth of deltas from the first unacknowledged one: a neighbour that was only slow
-   * acknowledges them and the rest it already has; after a real loss the next stall sends the next
-   * part.
-   */
-  private void resend(ReplicaId id, ReplicaPeer peer, List<Outgoing<K, V>> out) {
-    if (peer.acked != peer.ackedAtLastTick) {
-      peer.stalledTicks = 0;
-    } else if (peer.sentUpTo >= seq && ++peer.stalledTicks >= RESEND_AFTER_TICKS) {
-      peer.stalledTicks = 0;
-      long upTo = Math.min(seq, peer.acked + (long) RESEND_BATCHES * settings.maxSyncEntries);
-      sendIntervals(id, peer, peer.acked, upTo, out);
-      return;
-    }
-    if (peer.sentUpTo < seq) {
-      sendIntervals(id, peer, Math.max(peer.sentUpTo, peer.acked), out);
-    }
-  }
 
   private void onStatus(
       ReplicaId from, ReplicaPeer peer, Status<K, V> status, List<Outgoing<K, V>> out) {
