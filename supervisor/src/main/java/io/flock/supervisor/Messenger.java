@@ -57,6 +57,7 @@ public final class Messenger {
   private final MessageSender sender;
   private final Function<String, Optional<ChildRef>> names;
   private final Duration tellTimeout;
+  private final TellDeadlines tellDeadlines = new TellDeadlines();
 
   Messenger(
       Cluster cluster,
@@ -172,14 +173,17 @@ public final class Messenger {
       throw new IllegalArgumentException("deadline must be positive, was " + deadline);
     }
     CompletableFuture<Object> result = new CompletableFuture<>();
-    MessageSender.Out out =
-        new MessageSender.Out(
-            0, message, bytes, ask, System.nanoTime() + deadline.toNanos(), result);
+    long due = System.nanoTime() + deadline.toNanos();
+    MessageSender.Out out = new MessageSender.Out(0, message, bytes, ask, due, result);
     try {
       sender.submit(() -> route.accept(out));
     } catch (java.util.concurrent.RejectedExecutionException e) {
       return CompletableFuture.failedFuture(
           new MessageException(Outcome.STOPPED, "this node is closed"));
+    }
+    if (!ask) {
+      tellDeadlines.add(due, result, deadline);
+      return result;
     }
     return result
         .orTimeout(deadline.toNanos(), TimeUnit.NANOSECONDS)

@@ -6,8 +6,8 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.KryoBufferOverflowException;
 import com.esotericsoftware.kryo.io.Output;
-import com.esotericsoftware.kryo.util.Pool;
 import io.flock.membership.WireFormat;
 import io.flock.membership.WireTypes;
 import io.flock.membership.internal.protocol.ClusterMessages;
@@ -35,7 +35,7 @@ import java.util.function.Function;
 public final class WireTypeRegistry {
   private final List<WireTypes> sets;
   private final List<String> manifest;
-  private final Pool<Kryo> kryos;
+  private final Coders coders;
   private final Function<Consumer<Kryo>, Kryo> kryoFactory;
   private volatile int maxValueBytes = 1 << 20;
 
@@ -86,13 +86,7 @@ public final class WireTypeRegistry {
       lines.add(set.module() + ":" + fingerprint(set));
     }
     this.manifest = List.copyOf(lines);
-    this.kryos =
-        new Pool<>(true, false, 16) {
-          @Override
-          protected Kryo create() {
-            return WireTypeRegistry.this.kryoFactory.apply(registrar());
-          }
-        };
+    this.coders = new Coders(() -> this.kryoFactory.apply(registrar()));
   }
 
   private static WireRange rangeOf(String module) {
@@ -141,11 +135,14 @@ public final class WireTypeRegistry {
    */
   public int check(Object value, String what) {
     requireNonNull(value, what);
-    Kryo kryo = kryos.obtain();
+    Coders.Coder c = coders.obtain();
+    int max = maxValueBytes;
     try {
-      Output out = new Output(256, maxValueBytes);
-      kryo.writeClassAndObject(out, value);
-      return out.position();
+      int size = c.size(value, max);
+      if (size > max) {
+        throw new KryoBufferOverflowException("the value takes " + size + " bytes");
+      }
+      return size;
     } catch (KryoException | IllegalArgumentException e) {
       if (overflowed(e)) {
         throw new IllegalArgumentException(
@@ -153,7 +150,7 @@ public final class WireTypeRegistry {
                 + " of type "
                 + value.getClass().getName()
                 + " is larger than the maximum value size of "
-                + maxValueBytes
+                + max
                 + " bytes (ClusterBuilder.maxValueBytes)",
             e);
       }
@@ -167,7 +164,7 @@ public final class WireTypeRegistry {
               + " (register every type it contains in the cluster's WireTypes)",
           e);
     } finally {
-      kryos.free(kryo);
+      coders.free(c);
     }
   }
 
@@ -178,16 +175,16 @@ public final class WireTypeRegistry {
    */
   public byte[] encode(Object value) {
     requireNonNull(value, "value");
-    Kryo kryo = kryos.obtain();
+    Coders.Coder c = coders.obtain();
     try {
       Output out = new Output(256, -1);
-      kryo.writeClassAndObject(out, value);
+      c.kryo().writeClassAndObject(out, value);
       return out.toBytes();
     } catch (KryoException e) {
       throw new IllegalArgumentException(
           "cannot encode " + value.getClass().getName() + ": " + e.getMessage(), e);
     } finally {
-      kryos.free(kryo);
+      coders.free(c);
     }
   }
 
@@ -198,9 +195,9 @@ public final class WireTypeRegistry {
    */
   public Object decode(byte[] bytes) {
     requireNonNull(bytes, "bytes");
-    Kryo kryo = kryos.obtain();
+    Coders.Coder c = coders.obtain();
     try {
-      Object value = kryo.readClassAndObject(new com.esotericsoftware.kryo.io.Input(bytes));
+      Object value = c.kryo().readClassAndObject(new com.esotericsoftware.kryo.io.Input(bytes));
       if (value == null) {
         throw new IllegalArgumentException("a null record");
       }
@@ -208,7 +205,7 @@ public final class WireTypeRegistry {
     } catch (KryoException | IndexOutOfBoundsException e) {
       throw new IllegalArgumentException("cannot decode a record: " + e.getMessage(), e);
     } finally {
-      kryos.free(kryo);
+      coders.free(c);
     }
   }
 
