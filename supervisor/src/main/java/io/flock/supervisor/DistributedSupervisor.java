@@ -77,8 +77,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
   private final Starts starts;
   private final HandOver handOver;
   private final ScheduledExecutorService timer;
-  private final List<SupervisorListener> subscribers =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final SupervisorListeners subscribers;
   private final Counter startFailures;
   private final CoreCalls calls;
   private final @Nullable PlacementNames names;
@@ -91,6 +90,8 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
     this.cluster = b.cluster;
     this.strategy = b.strategy;
     this.callTimeout = b.callTimeout;
+    this.subscribers =
+        new SupervisorListeners("[" + cluster.self().name() + "] " + name, List.of());
     MeterRegistry meters = b.local.meters();
     Counter failovers =
         Counter.builder("flock.children.failovers").tag("supervisor", name).register(meters);
@@ -442,13 +443,7 @@ public final class DistributedSupervisor implements AutoCloseable, Cluster.Servi
 
   /** A local child ended for good, or the local supervisor escalated. */
   private void onLocalEvent(SupervisorEvent event) {
-    for (SupervisorListener l : subscribers) {
-      try {
-        l.onEvent(event);
-      } catch (RuntimeException e) {
-        log.warn("[{}] {}: a listener failed on {}", self().name(), name, event, e);
-      }
-    }
+    subscribers.tell(event);
     switch (event) {
       case SupervisorEvent.Exited exit ->
           cluster.onCore().execute(() -> reconciler.exited(exit.id(), exit.normal()));

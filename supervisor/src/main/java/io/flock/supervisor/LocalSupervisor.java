@@ -16,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiPredicate;
 import java.util.function.LongSupplier;
@@ -64,54 +63,13 @@ public final class LocalSupervisor implements AutoCloseable {
   private final BiPredicate<String, Long> currency;
   private final Mailboxes mailboxes;
   private final CheckpointStore checkpoints;
-  private final List<SupervisorListener> listeners;
+  private final SupervisorListeners listeners;
   private volatile @Nullable Thread execThread;
   private final ScheduledExecutorService exec;
-  private final Map<String, Entry> children = new LinkedHashMap<>();
+  private final Map<String, SupervisedChild> children = new LinkedHashMap<>();
   private final ChildMeters meters;
   private Status status = Status.RUNNING;
   private volatile @Nullable CompletableFuture<Void> stopped;
-
-  /** One supervised child; only the supervisor thread touches it. */
-  private static final class Entry {
-    final ChildSpec spec;
-    final long generation;
-    int incarnation;
-    ChildState state = ChildState.STARTING;
-    @Nullable Context context;
-    @Nullable Thread thread;
-    @Nullable ScheduledFuture<?> pending; // restart or shutdown timeout
-    final List<CompletableFuture<Void>> stopWaiters = new ArrayList<>(1);
-
-    Entry(ChildSpec spec, long generation) {
-      this.spec = spec;
-      this.generation = generation;
-    }
-
-    ChildInfo info() {
-      return new ChildInfo(spec.id(), state, spec.restart(), incarnation, generation);
-    }
-
-    void move(ChildState next) {
-      state = state.moveTo(next);
-    }
-  }
-
-  /** The context of one incarnation, with the entry it belongs to. */
-  private static final class Context extends IncarnationContext {
-    final Entry entry;
-
-    Context(
-        Entry entry,
-        int incarnation,
-        String node,
-        BiPredicate<String, Long> currency,
-        Mailboxes mailboxes,
-        CheckpointStore checkpoints) {
-      super(entry.spec, entry.generation, incarnation, node, currency, mailboxes, checkpoints);
-      this.entry = entry;
-    }
-  }
 
   private LocalSupervisor(Builder b) {
     this.name = b.name;
@@ -123,7 +81,7 @@ public final class LocalSupervisor implements AutoCloseable {
     this.mailboxes = b.mailboxes;
     CheckpointStore store = b.checkpoints;
     this.checkpoints = store != null ? store : new LocalCheckpoints(b.node);
-    this.listeners = List.copyOf(b.listeners);
+    this.listeners = new SupervisorListeners("[" + node + "] " + name, b.listeners);
     this.exec =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -166,7 +124,7 @@ public final class LocalSupervisor implements AutoCloseable {
     return call(
         () -> {
           checkRunning();
-          Entry existing = children.get(spec.id());
+          SupervisedChild existing = children.get(spec.id());
           if (existing != null) {
             throw new SupervisorException(
                 Reason.ALREADY_STARTED, "child " + spec.id() + " already started", existing.info());
@@ -187,7 +145,7 @@ public final class LocalSupervisor implements AutoCloseable {
             throw new SupervisorException(
                 Reason.FACTORY_FAILED, "factory " + spec.factory() + " failed", null, e);
           }
-          Entry entry = new Entry(spec, generation);
+          SupervisedChild entry = new SupervisedChild(spec, generation);
           children.put(spec.id(), entry);
           launch(entry, child);
           return entry.info();
@@ -213,27 +171,27 @@ public final class LocalSupervisor implements AutoCloseable {
     requireNonNull(id, "id");
     return callThen(
         () -> {
-          Entry entry = existing(id);
+          SupervisedChild entry = existing(id);
           return stop(entry).thenCompose(v -> call(() -> relaunch(entry)));
         });
   }
 
   /** Supervisor thread: the child {@code id}, or a {@code NOT_FOUND} failure. */
-  private Entry existing(String id) {
-    Entry entry = children.get(id);
+  private SupervisedChild existing(String id) {
+    SupervisedChild entry = children.get(id);
     if (entry == null) {
       throw new SupervisorException(Reason.NOT_FOUND, "no child " + id);
     }
     return entry;
   }
 
-  private ChildInfo relaunch(Entry old) {
+  private ChildInfo relaunch(SupervisedChild old) {
     checkRunning();
     if (children.containsKey(old.spec.id())) {
       throw new SupervisorException(
           Reason.ALREADY_STARTED, "child " + old.spec.id() + " was started meanwhile");
     }
-    Entry entry = new Entry(old.spec, old.generation);
+    SupervisedChild entry = new SupervisedChild(old.spec, old.generation);
     entry.incarnation = old.incarnation;
     ChildFactory factory = requireNonNull(factories.get(old.spec.factory()));
     children.put(old.spec.id(), entry);
@@ -243,7 +201,7 @@ public final class LocalSupervisor implements AutoCloseable {
 
   /** The children, in start order. */
   public CompletableFuture<List<ChildInfo>> whichChildren() {
-    return call(() -> children.values().stream().map(Entry::info).toList());
+    return call(() -> children.values().stream().map(SupervisedChild::info).toList());
   }
 
   /** Counts of the children. */
@@ -251,7 +209,7 @@ public final class LocalSupervisor implements AutoCloseable {
     return call(
         () -> {
           int running = 0;
-          for (Entry e : children.values()) {
+          for (SupervisedChild e : children.values()) {
             if (e.state == ChildState.RUNNING) {
               running++;
             }
@@ -331,9 +289,10 @@ public final class LocalSupervisor implements AutoCloseable {
     }
   }
 
-  private void launch(Entry entry, Child child) {
+  private void launch(SupervisedChild entry, Child child) {
     int incarnation = ++entry.incarnation;
-    Context context = new Context(entry, incarnation, node, currency, mailboxes, checkpoints);
+    SupervisedChild.Context context =
+        new SupervisedChild.Context(entry, incarnation, node, currency, mailboxes, checkpoints);
     entry.context = context;
     Thread thread =
         Thread.ofVirtual()
@@ -349,7 +308,7 @@ public final class LocalSupervisor implements AutoCloseable {
     emit(new SupervisorEvent.Started(entry.spec.id(), incarnation, entry.generation));
   }
 
-  private void runChild(Context context, Child child) {
+  private void runChild(SupervisedChild.Context context, Child child) {
     MDC.put("flock.node", node);
     MDC.put("flock.child", context.id());
     Throwable cause = null;
@@ -364,8 +323,8 @@ public final class LocalSupervisor implements AutoCloseable {
     post(() -> onExit(context, exit));
   }
 
-  private void onExit(Context context, @Nullable Throwable cause) {
-    Entry entry = context.entry;
+  private void onExit(SupervisedChild.Context context, @Nullable Throwable cause) {
+    SupervisedChild entry = context.child;
     if (entry.context != context) {
       return; // an incarnation already given up on
     }
@@ -425,13 +384,13 @@ public final class LocalSupervisor implements AutoCloseable {
 
   private CompletableFuture<Void> stopAll() {
     List<CompletableFuture<Void>> all = new ArrayList<>();
-    for (Entry entry : List.copyOf(children.values())) {
+    for (SupervisedChild entry : List.copyOf(children.values())) {
       all.add(stop(entry));
     }
     return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
   }
 
-  private CompletableFuture<Void> stop(Entry entry) {
+  private CompletableFuture<Void> stop(SupervisedChild entry) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     entry.stopWaiters.add(done);
     switch (entry.state) {
@@ -449,19 +408,10 @@ public final class LocalSupervisor implements AutoCloseable {
         return done;
       }
     }
-    entry.move(ChildState.STOPPING);
-    Context context = entry.context;
-    if (context != null) {
-      context.requestStop();
-    }
-    Thread thread = entry.thread;
-    if (thread != null) {
-      thread.interrupt();
-    }
+    entry.requestStop();
     switch (entry.spec.shutdown()) {
       case Shutdown.Brutal b -> {
-        entry.context = null; // its exit, if ever, is ignored
-        entry.thread = null;
+        entry.detach();
         meters.threadEnded();
         finishStop(entry, ChildState.STOPPED);
       }
@@ -470,8 +420,7 @@ public final class LocalSupervisor implements AutoCloseable {
               exec.schedule(
                   () -> {
                     if (entry.state == ChildState.STOPPING) {
-                      entry.context = null;
-                      entry.thread = null;
+                      entry.detach();
                       meters.threadEnded();
                       finishStop(entry, ChildState.ABANDONED);
                     }
@@ -489,11 +438,7 @@ public final class LocalSupervisor implements AutoCloseable {
     checkpoints.removed(id);
   }
 
-  private void finishStop(Entry entry, ChildState finalState) {
-    ScheduledFuture<?> pending = entry.pending;
-    if (pending != null) {
-      pending.cancel(false);
-    }
+  private void finishStop(SupervisedChild entry, ChildState finalState) {
     entry.move(finalState);
     if (children.remove(entry.spec.id(), entry)) {
       checkpoints.removed(entry.spec.id());
@@ -511,8 +456,7 @@ public final class LocalSupervisor implements AutoCloseable {
     } else {
       emit(new SupervisorEvent.Stopped(id, entry.incarnation));
     }
-    entry.stopWaiters.forEach(f -> f.complete(null));
-    entry.stopWaiters.clear();
+    entry.stopped();
   }
 
   /** Reports {@code event} to the listeners on the supervisor thread, in order (any thread). */
@@ -525,13 +469,7 @@ public final class LocalSupervisor implements AutoCloseable {
   }
 
   private void emit(SupervisorEvent event) {
-    for (SupervisorListener listener : listeners) {
-      try {
-        listener.onEvent(event);
-      } catch (RuntimeException e) {
-        log.warn("[{}] {}: listener failed on {}", node, name, event, e);
-      }
-    }
+    listeners.tell(event);
   }
 
   /** Builds a {@link LocalSupervisor}; every setter validates its argument at once. */
