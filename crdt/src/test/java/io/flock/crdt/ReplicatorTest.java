@@ -179,14 +179,14 @@ class ReplicatorTest {
     Map<String, Long> before = Map.copyOf(sim.bytesByType());
     long bytesBefore = sim.bytes();
     long messagesBefore = sim.messages();
-    int rounds = 10;
+    int rounds = 2 * Replicator.Settings.defaults().quietStatusTicks();
     sim.steps(rounds * sim.tickEvery);
     for (var e : sim.bytesByType().entrySet()) {
       if (!e.getKey().equals("Status")) {
         assertThat(e.getValue()).as(e.getKey()).isEqualTo(before.get(e.getKey()));
       }
     }
-    // In step with every neighbour: a status every quietStatusTicks rounds (2 in any 10), each
+    // In step with every neighbour: a status every quietStatusTicks rounds (2 in these), each
     // small.
     long statuses = rounds / Replicator.Settings.defaults().quietStatusTicks() * 3L * 2L;
     assertThat(sim.messages() - messagesBefore).isEqualTo(statuses);
