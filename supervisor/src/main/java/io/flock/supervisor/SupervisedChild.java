@@ -45,10 +45,6 @@ final class SupervisedChild {
     this.generation = generation;
   }
 
-  String id() {
-    return spec.id();
-  }
-
   ChildInfo info() {
     return new ChildInfo(spec.id(), state, spec.restart(), incarnation, generation);
   }
