@@ -50,29 +50,32 @@ final class TellDeadlines {
   }
 
   private void sweep() {
-    long now = System.nanoTime();
-    for (Waiting w; (w = queue.peek()) != null; ) {
-      if (!w.result().isDone() && w.deadline() - now > 0) {
-        break;
-      }
-      queue.poll();
-      size.decrementAndGet();
-      if (!w.result().isDone()) {
-        w.result()
-            .completeExceptionally(
-                new MessageException(Outcome.TIMED_OUT, "no outcome within " + w.timeout()));
-      }
-    }
-    if (size.get() > COMPACT_AT) {
-      for (Iterator<Waiting> it = queue.iterator(); it.hasNext(); ) {
-        if (it.next().result().isDone()) {
-          it.remove();
-          size.decrementAndGet();
+    try {
+      long now = System.nanoTime();
+      for (Waiting w; (w = queue.peek()) != null; ) {
+        if (!w.result().isDone() && w.deadline() - now > 0) {
+          break;
+        }
+        queue.poll();
+        size.decrementAndGet();
+        if (!w.result().isDone()) {
+          w.result()
+              .completeExceptionally(
+                  new MessageException(Outcome.TIMED_OUT, "no outcome within " + w.timeout()));
         }
       }
+      if (size.get() > COMPACT_AT) {
+        for (Iterator<Waiting> it = queue.iterator(); it.hasNext(); ) {
+          if (it.next().result().isDone()) {
+            it.remove();
+            size.decrementAndGet();
+          }
+        }
+      }
+    } finally {
+      armed.set(false); // whatever happened, the next tell (or the rest) is swept again
+      arm();
     }
-    armed.set(false);
-    arm();
   }
 
   /** The tells queued (answered ones included until a sweep drops them). */
