@@ -57,7 +57,7 @@ public final class Messenger {
   private final MessageSender sender;
   private final Function<String, Optional<ChildRef>> names;
   private final Duration tellTimeout;
-  private final TellDeadlines tellDeadlines = new TellDeadlines();
+  private final TellDeadlines tellDeadlines;
 
   Messenger(
       Cluster cluster,
@@ -68,6 +68,7 @@ public final class Messenger {
     this.sender = sender;
     this.names = names;
     this.tellTimeout = tellTimeout;
+    this.tellDeadlines = new TellDeadlines(tellTimeout);
   }
 
   /**
@@ -182,7 +183,7 @@ public final class Messenger {
           new MessageException(Outcome.STOPPED, "this node is closed"));
     }
     if (!ask) {
-      tellDeadlines.add(due, result, deadline);
+      tellDeadlines.add(due, result);
       return result;
     }
     return result

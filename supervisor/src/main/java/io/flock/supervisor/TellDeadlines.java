@@ -25,20 +25,24 @@ final class TellDeadlines {
   /** How often the queue is swept while it holds tells. */
   static final Duration SWEEP = Duration.ofMillis(20);
 
-  private record Waiting(long deadline, CompletableFuture<Object> result, Duration timeout) {}
+  private record Waiting(long deadline, CompletableFuture<Object> result) {}
 
   /** The queue length past which a sweep drops answered tells behind an unanswered head. */
   static final int COMPACT_AT = 10_000;
 
+  private final Duration timeout;
   private final Queue<Waiting> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
   private final AtomicBoolean armed = new AtomicBoolean();
 
-  /**
-   * Fails {@code result} if it is not complete by {@code deadline} (nanoTime) of {@code timeout}.
-   */
-  void add(long deadline, CompletableFuture<Object> result, Duration timeout) {
-    queue.add(new Waiting(deadline, result, timeout));
+  /** Deadlines of tells that time out after {@code timeout}. */
+  TellDeadlines(Duration timeout) {
+    this.timeout = timeout;
+  }
+
+  /** Fails {@code result} if it is not complete by {@code deadline} (nanoTime). */
+  void add(long deadline, CompletableFuture<Object> result) {
+    queue.add(new Waiting(deadline, result));
     size.incrementAndGet();
     arm();
   }
@@ -61,7 +65,7 @@ final class TellDeadlines {
         if (!w.result().isDone()) {
           w.result()
               .completeExceptionally(
-                  new MessageException(Outcome.TIMED_OUT, "no outcome within " + w.timeout()));
+                  new MessageException(Outcome.TIMED_OUT, "no outcome within " + timeout));
         }
       }
       if (size.get() > COMPACT_AT) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flock.supervisor.MessageException.Outcome;
+import io.flock.testkit.TestCluster;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -13,18 +14,17 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(30)
 class TellDeadlinesTest {
-  private final TellDeadlines deadlines = new TellDeadlines();
-
-  private CompletableFuture<Object> tell(Duration timeout) {
+  private static CompletableFuture<Object> tell(TellDeadlines deadlines, Duration timeout) {
     CompletableFuture<Object> f = new CompletableFuture<>();
-    deadlines.add(System.nanoTime() + timeout.toNanos(), f, timeout);
+    deadlines.add(System.nanoTime() + timeout.toNanos(), f);
     return f;
   }
 
   @Test
   void anUnansweredTellFailsTimedOutByItsDeadlineAndNotBefore() {
     long t0 = System.nanoTime();
-    CompletableFuture<Object> f = tell(Duration.ofMillis(300));
+    CompletableFuture<Object> f =
+        tell(new TellDeadlines(Duration.ofMillis(300)), Duration.ofMillis(300));
     assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS))
         .isInstanceOf(ExecutionException.class)
         .cause()
@@ -34,24 +34,24 @@ class TellDeadlinesTest {
   }
 
   @Test
-  void anAnsweredTellKeepsItsAnswerAndLeavesTheQueue() throws Exception {
-    CompletableFuture<Object> f = tell(Duration.ofMillis(100));
+  void anAnsweredTellKeepsItsAnswerAndLeavesTheQueue() {
+    TellDeadlines deadlines = new TellDeadlines(Duration.ofMillis(100));
+    CompletableFuture<Object> f = tell(deadlines, Duration.ofMillis(100));
     f.complete(null);
-    Thread.sleep(400);
+    TestCluster.await(Duration.ofSeconds(5), () -> deadlines.queued() == 0, "the queue empties");
     assertThat(f.isCompletedExceptionally()).isFalse();
     assertThat(deadlines.queued()).isZero();
   }
 
   @Test
-  void answeredTellsBehindOneHeldBackDoNotPileUp() throws Exception {
-    CompletableFuture<Object> held = tell(Duration.ofSeconds(20));
+  void answeredTellsBehindOneHeldBackDoNotPileUp() {
+    TellDeadlines deadlines = new TellDeadlines(Duration.ofSeconds(20));
+    CompletableFuture<Object> held = tell(deadlines, Duration.ofSeconds(20));
     for (int i = 0; i < 3 * TellDeadlines.COMPACT_AT; i++) {
-      tell(Duration.ofSeconds(20)).complete(null);
+      tell(deadlines, Duration.ofSeconds(20)).complete(null);
     }
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (deadlines.queued() > 1 && System.nanoTime() < until) {
-      Thread.sleep(10);
-    }
+    TestCluster.await(
+        Duration.ofSeconds(5), () -> deadlines.queued() <= 1, "the answered tells leave");
     assertThat(deadlines.queued()).isEqualTo(1);
     assertThat(held).isNotDone();
   }
