@@ -173,11 +173,42 @@ public final class ClusterBenchmark {
     }
   }
 
+  /**
+   * Starts {@code children} from one node until all run and every view counts them, in a fresh
+   * cluster per round: up to 10,000 in rounds (see {@link Rounds}), then one more round (the only
+   * one with more) that measures the heap and the idle CPU (its forced GCs would slow a timed
+   * round).
+   */
   private static void supervisorScale(int children) throws Exception {
+    String timing = "";
+    long median = 0;
+    if (children <= 10_000) {
+      int warmups = 8;
+      Rounds.Summary s =
+          Rounds.run(warmups, 5, (round, last) -> startBurst(children, false, new ArrayList<>()));
+      median = s.median();
+      timing = s.describe(ClusterBenchmark::ms, warmups);
+    }
+    List<String> heap = new ArrayList<>();
+    long one = startBurst(children, true, heap);
+    row(
+        "start children from one node until all run and every view counts them",
+        3,
+        ms(median > 0 ? median : one),
+        "-",
+        "-",
+        String.format(Locale.ROOT, "%,d children; ", children)
+            + (median > 0 ? timing : "one round")
+            + "; "
+            + String.join("; ", heap));
+  }
+
+  private static long startBurst(int children, boolean measureHeap, List<String> report)
+      throws Exception {
     try (TestCluster c =
         TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
       List<DistributedSupervisor> sups = parkingSupervisors(c);
-      long heapBefore = usedHeap();
+      long heapBefore = measureHeap ? usedHeap() : 0;
       long t0 = System.nanoTime();
       List<CompletableFuture<ChildRef>> starts = new ArrayList<>(children);
       for (int i = 0; i < children; i++) {
@@ -191,8 +222,9 @@ public final class ClusterBenchmark {
       CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0]))
           .get(120, TimeUnit.SECONDS);
       long placed = System.nanoTime() - t0;
-      awaitSlowly(
+      TestCluster.await( // looked at every 10 ms (100 with more: a look lists every child)
           Duration.ofMinutes(3),
+          Duration.ofMillis(children <= 10_000 ? 10 : 100),
           () -> {
             int running = 0;
             for (DistributedSupervisor s : sups) {
@@ -214,21 +246,18 @@ public final class ClusterBenchmark {
           },
           "all running and counted everywhere");
       long elapsed = System.nanoTime() - t0;
-      long heapPerNode = (usedHeap() - heapBefore) / 3;
-      row(
-          "start children from one node until all run and every view counts them",
-          3,
-          ms(elapsed),
-          "-",
-          "-",
-          String.format(
-              Locale.ROOT,
-              "%,d children (all placed after %s); heap per node %.1f MB",
-              children,
-              ms(placed),
-              heapPerNode / 1e6));
-      idleCpu(children);
+      if (measureHeap) {
+        long heapPerNode = (usedHeap() - heapBefore) / 3;
+        report.add(
+            String.format(
+                Locale.ROOT,
+                "with the heap measured: all placed after %s, heap per node %.1f MB",
+                ms(placed),
+                heapPerNode / 1e6));
+        idleCpu(children);
+      }
       sups.forEach(DistributedSupervisor::close);
+      return elapsed;
     }
   }
 
@@ -270,8 +299,25 @@ public final class ClusterBenchmark {
             Locale.ROOT, "%,d children; the whole JVM (3 nodes) over 3, of one core", children));
   }
 
-  /** startChild latency with the acknowledgement rule: sequential, then 64 in flight. */
+  /**
+   * startChild latency with the acknowledgement rule: sequential, then 10,000 with 64 in flight, in
+   * a fresh cluster per round (see {@link Rounds}); the sequential latencies and the CPU are the
+   * last round's.
+   */
   private static void startLatency() throws Exception {
+    int warmups = 8;
+    List<String> lastRound = new ArrayList<>();
+    Rounds.Summary s = Rounds.run(warmups, 5, (round, last) -> startLatencyRound(last, lastRound));
+    row(
+        "10,000 starts, 64 in flight, until every node counts them",
+        3,
+        ms(s.median()),
+        "-",
+        "-",
+        s.describe(ClusterBenchmark::ms, warmups) + "; " + String.join("; ", lastRound));
+  }
+
+  private static long startLatencyRound(boolean last, List<String> report) throws Exception {
     try (TestCluster c =
         TestCluster.start(3, b -> b.wireTypes(DistributedSupervisor.wireTypes()))) {
       List<DistributedSupervisor> sups = parkingSupervisors(c);
@@ -283,13 +329,15 @@ public final class ClusterBenchmark {
         lat[i] = System.nanoTime() - t;
       }
       java.util.Arrays.sort(lat);
-      row(
-          "startChild, sequential (acknowledged: running on its target, held by 2)",
-          3,
-          ms(lat[n / 2]),
-          ms(lat[n * 99 / 100]),
-          ms(lat[n - 1]),
-          String.format(Locale.ROOT, "%,d calls from one node", n));
+      if (last) {
+        row(
+            "startChild, sequential (acknowledged: running on its target, held by 2)",
+            3,
+            ms(lat[n / 2]),
+            ms(lat[n * 99 / 100]),
+            ms(lat[n - 1]),
+            String.format(Locale.ROOT, "%,d calls from one node (the last round)", n));
+      }
       int total = 10_000;
       java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(64);
       com.sun.management.OperatingSystemMXBean os =
@@ -306,23 +354,23 @@ public final class ClusterBenchmark {
       }
       CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(120, TimeUnit.SECONDS);
       long acked = System.nanoTime() - t0;
-      awaitSlowly(
+      TestCluster.await(
           Duration.ofMinutes(2),
+          Duration.ofMillis(5),
           () -> sups.stream().allMatch(s -> s.countChildren().join().specs() == total + n),
           "every node counts them");
-      row(
-          "10,000 starts, 64 in flight, until every node counts them",
-          3,
-          ms(System.nanoTime() - t0),
-          "-",
-          "-",
-          "all acknowledged after "
-              + ms(acked)
-              + String.format(
-                  Locale.ROOT,
-                  "; CPU %.0f µs per start (the JVM's 3 nodes)",
-                  (os.getProcessCpuTime() - cpu0) / 1e3 / total));
+      long elapsed = System.nanoTime() - t0;
+      if (last) {
+        report.add(
+            "last round: all acknowledged after "
+                + ms(acked)
+                + String.format(
+                    Locale.ROOT,
+                    ", CPU %.0f µs per start (the JVM's 3 nodes)",
+                    (os.getProcessCpuTime() - cpu0) / 1e3 / total));
+      }
       sups.forEach(DistributedSupervisor::close);
+      return elapsed;
     }
   }
 

@@ -12,19 +12,25 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The registry on 3 in-JVM nodes over loopback: 10,000 names registered on one node (issued at
- * once) until every node's {@code lookup} finds all of them; the cost of a {@code lookup} of a name
- * owned on another node; heap per name (all three replicas, over 3).
+ * once) until every node's {@code lookup} finds all of them, in a fresh cluster each round (see
+ * {@link Rounds}); then, in the last round, the cost of a {@code lookup} of a name owned on another
+ * node and the heap per name (all three replicas, over 3).
  */
 final class RegistryBenchmark {
+  private static final int WARMUPS = 15;
+
   private RegistryBenchmark() {}
 
   static void run() throws Exception {
     System.out.println("## Registry on loopback (3 nodes in one JVM)");
     System.out.println("| measure | nodes | value | note |");
     System.out.println("|---|---|---|---|");
-    for (int run = 0; run < 3; run++) {
-      once(run == 2);
-    }
+    Rounds.Summary visible = Rounds.run(WARMUPS, 5, (round, last) -> once(round, last, false));
+    var unused = once(WARMUPS + 5, false, true); // its forced GCs would slow a timed round
+    row(
+        "10,000 names registered on n0 until every node finds all",
+        ClusterBenchmark.ms(visible.median()),
+        "issued at once; " + visible.describe(ClusterBenchmark::ms, WARMUPS));
   }
 
   /**
@@ -43,15 +49,25 @@ final class RegistryBenchmark {
     }
   }
 
-  private static void once(boolean report) throws Exception {
-    settle();
+  /**
+   * One round in a fresh cluster; returns the time until every node found every name. With {@code
+   * lookups} it then measures a lookup; with {@code heap}, the heap per name.
+   */
+  private static long once(int round, boolean lookups, boolean heap) throws Exception {
+    if (round == 0 || heap) {
+      settle();
+    } else if (round >= WARMUPS) {
+      // Measured rounds start alike, the earlier clusters' threads gone; no forced GCs here: each
+      // makes the compiled code look colder to the JVM, which then unloads some of it.
+      Thread.sleep(1_000);
+    }
     try (TestCluster c = TestCluster.start(3, b -> b.wireTypes(Registry.wireTypes()))) {
       TestCluster.await(Duration.ofSeconds(20), c::converged, "3 nodes up");
       List<Registry> regs = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         regs.add(Registry.builder("bench", c.node(i)).start());
       }
-      long heapBefore = ClusterBenchmark.usedHeap();
+      long heapBefore = heap ? ClusterBenchmark.usedHeap() : 0;
       int n = 10_000;
       List<CompletableFuture<?>> all = new ArrayList<>(n);
       long t0 = System.nanoTime();
@@ -65,39 +81,39 @@ final class RegistryBenchmark {
           "every node finds every name");
       long visible = System.nanoTime() - t0;
       CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
-      long acked = System.nanoTime() - t0;
-      long heapPerName = (ClusterBenchmark.usedHeap() - heapBefore) / n / 3;
-      Registry remote = regs.get(2);
-      int lookups = 2_000_000;
-      long found = 0;
-      for (int i = 0; i < lookups; i++) { // warm-up
-        found += remote.lookup("name-" + (i % n)).isPresent() ? 1 : 0;
-      }
-      String[] keys = new String[n];
-      for (int i = 0; i < n; i++) {
-        keys[i] = "name-" + i;
-      }
-      long t1 = System.nanoTime();
-      for (int i = 0; i < lookups; i++) {
-        found += remote.lookup(keys[i % n]).isPresent() ? 1 : 0;
-      }
-      long perLookup = (System.nanoTime() - t1) / lookups;
-      if (report) {
-        row(
-            "10,000 names registered on n0 until every node finds all",
-            ClusterBenchmark.ms(visible),
-            "issued at once; all acknowledged after " + ClusterBenchmark.ms(acked));
-        row(
-            "lookup of a name owned by another node",
-            perLookup + " ns",
-            "from the local replica, no remote call (" + (found > 0 ? "found" : "none") + ")");
+      if (heap) {
         row(
             "heap per name, per replica",
-            heapPerName + " B",
+            (ClusterBenchmark.usedHeap() - heapBefore) / n / 3 + " B",
             "registration + indexes + CRDT entry");
       }
+      if (lookups) {
+        lookups(regs.get(2), n);
+      }
       regs.forEach(Registry::close);
+      return visible;
     }
+  }
+
+  private static void lookups(Registry remote, int n) {
+    int lookups = 2_000_000;
+    long found = 0;
+    for (int i = 0; i < lookups; i++) { // warm-up
+      found += remote.lookup("name-" + (i % n)).isPresent() ? 1 : 0;
+    }
+    String[] keys = new String[n];
+    for (int i = 0; i < n; i++) {
+      keys[i] = "name-" + i;
+    }
+    long t1 = System.nanoTime();
+    for (int i = 0; i < lookups; i++) {
+      found += remote.lookup(keys[i % n]).isPresent() ? 1 : 0;
+    }
+    long perLookup = (System.nanoTime() - t1) / lookups;
+    row(
+        "lookup of a name owned by another node",
+        perLookup + " ns",
+        "from the local replica, no remote call (" + (found > 0 ? "found" : "none") + ")");
   }
 
   private static void row(String what, String value, String note) {
