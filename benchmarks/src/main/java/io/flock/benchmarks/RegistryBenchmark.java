@@ -57,8 +57,8 @@ final class RegistryBenchmark {
     if (round == 0 || heap) {
       settle();
     } else if (round >= WARMUPS) {
-      // Measured rounds start alike, the earlier clusters' threads gone; no forced GCs here: each
-      // makes the compiled code look colder to the JVM, which then unloads some of it.
+      // Measured rounds start alike, the earlier clusters' threads gone; no forced GCs here: with
+      // settle() before each, the timed rounds read about twice as slow.
       Thread.sleep(1_000);
     }
     try (TestCluster c = TestCluster.start(3, b -> b.wireTypes(Registry.wireTypes()))) {
