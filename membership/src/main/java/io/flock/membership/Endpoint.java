@@ -42,6 +42,18 @@ public interface Endpoint<M> {
   <R> CompletableFuture<R> request(NodeId to, M message, Class<R> replyType, Duration deadline);
 
   /**
+   * As {@link #request}, for a caller that waits for the answer itself: the future completes on the
+   * network thread that read the answer, as soon as it is read, so actions that depend on it run
+   * there and must be quick and must not block; and the answer is not ordered behind the messages
+   * {@code to} sent before it (a {@link #request}'s answer is handled after them, on the node's
+   * core thread, in the order they arrived).
+   *
+   * @throws IllegalArgumentException as {@link #request}
+   */
+  <R> CompletableFuture<R> requestDirect(
+      NodeId to, M message, Class<R> replyType, Duration deadline);
+
+  /**
    * Unregisters this endpoint on this node (its name is free again); messages for it are then
    * counted as unknown, and requests to it fail at their senders. Idempotent.
    */

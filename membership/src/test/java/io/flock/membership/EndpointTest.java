@@ -77,6 +77,41 @@ class EndpointTest {
     }
   }
 
+  @Test
+  void aDirectRequestIsAnsweredWhileTheCallersCoreIsBusyAndAPlainOneWaitsForIt() throws Exception {
+    try (TestCluster c = TestCluster.start(2)) {
+      TestCluster.await(WAIT, c::converged, "2 nodes up");
+      c.node(1).endpoint("echo", String.class, (from, s) -> s + "!");
+      Endpoint<String> asker = c.node(0).endpoint("echo", String.class, (from, s) -> s);
+      java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      c.node(0)
+          .onCore()
+          .execute(
+              () -> {
+                held.countDown();
+                try {
+                  release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              });
+      try {
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<String> plain = asker.request(c.node(1).self(), "a", String.class, WAIT);
+        CompletableFuture<String> direct =
+            asker.requestDirect(c.node(1).self(), "b", String.class, WAIT);
+        assertThat(direct.get(10, TimeUnit.SECONDS)).isEqualTo("b!");
+        Thread.sleep(200); // the plain answer arrived too (before the direct one: sent first)
+        assertThat(plain).isNotDone(); // it is handled on the core, which is held
+        release.countDown();
+        assertThat(plain.get(10, TimeUnit.SECONDS)).isEqualTo("a!");
+      } finally {
+        release.countDown();
+      }
+    }
+  }
+
   record Unregistered(int n) {}
 
   @Test

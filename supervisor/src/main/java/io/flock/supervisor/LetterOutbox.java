@@ -79,16 +79,32 @@ final class LetterOutbox {
     }
   }
 
-  /** An ask to {@code to}, answered by {@code deadline}: it leaves after the tells before it. */
-  void ask(NodeId to, Letter letter, long deadline, Done done) {
-    single(to, letter, deadline, done);
+  /**
+   * An ask to {@code to}, answered by {@code deadline}: it leaves after the tells before it. The
+   * child's answer completes {@code caller} on the network thread that read it (the caller waits
+   * for nothing else); {@code done} then runs on the core with the receipt, as for a tell.
+   */
+  void ask(NodeId to, Letter letter, long deadline, CompletableFuture<Object> caller, Done done) {
+    flushTo(to);
+    CompletableFuture<Receipt> f;
+    try {
+      f = singles.requestDirect(to, letter, Receipt.class, remaining(deadline));
+    } catch (IllegalArgumentException tooLarge) {
+      done.accept(null, tooLarge);
+      return;
+    }
+    var unused =
+        f.whenComplete(
+            (r, e) -> {
+              if (r != null && r.refusal() == null) {
+                caller.complete(r.answer());
+              }
+              core.execute(() -> done.accept(r, e));
+            });
   }
 
   private void single(NodeId to, Letter letter, long deadline, Done done) {
-    Open before = open.remove(to);
-    if (before != null) {
-      send(to, before);
-    }
+    flushTo(to);
     CompletableFuture<Receipt> f;
     try {
       f = singles.request(to, letter, Receipt.class, remaining(deadline));
@@ -97,6 +113,14 @@ final class LetterOutbox {
       return;
     }
     var unused = f.whenCompleteAsync(done::accept, core);
+  }
+
+  /** Sends the batch open for {@code to}: what comes next leaves after it. */
+  private void flushTo(NodeId to) {
+    Open before = open.remove(to);
+    if (before != null) {
+      send(to, before);
+    }
   }
 
   /** Sends every batch still open: the end of a burst. */

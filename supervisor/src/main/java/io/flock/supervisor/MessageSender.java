@@ -112,7 +112,7 @@ final class MessageSender {
 
   private void post(NodeId to, Letter letter, Out out, LetterOutbox.Done done) {
     if (out.ask()) {
-      outbox.ask(to, letter, out.deadline(), done);
+      outbox.ask(to, letter, out.deadline(), out.result(), done);
     } else {
       outbox.tell(to, letter, out.bytes(), out.deadline(), done);
     }

@@ -40,7 +40,9 @@ public final class Endpoints {
 
   private record Row<M>(String name, Class<M> type, EndpointHandler<M> handler) {}
 
-  private record Pending(NodeId to, Class<?> replyType, CompletableFuture<Object> result) {}
+  /** A request waiting for its answer; {@code direct}: answered on the I/O thread that read it. */
+  private record Pending(
+      NodeId to, Class<?> replyType, CompletableFuture<Object> result, boolean direct) {}
 
   private final NodeRuntime runtime;
   private final Transport transport;
@@ -177,6 +179,35 @@ public final class Endpoints {
     boolean unused = transport.send(to, answer);
   }
 
+  /**
+   * I/O thread: answers a request made with {@link Endpoint#requestDirect} from {@code reply} (a
+   * reply message) at once, without the hop to the core.
+   *
+   * @return false if {@code reply} is not an answer to such a request (route it as usual)
+   */
+  public boolean answerDirect(NodeId from, Object reply) {
+    long id;
+    if (reply instanceof Reply r) {
+      id = r.requestId();
+    } else if (reply instanceof EmptyReply r) {
+      id = r.requestId();
+    } else if (reply instanceof FailedReply r) {
+      id = r.requestId();
+    } else {
+      return false;
+    }
+    Pending p = pending.get(id);
+    if (p == null || !p.direct()) {
+      return false;
+    }
+    switch (reply) {
+      case Reply r -> answer(from, id, r.body(), null);
+      case FailedReply r -> answer(from, id, null, r.reason());
+      default -> answer(from, id, null, null);
+    }
+    return true;
+  }
+
   private void answer(NodeId from, long requestId, @Nullable Object body, @Nullable String error) {
     Pending p = pending.get(requestId);
     if (p == null || !p.to().equals(from) || !pending.remove(requestId, p)) {
@@ -223,9 +254,20 @@ public final class Endpoints {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public <R> CompletableFuture<R> request(
         NodeId to, M message, Class<R> replyType, Duration deadline) {
+      return request(to, message, replyType, deadline, false);
+    }
+
+    @Override
+    public <R> CompletableFuture<R> requestDirect(
+        NodeId to, M message, Class<R> replyType, Duration deadline) {
+      return request(to, message, replyType, deadline, true);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <R> CompletableFuture<R> request(
+        NodeId to, M message, Class<R> replyType, Duration deadline, boolean direct) {
       requireNonNull(to, "to");
       requireNonNull(replyType, "replyType");
       requireNonNull(deadline, "deadline");
@@ -240,7 +282,7 @@ public final class Endpoints {
         return (CompletableFuture<R>) result;
       }
       long id = ids.incrementAndGet();
-      Pending p = new Pending(to, replyType, result);
+      Pending p = new Pending(to, replyType, result, direct);
       pending.put(id, p);
       CompletableFuture.delayedExecutor(deadline.toNanos(), TimeUnit.NANOSECONDS)
           .execute(
