@@ -32,9 +32,11 @@ public interface Endpoint<M> {
 
   /**
    * Sends {@code message} to {@code to} and completes with the handler's answer, always by {@code
-   * deadline}: with the answer (null when the handler returned null), or with an {@link
-   * EndpointException} that says what happened (timed out, the target is gone, the target refused
-   * or failed, not sent).
+   * deadline} (deadlines are swept every 20 ms, so a timeout ends up to 40 ms after it): with the
+   * answer (null when the handler returned null), or with an {@link EndpointException} that says
+   * what happened (timed out, the target is gone, the target refused or failed, not sent). The
+   * future completes on the node's core thread, or (timed out) on the JDK's delay thread: give slow
+   * dependent work an executor ({@code thenApplyAsync}).
    *
    * @throws IllegalArgumentException if the message cannot be encoded, or {@code deadline} is not
    *     positive

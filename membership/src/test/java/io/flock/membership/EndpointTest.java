@@ -161,6 +161,25 @@ class EndpointTest {
   }
 
   @Test
+  void aShortDeadlineEndsOnTimeBehindALongerOneMadeBefore() {
+    try (TestCluster c = TestCluster.start(2)) {
+      TestCluster.await(WAIT, c::converged, "2 nodes up");
+      c.node(1).endpoint("silent", String.class, (from, s) -> new CompletableFuture<String>());
+      Endpoint<String> asker = c.node(0).endpoint("silent", String.class, (from, s) -> null);
+      CompletableFuture<String> longer =
+          asker.request(c.node(1).self(), "a", String.class, Duration.ofSeconds(60));
+      long start = System.nanoTime();
+      CompletableFuture<String> shorter =
+          asker.requestDirect(c.node(1).self(), "b", String.class, Duration.ofMillis(200));
+      assertThat(outcome(shorter)).isEqualTo(Outcome.TIMED_OUT);
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+      assertThat(took).isLessThan(Duration.ofSeconds(5));
+      assertThat(longer).isNotDone();
+    }
+  }
+
+  @Test
   void aThrowingHandlerIsContainedAndTheRequestFails() {
     try (TestCluster c = TestCluster.start(2)) {
       TestCluster.await(WAIT, c::converged, "2 nodes up");

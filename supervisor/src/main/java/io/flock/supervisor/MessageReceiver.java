@@ -17,8 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
@@ -153,26 +151,23 @@ final class MessageReceiver {
     if (!box.offer(new Envelope(l.body(), reply, this::check))) {
       return completedFuture(refuse(Outcome.OVERLOADED.name()));
     }
-    return reply
-        .orTimeout(l.askMillis(), TimeUnit.MILLISECONDS)
-        .handle(
-            (answer, e) -> {
-              Throwable cause =
-                  e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
-              if (cause == null) {
-                return new Receipt(null, answer);
-              }
-              if (cause instanceof Moved) {
-                return refuse(MOVING);
-              }
-              if (cause instanceof MessageException m) {
-                return refuse(m.outcome().name());
-              }
-              return refuse(
-                  cause instanceof TimeoutException
-                      ? Outcome.TIMED_OUT.name()
-                      : Outcome.STOPPED.name());
-            });
+    // No timer here: the sender ends the ask by its deadline, and a reply that comes later is
+    // dropped there; the reply future goes with the envelope if the child never answers.
+    return reply.handle(
+        (answer, e) -> {
+          Throwable cause =
+              e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+          if (cause == null) {
+            return new Receipt(null, answer);
+          }
+          if (cause instanceof Moved) {
+            return refuse(MOVING);
+          }
+          if (cause instanceof MessageException m) {
+            return refuse(m.outcome().name());
+          }
+          return refuse(Outcome.STOPPED.name());
+        });
   }
 
   private void check(Object answer) {

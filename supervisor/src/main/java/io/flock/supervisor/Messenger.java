@@ -7,15 +7,13 @@ import io.flock.supervisor.MessageException.Outcome;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
  * Sends messages to the children of one {@link DistributedSupervisor}, from any node: {@code tell}
  * (one way, acknowledged once queued in the child's mailbox) and {@code ask} (an answer by a
- * deadline, always honoured). A child reads its messages with {@link ChildContext#receive}.
+ * deadline, always honoured: deadlines are swept every 20 ms, so a call fails up to 40 ms after
+ * it). A child reads its messages with {@link ChildContext#receive}.
  *
  * <p>Three kinds of target:
  *
@@ -57,7 +55,7 @@ public final class Messenger {
   private final MessageSender sender;
   private final Function<String, Optional<ChildRef>> names;
   private final Duration tellTimeout;
-  private final TellDeadlines tellDeadlines;
+  private final Deadlines deadlines = new Deadlines();
 
   Messenger(
       Cluster cluster,
@@ -68,7 +66,6 @@ public final class Messenger {
     this.sender = sender;
     this.names = names;
     this.tellTimeout = tellTimeout;
-    this.tellDeadlines = new TellDeadlines(tellTimeout);
   }
 
   /**
@@ -182,21 +179,8 @@ public final class Messenger {
       return CompletableFuture.failedFuture(
           new MessageException(Outcome.STOPPED, "this node is closed"));
     }
-    if (!ask) {
-      tellDeadlines.add(due, result);
-      return result;
-    }
-    return result
-        .orTimeout(deadline.toNanos(), TimeUnit.NANOSECONDS)
-        .exceptionallyCompose(
-            e -> {
-              Throwable cause = e instanceof CompletionException ? e.getCause() : e;
-              if (cause instanceof TimeoutException) {
-                return CompletableFuture.failedFuture(
-                    new MessageException(Outcome.TIMED_OUT, "no outcome within " + deadline));
-              }
-              return CompletableFuture.failedFuture(cause);
-            });
+    deadlines.add(deadline, due, result);
+    return result;
   }
 
   private static <R> CompletableFuture<R> answer(CompletableFuture<Object> f, Class<R> replyType) {

@@ -38,7 +38,7 @@ final class SupervisorMessages {
 
   /**
    * Sender → the child's node: one message for the child {@code id} at {@code generation}; {@code
-   * askMillis} 0 for a tell, else the ask's remaining deadline.
+   * askMillis} 0 for a tell, else the ask's remaining deadline (the sender enforces it).
    */
   record Letter(String id, long generation, int askMillis, Object body) {}
 

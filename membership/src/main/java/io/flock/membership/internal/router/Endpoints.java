@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -28,9 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The table of named {@link Endpoint}s of a node, and the requests it is waiting on. Requests are
- * correlated by a per-node id; each one completes by its deadline on a timer that does not depend
- * on the core thread, and fails at once with {@link Outcome#GONE} when the membership layer learns
- * that its target incarnation ended.
+ * correlated by a per-node id; each one completes by its deadline (at most two sweeps of {@link
+ * RequestDeadlines}, 40 ms, after it, on a thread that does not depend on the core), and fails at
+ * once with {@link Outcome#GONE} when the membership layer learns that its target incarnation
+ * ended.
  *
  * <p>Threading: {@link #register} and the endpoints' methods from any thread; handlers run on the
  * core thread (the router's).
@@ -41,8 +41,43 @@ public final class Endpoints {
   private record Row<M>(String name, Class<M> type, EndpointHandler<M> handler) {}
 
   /** A request waiting for its answer; {@code direct}: answered on the I/O thread that read it. */
-  private record Pending(
-      NodeId to, Class<?> replyType, CompletableFuture<Object> result, boolean direct) {}
+  private final class Pending implements RequestDeadlines.Waiting {
+    final long id;
+    final NodeId to;
+    final Class<?> replyType;
+    final CompletableFuture<Object> result = new CompletableFuture<>();
+    final boolean direct;
+    final long deadline;
+    final Duration timeout;
+
+    Pending(long id, NodeId to, Class<?> replyType, boolean direct, Duration timeout) {
+      this.id = id;
+      this.to = to;
+      this.replyType = replyType;
+      this.direct = direct;
+      this.timeout = timeout;
+      this.deadline = System.nanoTime() + timeout.toNanos();
+    }
+
+    @Override
+    public long deadline() {
+      return deadline;
+    }
+
+    @Override
+    public boolean ended() {
+      return result.isDone();
+    }
+
+    @Override
+    public void expire() {
+      if (pending.remove(id, this)) {
+        result.completeExceptionally(
+            new EndpointException(
+                Outcome.TIMED_OUT, "no answer from " + to + " within " + timeout));
+      }
+    }
+  }
 
   private final NodeRuntime runtime;
   private final Transport transport;
@@ -51,6 +86,7 @@ public final class Endpoints {
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicLong unknown = new AtomicLong();
+  private final RequestDeadlines deadlines = new RequestDeadlines();
 
   /** Registers the endpoint protocol's rows in {@code router}. */
   public Endpoints(
@@ -90,9 +126,9 @@ public final class Endpoints {
   /** {@code gone} ended: every request to it fails with {@link Outcome#GONE}. */
   public void gone(NodeId gone) {
     for (Map.Entry<Long, Pending> e : List.copyOf(pending.entrySet())) {
-      if (e.getValue().to().equals(gone) && pending.remove(e.getKey(), e.getValue())) {
+      if (e.getValue().to.equals(gone) && pending.remove(e.getKey(), e.getValue())) {
         e.getValue()
-            .result()
+            .result
             .completeExceptionally(new EndpointException(Outcome.GONE, gone + " is gone"));
       }
     }
@@ -103,10 +139,8 @@ public final class Endpoints {
     for (Long id : List.copyOf(pending.keySet())) {
       Pending p = pending.remove(id);
       if (p != null) {
-        p.result()
-            .completeExceptionally(
-                new EndpointException(
-                    Outcome.CLOSED, "this node closed before " + p.to() + " answered"));
+        p.result.completeExceptionally(
+            new EndpointException(Outcome.CLOSED, "this node closed before " + p.to + " answered"));
       }
     }
   }
@@ -197,7 +231,7 @@ public final class Endpoints {
       return false;
     }
     Pending p = pending.get(id);
-    if (p == null || !p.direct()) {
+    if (p == null || !p.direct) {
       return false;
     }
     switch (reply) {
@@ -210,22 +244,18 @@ public final class Endpoints {
 
   private void answer(NodeId from, long requestId, @Nullable Object body, @Nullable String error) {
     Pending p = pending.get(requestId);
-    if (p == null || !p.to().equals(from) || !pending.remove(requestId, p)) {
+    if (p == null || !p.to.equals(from) || !pending.remove(requestId, p)) {
       return; // late (timed out), or not from whom we asked
     }
     if (error != null) {
-      p.result().completeExceptionally(new EndpointException(Outcome.FAILED, error));
-    } else if (body != null && !p.replyType().isInstance(body)) {
-      p.result()
-          .completeExceptionally(
-              new EndpointException(
-                  Outcome.FAILED,
-                  "answer is a "
-                      + body.getClass().getName()
-                      + ", not a "
-                      + p.replyType().getName()));
+      p.result.completeExceptionally(new EndpointException(Outcome.FAILED, error));
+    } else if (body != null && !p.replyType.isInstance(body)) {
+      p.result.completeExceptionally(
+          new EndpointException(
+              Outcome.FAILED,
+              "answer is a " + body.getClass().getName() + ", not a " + p.replyType.getName()));
     } else {
-      p.result().complete(body);
+      p.result.complete(body);
     }
   }
 
@@ -275,28 +305,20 @@ public final class Endpoints {
         throw new IllegalArgumentException("deadline must be positive, was " + deadline);
       }
       int unused = types.check(message, "message");
-      CompletableFuture<Object> result = new CompletableFuture<>();
       if (runtime.isClosed()) {
-        result.completeExceptionally(
-            new EndpointException(Outcome.NOT_SENT, "this node is closed"));
-        return (CompletableFuture<R>) result;
+        return (CompletableFuture<R>)
+            CompletableFuture.failedFuture(
+                new EndpointException(Outcome.NOT_SENT, "this node is closed"));
       }
       long id = ids.incrementAndGet();
-      Pending p = new Pending(to, replyType, result, direct);
+      Pending p = new Pending(id, to, replyType, direct, deadline);
       pending.put(id, p);
-      CompletableFuture.delayedExecutor(deadline.toNanos(), TimeUnit.NANOSECONDS)
-          .execute(
-              () -> {
-                if (pending.remove(id, p)) {
-                  result.completeExceptionally(
-                      new EndpointException(
-                          Outcome.TIMED_OUT, "no answer from " + to + " within " + deadline));
-                }
-              });
+      deadlines.add(deadline, p);
       if (!transport.send(to, new EndpointMessage(name, id, message)) && pending.remove(id, p)) {
-        result.completeExceptionally(
+        p.result.completeExceptionally(
             new EndpointException(Outcome.NOT_SENT, "the transport refused the message to " + to));
       }
+      CompletableFuture<Object> result = p.result;
       return (CompletableFuture<R>) result;
     }
   }
