@@ -36,6 +36,38 @@ class ScopeTest {
     }
   }
 
+  private static int holders(Cluster node, Scope<String, String> s) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> s.holdersNow(s.writeMarkNow()), node.onCore())
+        .join();
+  }
+
+  /**
+   * A node that wrote nothing to a scope: every neighbour holds all of its writes (none). It
+   * counted only itself, so a graceful hand-over that had nothing to write waited out its whole
+   * deadline and never said its supervisor had stopped.
+   */
+  @Test
+  void aMarkBeforeAnyWriteIsHeldByEveryNeighbour() {
+    try (TestCluster c = TestCluster.start(3)) {
+      TestCluster.await(Duration.ofSeconds(20), c::converged, "up");
+      for (int i = 0; i < 3; i++) {
+        var unused = c.node(i).scope("quiet");
+      }
+      Scope<String, String> s0 = c.node(0).scope("quiet");
+      var unusedWrite = c.node(1).scope("quiet").put("k", "by n1").join();
+      TestCluster.await(
+          Duration.ofSeconds(10),
+          () -> holders(c.node(0), s0) == 3,
+          "n0's (no) writes held by all three");
+      s0.put("k2", "by n0").join();
+      TestCluster.await(
+          Duration.ofSeconds(10),
+          () -> holders(c.node(0), s0) == 3,
+          "n0's write held by all three");
+    }
+  }
+
   /**
    * A scope with a conflict order: concurrent writes of one key resolve by the order, not by the
    * clock, on every node, also on one that first saw the scope in a message and asked for the order

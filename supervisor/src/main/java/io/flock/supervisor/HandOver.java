@@ -63,7 +63,11 @@ final class HandOver {
   /**
    * The local supervisor stopped every child here: says so in the roster and places each of this
    * node's children on another member. Completes once every live member acknowledged the hand-over,
-   * or at {@code deadline} (nanoTime).
+   * or at {@code deadline} (nanoTime). Once acknowledged, the roster says this node stopped: a
+   * child that had nowhere to go (no other member ran the supervisor with its factory yet) is then
+   * an orphan, claimed as soon as such a member appears. While the entry said "handing over" nobody
+   * claimed it, for good; before the acknowledgement a claimer might not yet see the new
+   * placements.
    */
   CompletableFuture<Void> handOverAll(long deadline) {
     roster.announceHandingOver();
@@ -104,7 +108,17 @@ final class HandOver {
     boolean held =
         scope.holdersNow(mark) >= live
             && roster.scope().holdersNow(roster.scope().writeMarkNow()) >= live;
-    if (held || System.nanoTime() - deadline > 0) {
+    if (held) {
+      roster.announce(false);
+      done.complete(null);
+      return;
+    }
+    if (System.nanoTime() - deadline > 0) {
+      log.warn(
+          "[{}] {}: the hand-over was not acknowledged by every live member in time; this node"
+              + " keeps saying it hands over (a child that had nowhere to go waits)",
+          cluster.self().name(),
+          name);
       done.complete(null);
       return;
     }

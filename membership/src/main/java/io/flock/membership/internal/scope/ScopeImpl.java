@@ -254,7 +254,9 @@ final class ScopeImpl<K, V> implements Scope<K, V> {
   @Override
   public int holdersNow(long mark) {
     table.runtime().checkCore();
-    return mark <= markOffset ? 1 : replicator.holders(mark - markOffset);
+    // Below the offset: an earlier incarnation's writes, which only this node is known to hold. At
+    // or above: this replica's; none written yet (mark == offset) is held by every neighbour.
+    return mark < markOffset ? 1 : replicator.holders(mark - markOffset);
   }
 
   @Override
