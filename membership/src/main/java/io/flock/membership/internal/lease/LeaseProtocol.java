@@ -3,7 +3,6 @@ package io.flock.membership.internal.lease;
 import io.flock.membership.ClusterEvent;
 import io.flock.membership.NodeId;
 import io.flock.membership.internal.protocol.ClusterMessages.Heartbeat;
-import io.flock.membership.internal.protocol.ClusterMessages.HeartbeatAck;
 import io.flock.membership.internal.router.MessageRouter;
 import io.flock.membership.internal.runtime.NodeRuntime;
 import io.flock.membership.internal.transport.Transport;
@@ -20,9 +19,10 @@ import java.util.function.ToIntFunction;
 
 /**
  * The lease protocol on the wire: heartbeats carry their send time, whether the sender is fenced,
- * and its evidence; receivers acknowledge at once. Drives this node's {@link Lease}, the {@link
- * LeaseWatchdog} that fences on time, and the {@link LapseEvidence} about the others. Core thread
- * only, except {@link #hasLease}, {@link #remainingNanos} and {@link #fence}.
+ * its evidence, and the send time of the recipient's newest heartbeat it received (its
+ * acknowledgement: in the next heartbeat, not in a message of its own). Drives this node's {@link
+ * Lease}, the {@link LeaseWatchdog} that fences on time, and the {@link LapseEvidence} about the
+ * others. Core thread only, except {@link #hasLease}, {@link #remainingNanos} and {@link #fence}.
  */
 public final class LeaseProtocol implements AutoCloseable {
   private final NodeRuntime runtime;
@@ -38,6 +38,9 @@ public final class LeaseProtocol implements AutoCloseable {
   private final Supplier<Set<String>> expected;
   private final ToIntFunction<Set<String>> size;
   private long upSince;
+  // The newest heartbeat send time received from each peer incarnation, acknowledged in the next
+  // heartbeat to that incarnation only (another process's clock means nothing here).
+  private final Map<NodeId, Long> received = new HashMap<>();
 
   /**
    * @param joined whether this node is an UP member
@@ -73,7 +76,6 @@ public final class LeaseProtocol implements AutoCloseable {
                 runtime.execute(
                     () -> emit.accept(List.of(new ClusterEvent.LeaseLost(transport.self())))));
     router.register(Heartbeat.class, this::onHeartbeat);
-    router.register(HeartbeatAck.class, this::onAck);
   }
 
   /** Any thread: whether this node holds its lease now. */
@@ -126,7 +128,13 @@ public final class LeaseProtocol implements AutoCloseable {
     for (String name : unacked) {
       links.suspect(java.util.Objects.requireNonNull(byName.get(name)), "not heard", now);
     }
-    return new Heartbeat(now, fenced(), unacked.toArray(new String[0]));
+    return new Heartbeat(now, fenced(), unacked.toArray(new String[0]), Heartbeat.NONE);
+  }
+
+  /** {@code beat} for {@code peer}: it acknowledges the newest heartbeat received from it. */
+  public Heartbeat acking(Heartbeat beat, NodeId peer) {
+    Long newest = received.get(peer);
+    return newest == null ? beat : beat.acking(newest);
   }
 
   /** A peer was first seen (its acknowledgement clock starts now). */
@@ -136,6 +144,7 @@ public final class LeaseProtocol implements AutoCloseable {
 
   /** Forgets {@code peer}. */
   public void forget(String peer) {
+    received.keySet().removeIf(id -> id.name().equals(peer));
     lease.forget(peer);
     evidence.forget(peer);
     links.forget(peer);
@@ -162,7 +171,11 @@ public final class LeaseProtocol implements AutoCloseable {
   }
 
   private void onHeartbeat(NodeId from, Heartbeat h) {
-    boolean unused = transport.send(from, new HeartbeatAck(h.sentAt()));
+    received.merge(from, h.sentAt(), Math::max);
+    if (h.acks() != Heartbeat.NONE) {
+      lease.acked(from.name(), h.acks());
+      recompute();
+    }
     long now = runtime.nanoTime();
     evidence.acked(from.name(), now);
     evidence.selfReport(from.name(), h.fenced());
@@ -171,11 +184,6 @@ public final class LeaseProtocol implements AutoCloseable {
     if (unacked.contains(self)) {
       links.suspect(from, "it does not hear this node", now);
     }
-  }
-
-  private void onAck(NodeId from, HeartbeatAck ack) {
-    lease.acked(from.name(), ack.sentAt());
-    recompute();
   }
 
   @Override

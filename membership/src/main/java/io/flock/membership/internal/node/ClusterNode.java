@@ -15,7 +15,6 @@ import io.flock.membership.internal.join.JoinProtocol;
 import io.flock.membership.internal.join.Joiner;
 import io.flock.membership.internal.lease.LeaseProtocol;
 import io.flock.membership.internal.protocol.ClusterMessages.Heartbeat;
-import io.flock.membership.internal.protocol.ClusterMessages.HeartbeatAck;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberRecord;
 import io.flock.membership.internal.protocol.ClusterMessages.MemberSet;
 import io.flock.membership.internal.protocol.ClusterMessages.Removed;
@@ -348,7 +347,7 @@ public final class ClusterNode {
             router.route(from, body);
           }
         };
-    if (body instanceof Heartbeat || body instanceof HeartbeatAck) {
+    if (body instanceof Heartbeat) {
       runtime.executeUrgent("heartbeat", handle); // life and the lease: never behind a backlog
     } else {
       runtime.execute(handle);
@@ -420,7 +419,7 @@ public final class ClusterNode {
       if (p.recordStatus() == MemberStatus.LEFT) {
         continue;
       }
-      boolean unused = transport.send(p.id(), beat);
+      boolean unused = transport.send(p.id(), lease.acking(beat, p.id()));
       switch (detector.health(p.id(), now)) {
         case ALIVE -> {}
         case UNREACHABLE -> emit(view.unreachable(p));

@@ -15,8 +15,8 @@ import org.jspecify.annotations.Nullable;
  *   100 .. 149    flock.crdt          ReplicaId, Dot, CausalContext, deltas, replication messages
  *   200 .. 249    flock.membership    MemberStatus, MemberRecord, MemberSet, Scoped, Heartbeat,
  *                                     JoinRequest, NodeId[], JoinAccepted, EndpointMessage, Reply,
- *                                     EmptyReply, FailedReply, NotJoined, HeartbeatAck, Removed,
- *                                     YouAreDown, LifeRecord
+ *                                     EmptyReply, FailedReply, NotJoined, Removed, YouAreDown,
+ *                                     LifeRecord
  *   300 .. 399    flock.supervisor    Placement, RosterEntry, start messages
  *   400 .. 449    flock.registry      Registration, write batches
  *   450 .. 499    flock.groups        Membership
