@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Idle CPU per node on three node JVMs (loopback), with 1, 10,000 and 100,000 idle children.
-# Usage: [SETTLE=S] [IDLE_JAVA_OPTS=...] benchmarks/idle-jvms.sh [COUNT...]   (after ./flock demo or ./flock bench
-# built the jar; SETTLE seconds of quiet before measuring, default 10: the JIT still compiles then)
+# Usage: [SETTLE=S] [WINDOW=W] [IDLE_JAVA_OPTS=...] benchmarks/idle-jvms.sh [COUNT...]   (after ./flock demo
+# or ./flock bench built the jar; SETTLE seconds of quiet before measuring, default 10: the JIT still
+# compiles then; WINDOW seconds measured, default 10: 60 evens out the JIT's bursts)
 # Each node is the test cluster's NodeApp without its running-children sweep; the children sleep
 # an hour between looks for their stop (they are interrupted when stopped), so what is measured is
 # Flock's own idle cost. After every node knows the children and the cluster settled (SETTLE), the
-# CPU time of each JVM over 10 s is read from /proc (user + system).
+# CPU time of each JVM over WINDOW seconds is read from /proc (user + system).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAR=src-test-cluster/target/flock-test-cluster.jar
@@ -49,12 +50,13 @@ for n in "${counts[@]}"; do
   for i in 0 1 2; do await 300 "n$i knows $n children" all_running $((18100 + i)) "$n"; done
   sleep "${SETTLE:-10}"
   before=(); for p in "${pids[@]}"; do before+=("$(cpu_ticks "$p")"); done
-  sleep 10
+  window=${WINDOW:-10}
+  sleep "$window"
   row="| $(printf "%'d" "$n") |"
   for j in 0 1 2; do
     t=$(( $(cpu_ticks "${pids[$j]}") - ${before[$j]} ))
-    row="$row $(awk -v t="$t" -v hz="$TICK" 'BEGIN { printf "%.1f%%", t / hz / 10 * 100 }') |"
+    row="$row $(awk -v t="$t" -v hz="$TICK" -v w="$window" 'BEGIN { printf "%.1f%%", t / hz / w * 100 }') |"
   done
-  echo "$row of one core, over 10 s after ${SETTLE:-10} s settled |"
+  echo "$row of one core, over $window s after ${SETTLE:-10} s settled |"
   cleanup
 done
