@@ -13,11 +13,11 @@ import java.util.function.LongSupplier;
  * This node's lease: the right to run work, held only while a quorum demonstrably hears it.
  *
  * <p>Every heartbeat carries its send time on this node's monotonic clock; a peer that receives it
- * echoes the time back in its own next heartbeat. The lease expires {@code duration} after the send time of the latest
- * heartbeat that a quorum (this node included) acknowledged: with {@code k} acknowledgements needed
- * from peers, after the {@code k}-th newest acknowledged send time plus {@code duration}. Only send
- * times in the past count, so nothing (a stall of the core included) can extend it, and {@link
- * #isValid} reads one volatile and the clock, from any thread.
+ * echoes the time back in its own next heartbeat. The lease expires {@code duration} after the send
+ * time of the latest heartbeat that a quorum (this node included) acknowledged: with {@code k}
+ * acknowledgements needed from peers, after the {@code k}-th newest acknowledged send time plus
+ * {@code duration}. Only send times in the past count, so nothing (a stall of the core included)
+ * can extend it, and {@link #isValid} reads one volatile and the clock, from any thread.
  *
  * <p>The expiry only moves forward while the node is a member: a lease a quorum granted is kept
  * until it expires when members join (the newcomer's first acknowledgement is a heartbeat away).
@@ -30,9 +30,9 @@ import java.util.function.LongSupplier;
  * </pre>
  *
  * A quorum acknowledged send time {@code s}; any quorum of members that each report "not
- * acknowledged for {@code lapse}" shares a member with it, which received {@code s} at least
- * {@code lapse} of its own time ago (its evidence counts from the receipt; the acknowledgement
- * follows in its next heartbeat), so {@code s + duration} has passed on this node's clock.
+ * acknowledged for {@code lapse}" shares a member with it, which received {@code s} at least {@code
+ * lapse} of its own time ago (its evidence counts from the receipt; the acknowledgement follows in
+ * its next heartbeat), so {@code s + duration} has passed on this node's clock.
  *
  * <p>Threading: {@link #isValid}, {@link #expiresAt} and {@link #remainingNanos} from any thread;
  * the rest on the core thread.
