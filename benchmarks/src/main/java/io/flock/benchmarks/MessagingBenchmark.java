@@ -142,12 +142,11 @@ public final class MessagingBenchmark {
       var unused = f.whenComplete((v, e) -> window.release());
     }
     window.acquire(20_000);
-    while (told.sum() < total) {
-      if (System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(60)) {
-        throw new IllegalStateException(told.sum() + " of " + total + " tells received in 60 s");
-      }
-      Thread.sleep(1);
-    }
+    TestCluster.await(
+        Duration.ofSeconds(60),
+        Duration.ofMillis(1),
+        () -> told.sum() >= total,
+        "every tell received");
     return (long) (total / ((System.nanoTime() - t0) / 1e9));
   }
 }

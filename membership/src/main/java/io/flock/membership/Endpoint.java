@@ -35,8 +35,8 @@ public interface Endpoint<M> {
    * deadline} (deadlines are swept every 20 ms, so a timeout ends up to 40 ms after it): with the
    * answer (null when the handler returned null), or with an {@link EndpointException} that says
    * what happened (timed out, the target is gone, the target refused or failed, not sent). The
-   * future completes on the node's core thread, or (timed out) on the JDK's delay thread: give slow
-   * dependent work an executor ({@code thenApplyAsync}).
+   * future completes on the node's core thread, or (timed out) on Flock's deadline thread: give
+   * slow dependent work an executor ({@code thenApplyAsync}).
    *
    * @throws IllegalArgumentException if the message cannot be encoded, or {@code deadline} is not
    *     positive

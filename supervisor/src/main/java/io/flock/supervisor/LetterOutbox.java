@@ -85,34 +85,40 @@ final class LetterOutbox {
    * for nothing else); {@code done} then runs on the core with the receipt, as for a tell.
    */
   void ask(NodeId to, Letter letter, long deadline, CompletableFuture<Object> caller, Done done) {
-    flushTo(to);
-    CompletableFuture<Receipt> f;
-    try {
-      f = singles.requestDirect(to, letter, Receipt.class, remaining(deadline));
-    } catch (IllegalArgumentException tooLarge) {
-      done.accept(null, tooLarge);
-      return;
+    CompletableFuture<Receipt> f = single(to, letter, deadline, true, done);
+    if (f != null) {
+      var unused =
+          f.whenComplete(
+              (r, e) -> {
+                if (r != null && r.refusal() == null) {
+                  caller.complete(r.answer());
+                }
+                core.execute(() -> done.accept(r, e));
+              });
     }
-    var unused =
-        f.whenComplete(
-            (r, e) -> {
-              if (r != null && r.refusal() == null) {
-                caller.complete(r.answer());
-              }
-              core.execute(() -> done.accept(r, e));
-            });
   }
 
+  /** A letter alone, after the tells before it; its receipt goes to {@code done} on the core. */
   private void single(NodeId to, Letter letter, long deadline, Done done) {
+    CompletableFuture<Receipt> f = single(to, letter, deadline, false, done);
+    if (f != null) {
+      var unused = f.whenCompleteAsync(done::accept, core);
+    }
+  }
+
+  /** Requests {@code letter} of {@code to}, or tells {@code done} it could not (null). */
+  private @Nullable CompletableFuture<Receipt> single(
+      NodeId to, Letter letter, long deadline, boolean direct, Done done) {
     flushTo(to);
-    CompletableFuture<Receipt> f;
+    Duration left = remaining(deadline);
     try {
-      f = singles.request(to, letter, Receipt.class, remaining(deadline));
+      return direct
+          ? singles.requestDirect(to, letter, Receipt.class, left)
+          : singles.request(to, letter, Receipt.class, left);
     } catch (IllegalArgumentException tooLarge) {
       done.accept(null, tooLarge);
-      return;
+      return null;
     }
-    var unused = f.whenCompleteAsync(done::accept, core);
   }
 
   /** Sends the batch open for {@code to}: what comes next leaves after it. */
