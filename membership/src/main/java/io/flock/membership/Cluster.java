@@ -302,7 +302,18 @@ public final class Cluster implements AutoCloseable {
    * @throws IllegalArgumentException if the name is blank or taken
    */
   public <M> Endpoint<M> endpoint(String name, Class<M> type, EndpointHandler<M> handler) {
-    return node.endpoints().register(name, type, handler);
+    return node.endpoints().register(name, type, handler, null);
+  }
+
+  /**
+   * As {@link #endpoint(String, Class, EndpointHandler)}, with {@code direct} handling on the
+   * network thread what it can without the core (see {@link DirectHandler}).
+   *
+   * @throws IllegalArgumentException if the name is blank or taken
+   */
+  public <M> Endpoint<M> endpoint(
+      String name, Class<M> type, EndpointHandler<M> handler, DirectHandler<M> direct) {
+    return node.endpoints().register(name, type, handler, requireNonNull(direct, "direct"));
   }
 
   /** The members as this node sees them (itself included). */

@@ -113,6 +113,57 @@ class EndpointTest {
     }
   }
 
+  /**
+   * A direct handler answers on the network thread what it can while the receiver's core is held;
+   * what it passes on ({@code ON_CORE}) waits for the core and is answered by the endpoint's
+   * handler; one that throws fails that request only.
+   */
+  @Test
+  void aDirectHandlerAnswersWithoutTheCoreAndPassesTheRestToIt() throws Exception {
+    try (TestCluster c = TestCluster.start(2)) {
+      TestCluster.await(WAIT, c::converged, "2 nodes up");
+      c.node(1)
+          .endpoint(
+              "echo",
+              String.class,
+              (from, s) -> s + " (core)",
+              (from, s) -> {
+                if (s.equals("bad")) {
+                  throw new IllegalStateException("bad");
+                }
+                return s.startsWith("fast") ? s + " (direct)" : DirectHandler.ON_CORE;
+              });
+      Endpoint<String> asker = c.node(0).endpoint("echo", String.class, (from, s) -> s);
+      NodeId to = c.node(1).self();
+      java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      c.node(1)
+          .onCore()
+          .execute(
+              () -> {
+                held.countDown();
+                try {
+                  release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              });
+      try {
+        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<String> slow = asker.requestDirect(to, "slow", String.class, WAIT);
+        CompletableFuture<String> fast = asker.requestDirect(to, "fast", String.class, WAIT);
+        assertThat(fast.get(10, TimeUnit.SECONDS)).isEqualTo("fast (direct)");
+        assertThat(outcome(asker.requestDirect(to, "bad", String.class, WAIT)))
+            .isEqualTo(Outcome.FAILED);
+        assertThat(slow).isNotDone();
+        release.countDown();
+        assertThat(slow.get(10, TimeUnit.SECONDS)).isEqualTo("slow (core)");
+      } finally {
+        release.countDown();
+      }
+    }
+  }
+
   record Unregistered(int n) {}
 
   @Test

@@ -54,7 +54,8 @@ final class LocalRuns {
   private final Map<String, Long> current = new ConcurrentHashMap<>();
   private final Map<String, Long> running = new HashMap<>(); // child -> generation started here
   private final Map<NodeId, Set<String>> byNode = new HashMap<>();
-  private final Set<String> moving = new HashSet<>(); // stopping here before a hand-over
+  // Stopping here before a hand-over; read off the core by the message receiver.
+  private final Set<String> moving = java.util.concurrent.ConcurrentHashMap.newKeySet();
   // stopped by the lease thread at a lapse, not yet seen by the core
   private final Queue<String> stoppedByLapse = new ConcurrentLinkedQueue<>();
   private final Map<String, Long> markers = new HashMap<>(); // terminate markers -> nanos seen
@@ -198,7 +199,7 @@ final class LocalRuns {
             core);
   }
 
-  /** Whether the copy of {@code id} here is stopping before a hand-over. */
+  /** Whether the copy of {@code id} here is stopping before a hand-over (any thread). */
   boolean isMoving(String id) {
     return moving.contains(id);
   }

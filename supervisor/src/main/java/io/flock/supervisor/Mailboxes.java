@@ -30,11 +30,21 @@ final class Mailboxes {
     Mailbox box =
         boxes.compute(
             id,
-            (k, old) ->
-                old == null || old.generation() < generation
-                    ? new Mailbox(generation, capacity)
-                    : old);
+            (k, old) -> {
+              if (old != null && old.generation() >= generation) {
+                return old;
+              }
+              if (old != null) {
+                old.refuseDirect(); // a letter for the older copy must not land there any more
+              }
+              return new Mailbox(generation, capacity);
+            });
     return box.generation() == generation ? box : null;
+  }
+
+  /** The mailbox of {@code id}, if any (any thread). */
+  @Nullable Mailbox get(String id) {
+    return boxes.get(id);
   }
 
   /** Removes and returns the mailbox of {@code id}, if any. */

@@ -4,6 +4,7 @@ import static java.util.concurrent.CompletableFuture.completedFuture;
 
 import io.flock.crdt.Change;
 import io.flock.membership.Cluster;
+import io.flock.membership.DirectHandler;
 import io.flock.membership.Endpoint;
 import io.flock.membership.NodeId;
 import io.flock.membership.Scope;
@@ -17,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
@@ -29,7 +32,16 @@ import org.jspecify.annotations.Nullable;
  * queued here go to the new node ahead of the placement ({@link #forward}); asks queued here are
  * refused as moving, so their senders send them on.
  *
- * <p>Threading: core thread (the endpoint handlers and scope subscribers run there).
+ * <p>A letter for a copy already admitted on the core (its mailbox {@linkplain Mailbox#allowDirect
+ * allows it}) is queued on the network thread that read it, without the hop to the core ({@link
+ * #direct}): a mailbox stops allowing that, atomically with what is queued, when it is drained (the
+ * copy moves or ends), replaced by a newer copy's, or its placement changes; a copy stopping for a
+ * move, or a stopping supervisor, sends every letter to the core. To keep one sender's order, a
+ * letter goes to the core while any earlier message of its sender (a letter, batch or forward) is
+ * still on its way there.
+ *
+ * <p>Threading: core thread (the endpoint handlers and scope subscribers run there), except {@link
+ * #direct} on network threads.
  */
 final class MessageReceiver {
   /** The refusal that tells a sender to follow the child. */
@@ -52,6 +64,8 @@ final class MessageReceiver {
   private final Endpoint<Letter> letters;
   private final Endpoint<Forward> forwards;
   private final Endpoint<Letters> batches;
+  // Per sending incarnation: its messages handed to the core and not yet handled there.
+  private final ConcurrentHashMap<NodeId, AtomicInteger> onCore = new ConcurrentHashMap<>();
 
   MessageReceiver(
       Cluster cluster,
@@ -66,20 +80,79 @@ final class MessageReceiver {
     this.boxes = boxes;
     this.stopping = stopping;
     this.letters =
-        cluster.endpoint("flock.messages." + supervisor, Letter.class, (from, l) -> onLetter(l));
+        cluster.endpoint(
+            "flock.messages." + supervisor,
+            Letter.class,
+            (from, l) -> {
+              try {
+                return onLetter(l);
+              } finally {
+                handled(from);
+              }
+            },
+            this::direct);
     this.batches =
         cluster.endpoint(
             "flock.messages." + supervisor + ".batch",
             Letters.class,
-            (from, b) -> new Receipts(onBatch(b)));
+            (from, b) -> {
+              try {
+                return new Receipts(onBatch(b));
+              } finally {
+                handled(from);
+              }
+            },
+            (from, b) -> toCore(from));
     this.forwards =
         cluster.endpoint(
             "flock.messages." + supervisor + ".forward",
             Forward.class,
             (from, f) -> {
-              onForward(f);
+              try {
+                onForward(f);
+              } finally {
+                handled(from);
+              }
               return null;
-            });
+            },
+            (from, f) -> toCore(from));
+  }
+
+  /** Network thread: a message of {@code from} goes to the core (counted until handled there). */
+  private Object toCore(NodeId from) {
+    onCore.computeIfAbsent(from, k -> new AtomicInteger()).incrementAndGet();
+    return DirectHandler.ON_CORE;
+  }
+
+  /** Core thread: a message of {@code from} was handled (what it queued is in its mailbox). */
+  private void handled(NodeId from) {
+    AtomicInteger n = onCore.get(from);
+    if (n != null) {
+      n.decrementAndGet();
+    }
+  }
+
+  /**
+   * Network thread: queues {@code l} if its copy's mailbox allows it and nothing of its sender is
+   * still on its way to the core; else hands it to the core.
+   */
+  private Object direct(NodeId from, Letter l) {
+    AtomicInteger waiting = onCore.get(from);
+    if ((waiting != null && waiting.get() > 0)
+        || stopping.getAsBoolean()
+        || runs.isMoving(l.id())) {
+      return toCore(from);
+    }
+    Mailbox box = boxes.get(l.id());
+    if (box == null || box.generation() != l.generation()) {
+      return toCore(from);
+    }
+    CompletableFuture<Object> reply = l.askMillis() == 0 ? null : new CompletableFuture<>();
+    return switch (box.offerDirect(new Envelope(l.body(), reply, this::check))) {
+      case QUEUED -> reply == null ? new Receipt(null, null) : receipt(reply);
+      case FULL -> refuse(Outcome.OVERLOADED.name());
+      case CLOSED -> toCore(from);
+    };
   }
 
   /** The endpoint senders use for asks (and single tells). */
@@ -115,6 +188,12 @@ final class MessageReceiver {
       if (!p.node().equals(cluster.self()) || runs.isMoving(l.id())) {
         return MOVING;
       }
+      Mailbox box = boxes.open(l.id(), l.generation());
+      if (box == null) {
+        return MOVING;
+      }
+      box.allowDirect(); // the copy runs here: its next letters may skip the core
+      return box;
     }
     // Here at its generation, or addressed here at a newer one whose placement is on its way (the
     // mailbox is dropped if that placement turns out otherwise).
@@ -151,6 +230,11 @@ final class MessageReceiver {
     if (!box.offer(new Envelope(l.body(), reply, this::check))) {
       return completedFuture(refuse(Outcome.OVERLOADED.name()));
     }
+    return receipt(reply);
+  }
+
+  /** The receipt of an ask queued with {@code reply}, once the child answered (or could not). */
+  private static CompletionStage<Receipt> receipt(CompletableFuture<Object> reply) {
     // No timer here: the sender ends the ask by its deadline, and a reply that comes later is
     // dropped there; the reply future goes with the envelope if the child never answers.
     return reply.handle(
@@ -222,6 +306,10 @@ final class MessageReceiver {
           };
       String id = c.key();
       boolean stays = now != null && !now.terminated() && now.node().equals(cluster.self());
+      Mailbox current = boxes.get(id);
+      if (current != null) {
+        current.refuseDirect(); // the next letter is admitted on the core against the change
+      }
       if (!stays) {
         Mailbox box = boxes.remove(id);
         if (box != null) {

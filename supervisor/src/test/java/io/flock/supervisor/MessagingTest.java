@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -229,6 +230,63 @@ class MessagingTest {
     assertThat(acknowledged).as("failures: %s", failures).hasSizeGreaterThan(total * 9 / 10);
     assertThat(nodeOf("mover", sender)).isNotEqualTo(home);
     assertThat(outcome(m.tell(ref, new Add(-1)))).isEqualTo(Outcome.FENCED);
+  }
+
+  /**
+   * Once a copy was reached through its node's core, letters to it are queued by the network thread
+   * that read them: an ask is answered while that node's core is held.
+   */
+  @Test
+  void anAskToARunningCopyIsAnsweredWhileItsNodesCoreIsBusy() throws Exception {
+    start(2, 1_000);
+    sup(0).startChild(ChildSpec.of("c", "counter")).join();
+    int home = nodeOf("c");
+    Messenger m = sup(1 - home).messenger();
+    m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).join(); // admitted on the core
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    cluster
+        .node(home)
+        .onCore()
+        .execute(
+            () -> {
+              held.countDown();
+              try {
+                release.await(10, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    try {
+      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+      Total t = m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).get(3, TimeUnit.SECONDS);
+      assertThat(t.node()).isEqualTo("n" + home);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  /**
+   * A sender's tells go to the child's node in a batch, handled on its core; an ask right behind
+   * them could be queued at once by the network thread: it must still reach the child after them.
+   */
+  @Test
+  void anAskIsNeverQueuedAheadOfItsSendersEarlierTells() throws Exception {
+    start(2, 10_000);
+    sup(0).startChild(ChildSpec.of("c", "counter")).join();
+    int home = nodeOf("c");
+    Messenger m = sup(1 - home).messenger();
+    m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).join(); // admitted on the core
+    List<String> overtaken = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      CompletableFuture<Void> tell = m.tell("c", new Add(i));
+      Total t = m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+      tell.get(10, TimeUnit.SECONDS);
+      if (t.received() < i + 1) {
+        overtaken.add("ask " + i + " saw " + t.received());
+      }
+    }
+    assertThat(overtaken).isEmpty();
   }
 
   /** The child's node is killed while asks are in flight: every ask resolves by its deadline. */

@@ -336,8 +336,8 @@ public final class ClusterNode {
 
   /** A message from the transport (I/O thread): hops to the core, through the inbound gate. */
   public void onInbound(NodeId from, Object body) {
-    if (endpoints.answerDirect(from, body)) {
-      return; // a waiting caller's answer: no hop to the core
+    if (endpoints.answerDirect(from, body) || endpoints.handleDirect(from, body)) {
+      return; // a waiting caller's answer, or handled here: no hop to the core
     }
     gate.enter();
     Runnable handle =

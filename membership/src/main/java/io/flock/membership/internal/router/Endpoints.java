@@ -2,6 +2,7 @@ package io.flock.membership.internal.router;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flock.membership.DirectHandler;
 import io.flock.membership.Endpoint;
 import io.flock.membership.EndpointException;
 import io.flock.membership.EndpointException.Outcome;
@@ -33,12 +34,13 @@ import org.slf4j.LoggerFactory;
  * ended.
  *
  * <p>Threading: {@link #register} and the endpoints' methods from any thread; handlers run on the
- * core thread (the router's).
+ * core thread (the router's), direct handlers on the network thread that read the message.
  */
 public final class Endpoints {
   private static final Logger log = LoggerFactory.getLogger(Endpoints.class);
 
-  private record Row<M>(String name, Class<M> type, EndpointHandler<M> handler) {}
+  private record Row<M>(
+      String name, Class<M> type, EndpointHandler<M> handler, @Nullable DirectHandler<M> direct) {}
 
   /** A request waiting for its answer; {@code direct}: answered on the I/O thread that read it. */
   private final class Pending implements RequestDeadlines.Waiting {
@@ -101,18 +103,20 @@ public final class Endpoints {
   }
 
   /**
-   * Adds the endpoint {@code name}.
+   * Adds the endpoint {@code name}; {@code direct}, if given, sees its messages first, on the
+   * network thread ({@link #handleDirect}).
    *
    * @throws IllegalArgumentException if {@code name} is blank or taken
    */
-  public <M> Endpoint<M> register(String name, Class<M> type, EndpointHandler<M> handler) {
+  public <M> Endpoint<M> register(
+      String name, Class<M> type, EndpointHandler<M> handler, @Nullable DirectHandler<M> direct) {
     requireNonNull(name, "name");
     requireNonNull(type, "type");
     requireNonNull(handler, "handler");
     if (name.isBlank()) {
       throw new IllegalArgumentException("name must not be blank");
     }
-    if (rows.putIfAbsent(name, new Row<>(name, type, handler)) != null) {
+    if (rows.putIfAbsent(name, new Row<>(name, type, handler, direct)) != null) {
       throw new IllegalArgumentException("endpoint '" + name + "' is registered already");
     }
     return new EndpointImpl<>(name);
@@ -159,6 +163,39 @@ public final class Endpoints {
     handle(row, from, m);
   }
 
+  /**
+   * I/O thread: lets the direct handler of {@code body}'s endpoint handle it, if it has one.
+   *
+   * @return false if the message is not for such an endpoint, or its direct handler passed it on
+   *     (route it as usual)
+   */
+  public boolean handleDirect(NodeId from, Object body) {
+    if (!(body instanceof EndpointMessage m)) {
+      return false;
+    }
+    Row<?> row = rows.get(m.endpoint());
+    return row != null && row.direct() != null && handleDirect(row, from, m);
+  }
+
+  private <M> boolean handleDirect(Row<M> row, NodeId from, EndpointMessage m) {
+    DirectHandler<M> direct = row.direct();
+    if (direct == null || !row.type().isInstance(m.body())) {
+      return false; // the core answers a wrong type
+    }
+    Object result;
+    try {
+      result = direct.handle(from, row.type().cast(m.body()));
+    } catch (Exception e) {
+      failed(row, from, m, e);
+      return true;
+    }
+    if (result == DirectHandler.ON_CORE) {
+      return false;
+    }
+    respond(from, m, result);
+    return true;
+  }
+
   private <M> void handle(Row<M> row, NodeId from, EndpointMessage m) {
     if (!row.type().isInstance(m.body())) {
       reply(
@@ -172,15 +209,23 @@ public final class Endpoints {
     try {
       result = row.handler().handle(from, row.type().cast(m.body()));
     } catch (Exception e) {
-      log.warn(
-          "[{}] handler of endpoint {} failed on a message from {}",
-          runtime.node(),
-          row.name(),
-          from,
-          e);
-      reply(from, m.requestId(), null, "handler failed: " + e);
+      failed(row, from, m, e);
       return;
     }
+    respond(from, m, result);
+  }
+
+  private void failed(Row<?> row, NodeId from, EndpointMessage m, Exception e) {
+    log.warn(
+        "[{}] handler of endpoint {} failed on a message from {}",
+        runtime.node(),
+        row.name(),
+        from,
+        e);
+    reply(from, m.requestId(), null, "handler failed: " + e);
+  }
+
+  private void respond(NodeId from, EndpointMessage m, @Nullable Object result) {
     if (m.requestId() == 0) {
       return;
     }
