@@ -34,6 +34,8 @@ class MessagingTest {
 
   record Get() {}
 
+  record AddAndGet(int seq) {}
+
   record Total(int received, String node) {}
 
   record Unregistered(int n) {}
@@ -43,6 +45,7 @@ class MessagingTest {
           .add(1100, Add.class)
           .add(1101, Get.class)
           .add(1102, Total.class)
+          .add(1103, AddAndGet.class)
           .build();
 
   /** Per child id, the Add sequence numbers its copies received, in the order received. */
@@ -73,6 +76,12 @@ class MessagingTest {
                 java.util.concurrent.locks.LockSupport.parkNanos(slowNanos);
               }
             } else if (e.message() instanceof Get) {
+              e.reply(new Total(mine.size(), ctx.node()));
+            } else if (e.message() instanceof AddAndGet add) {
+              mine.add(add.seq());
+              if (slowNanos > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(slowNanos);
+              }
               e.reply(new Total(mine.size(), ctx.node()));
             }
           }
@@ -124,6 +133,14 @@ class MessagingTest {
       throw e;
     }
     throw new AssertionError("completed normally");
+  }
+
+  /** Waits until node {@code via} knows the placement of {@code id}. */
+  private void awaitKnown(String id, int via) {
+    TestCluster.await(
+        WAIT,
+        () -> sup(via).whichChildren().join().stream().anyMatch(r -> r.id().equals(id)),
+        "n" + via + " knows " + id);
   }
 
   /** The node index a child runs on, from the replicated placements (as node 0 sees them). */
@@ -241,6 +258,7 @@ class MessagingTest {
     start(2, 1_000);
     sup(0).startChild(ChildSpec.of("c", "counter")).join();
     int home = nodeOf("c");
+    awaitKnown("c", 1 - home);
     Messenger m = sup(1 - home).messenger();
     m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).join(); // admitted on the core
     CountDownLatch held = new CountDownLatch(1);
@@ -275,6 +293,7 @@ class MessagingTest {
     start(2, 10_000);
     sup(0).startChild(ChildSpec.of("c", "counter")).join();
     int home = nodeOf("c");
+    awaitKnown("c", 1 - home);
     Messenger m = sup(1 - home).messenger();
     m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).join(); // admitted on the core
     List<String> overtaken = new ArrayList<>();
@@ -287,6 +306,47 @@ class MessagingTest {
       }
     }
     assertThat(overtaken).isEmpty();
+  }
+
+  /**
+   * Asks, queued at the child's node by its network thread, while the child moves gracefully: each
+   * is answered or fails explicitly, and the child takes each answered one exactly once, in order
+   * (none is queued into a mailbox that is being drained for the move and then lost or taken
+   * twice).
+   */
+  @Test
+  void asksFollowAGracefulMoveAndEachAnsweredOneIsTakenOnce() throws Exception {
+    start(3, 10_000);
+    sup(0).startChild(ChildSpec.of("asked", "slow")).join();
+    int home = nodeOf("asked");
+    int sender = (home + 1) % 3;
+    awaitKnown("asked", sender);
+    Messenger m = sup(sender).messenger();
+    List<Integer> answered = new ArrayList<>();
+    Map<String, Integer> failures = new java.util.TreeMap<>();
+    int total = 1_500;
+    for (int i = 0; i < total; i++) {
+      if (i == total / 4) {
+        var unused = sup(home).stop(Duration.ofSeconds(10));
+      }
+      try {
+        Total t =
+            m.ask("asked", new AddAndGet(i), Total.class, Duration.ofSeconds(5))
+                .get(10, TimeUnit.SECONDS);
+        answered.add(i);
+        assertThat(t.received()).isPositive();
+      } catch (java.util.concurrent.ExecutionException e) {
+        assertThat(e.getCause()).isInstanceOf(MessageException.class);
+        failures.merge(String.valueOf(e.getCause()), 1, Integer::sum);
+      }
+    }
+    assertThat(failures.keySet()).noneMatch(f -> f.contains("TIMED_OUT")); // none lost on the way
+    List<Integer> got = new ArrayList<>(received.get("asked"));
+    assertThat(got).doesNotHaveDuplicates();
+    assertThat(got).isSorted();
+    assertThat(got).containsAll(answered);
+    assertThat(answered).as("failures: %s", failures).hasSizeGreaterThan(total * 9 / 10);
+    assertThat(nodeOf("asked", sender)).isNotEqualTo(home);
   }
 
   /** The child's node is killed while asks are in flight: every ask resolves by its deadline. */
