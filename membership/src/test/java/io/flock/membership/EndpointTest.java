@@ -83,21 +83,7 @@ class EndpointTest {
       TestCluster.await(WAIT, c::converged, "2 nodes up");
       c.node(1).endpoint("echo", String.class, (from, s) -> s + "!");
       Endpoint<String> asker = c.node(0).endpoint("echo", String.class, (from, s) -> s);
-      java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-      c.node(0)
-          .onCore()
-          .execute(
-              () -> {
-                held.countDown();
-                try {
-                  release.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              });
-      try {
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+      try (AutoCloseable held = c.holdCore(0)) {
         CompletableFuture<String> plain = asker.request(c.node(1).self(), "a", String.class, WAIT);
         CompletableFuture<String> direct =
             asker.requestDirect(c.node(1).self(), "b", String.class, WAIT);
@@ -105,10 +91,8 @@ class EndpointTest {
         // The plain answer was sent first on the same connection, so it was read before the direct
         // one: it waits on the held core.
         assertThat(plain).isNotDone();
-        release.countDown();
+        held.close();
         assertThat(plain.get(10, TimeUnit.SECONDS)).isEqualTo("a!");
-      } finally {
-        release.countDown();
       }
     }
   }
@@ -135,31 +119,15 @@ class EndpointTest {
               });
       Endpoint<String> asker = c.node(0).endpoint("echo", String.class, (from, s) -> s);
       NodeId to = c.node(1).self();
-      java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-      c.node(1)
-          .onCore()
-          .execute(
-              () -> {
-                held.countDown();
-                try {
-                  release.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              });
-      try {
-        assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+      try (AutoCloseable held = c.holdCore(1)) {
         CompletableFuture<String> slow = asker.requestDirect(to, "slow", String.class, WAIT);
         CompletableFuture<String> fast = asker.requestDirect(to, "fast", String.class, WAIT);
         assertThat(fast.get(10, TimeUnit.SECONDS)).isEqualTo("fast (direct)");
         assertThat(outcome(asker.requestDirect(to, "bad", String.class, WAIT)))
             .isEqualTo(Outcome.FAILED);
         assertThat(slow).isNotDone();
-        release.countDown();
+        held.close();
         assertThat(slow.get(10, TimeUnit.SECONDS)).isEqualTo("slow (core)");
-      } finally {
-        release.countDown();
       }
     }
   }

@@ -16,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -261,26 +260,9 @@ class MessagingTest {
     awaitKnown("c", 1 - home);
     Messenger m = sup(1 - home).messenger();
     m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).join(); // admitted on the core
-    CountDownLatch held = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    cluster
-        .node(home)
-        .onCore()
-        .execute(
-            () -> {
-              held.countDown();
-              try {
-                release.await(10, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            });
-    try {
-      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+    try (AutoCloseable held = cluster.holdCore(home)) {
       Total t = m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).get(3, TimeUnit.SECONDS);
       assertThat(t.node()).isEqualTo("n" + home);
-    } finally {
-      release.countDown();
     }
   }
 

@@ -252,6 +252,31 @@ public final class TestCluster implements AutoCloseable {
             });
   }
 
+  /**
+   * Holds node {@code i}'s core thread busy until the returned handle is closed (at most 30 s);
+   * returns once the core is held.
+   */
+  public AutoCloseable holdCore(int i) throws InterruptedException {
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    node(i)
+        .onCore()
+        .execute(
+            () -> {
+              held.countDown();
+              try {
+                boolean unused = release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    if (!held.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      release.countDown();
+      throw new AssertionError("the core of n" + i + " was not held within 10 s");
+    }
+    return release::countDown;
+  }
+
   /** Evaluates {@code check} on {@code c}'s core thread (for the {@code ...Now} methods). */
   public static boolean onCore(Cluster c, BooleanSupplier check) {
     return java.util.concurrent.CompletableFuture.supplyAsync(check::getAsBoolean, c.onCore())
