@@ -134,6 +134,18 @@ class MessagingTest {
     throw new AssertionError("completed normally");
   }
 
+  /**
+   * Two nodes: starts the counter {@code id} and asks it once from the other node (that letter is
+   * admitted on the core of the child's node); returns the child's node.
+   */
+  private int startAndAskOnce(String id) {
+    sup(0).startChild(ChildSpec.of(id, "counter")).join();
+    int home = nodeOf(id);
+    awaitKnown(id, 1 - home);
+    sup(1 - home).messenger().ask(id, new Get(), Total.class, Duration.ofSeconds(5)).join();
+    return home;
+  }
+
   /** Waits until node {@code via} knows the placement of {@code id}. */
   private void awaitKnown(String id, int via) {
     TestCluster.await(
@@ -255,11 +267,8 @@ class MessagingTest {
   @Test
   void anAskToARunningCopyIsAnsweredWhileItsNodesCoreIsBusy() throws Exception {
     start(2, 1_000);
-    sup(0).startChild(ChildSpec.of("c", "counter")).join();
-    int home = nodeOf("c");
-    awaitKnown("c", 1 - home);
+    int home = startAndAskOnce("c");
     Messenger m = sup(1 - home).messenger();
-    m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).join(); // admitted on the core
     try (AutoCloseable held = cluster.holdCore(home)) {
       Total t = m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).get(3, TimeUnit.SECONDS);
       assertThat(t.node()).isEqualTo("n" + home);
@@ -273,11 +282,8 @@ class MessagingTest {
   @Test
   void anAskIsNeverQueuedAheadOfItsSendersEarlierTells() throws Exception {
     start(2, 10_000);
-    sup(0).startChild(ChildSpec.of("c", "counter")).join();
-    int home = nodeOf("c");
-    awaitKnown("c", 1 - home);
+    int home = startAndAskOnce("c");
     Messenger m = sup(1 - home).messenger();
-    m.ask("c", new Get(), Total.class, Duration.ofSeconds(5)).join(); // admitted on the core
     List<String> overtaken = new ArrayList<>();
     for (int i = 0; i < 500; i++) {
       CompletableFuture<Void> tell = m.tell("c", new Add(i));
