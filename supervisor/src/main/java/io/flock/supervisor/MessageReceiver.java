@@ -64,7 +64,9 @@ final class MessageReceiver {
   private final Endpoint<Letter> letters;
   private final Endpoint<Forward> forwards;
   private final Endpoint<Letters> batches;
-  // Per sending incarnation: its messages handed to the core and not yet handled there.
+  // Per sending incarnation: its messages handed to the core and not yet handled there. One the
+  // core drops unhandled (its sender's incarnation is known to have ended) stays counted: that
+  // sender's letters then always go to the core, which drops them too.
   private final ConcurrentHashMap<NodeId, AtomicInteger> onCore = new ConcurrentHashMap<>();
 
   MessageReceiver(
