@@ -21,10 +21,11 @@ import net.jqwik.api.lifecycle.AfterTry;
 /**
  * Issue 20: checkpoints under random saves, child crashes, node kills with a quick restart under
  * the same name, partitions, and a node's checkpoints cut from one other node before it is killed
- * (the node its children move to may lack their last save), with the quorum strategy. The ledger is
- * what the copies did: the position each copy resumed from, and every save acknowledged to it.
- * Every copy resumes from at least every position acknowledged to a copy that began before it: the
- * surviving checkpoint is always the highest acknowledged.
+ * (the node its children move to may lack their last save), with the quorum strategy; one fault at
+ * a time (the guarantee is for the loss of any minority). The ledger is what the copies did: the
+ * position each copy resumed from, and every save acknowledged to it. Every copy resumes from at
+ * least every position acknowledged to a copy that began before it: the surviving checkpoint is
+ * always the highest acknowledged.
  */
 class CheckpointProperties {
   private static final Duration WAIT = Duration.ofSeconds(40);
@@ -115,6 +116,19 @@ class CheckpointProperties {
     everyCopyResumesFromAtLeastEveryEarlierAcknowledgedSave(5615340L);
   }
 
+  /**
+   * Found in CI (sample 7654): n0 was cut off and healed, then n2 and n1 were killed 61 ms apart
+   * within 300 ms of the heal. Saves acknowledged by n1 and n2 while n0 was away were held by them
+   * only, and both lost their replicas: a majority lost at once, beyond what in-memory checkpoints
+   * promise (the loss of any minority). A copy resumed from position 1 after 519 had been
+   * acknowledged. The schedule now brings one fault at a time, each after the cluster converged and
+   * its replicas had time to catch up; this sample passes under it.
+   */
+  @net.jqwik.api.Example
+  void oneFaultAtATimeNeverTwoKillsWithinTheReplicationWindow() throws Exception {
+    everyCopyResumesFromAtLeastEveryEarlierAcknowledgedSave(7654L);
+  }
+
   @Property(tries = 4)
   void everyCopyResumesFromAtLeastEveryEarlierAcknowledgedSave(@ForAll long seed) throws Exception {
     Random random = new Random(seed);
@@ -150,7 +164,10 @@ class CheckpointProperties {
         }
         default -> Thread.sleep(200 + random.nextInt(800)); // saves and crashes only
       }
-      Thread.sleep(random.nextInt(500));
+      // One fault at a time: the next after the cluster converged and its replicas caught up (a
+      // few anti-entropy rounds), so no save lives only on nodes that fail together.
+      TestCluster.await(WAIT, cluster::converged, "converged after step " + step);
+      Thread.sleep(1_000 + random.nextInt(500));
     }
     cluster.heal();
     TestCluster.await(WAIT, cluster::converged, "converged after the last heal");
